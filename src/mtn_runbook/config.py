@@ -1,0 +1,145 @@
+"""One frozen Settings object, read once per task.
+
+Precedence: task flag > environment > `.env` (never overriding the environment) >
+`invoke.yaml` (lower-case names, plus `targets:`) > default. Secrets (passwords, tokens,
+the session, the webhook URL) are read only from the environment or `.env`, never from a
+flag or `invoke.yaml`, so they stay out of shell history and out of git.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+DEFAULT_SSO_LOGIN_URL = (
+    "https://sso.mtnbusiness.co.za/login?service="
+    "https%3A%2F%2Fasp-feasibility.mtnbusiness.co.za%2Flogin%2Fcas"
+)
+DEFAULT_API_BASE_URL = "https://asp-feasibility.mtnbusiness.co.za"
+
+# variable name -> (Settings attribute, default, secret?)
+VARIABLES: dict[str, tuple[str, str, bool]] = {
+    "MTN_USERNAME": ("mtn_username", "", False),
+    "MTN_PASSWORD": ("mtn_password", "", True),
+    "MTN_SSO_LOGIN_URL": ("mtn_sso_login_url", DEFAULT_SSO_LOGIN_URL, False),
+    "MTN_API_BASE_URL": ("mtn_api_base_url", DEFAULT_API_BASE_URL, False),
+    "MTN_API_KEY": ("mtn_api_key", "", True),
+    "MTN_SESSION": ("mtn_session", "", True),
+    "MTN_SESSION_FILE": ("session_file", ".cache/mtn-session.json", False),
+    "PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": ("chromium_path", "", False),
+    "VERCEL_API_URL": ("vercel_api_url", "https://api.vercel.com", False),
+    "VERCEL_TOKEN": ("vercel_token", "", True),
+    "VERCEL_PROJECT_ID": ("vercel_project_id", "", False),
+    "VERCEL_TEAM_ID": ("vercel_team_id", "", False),
+    "GITHUB_API_URL": ("github_api_url", "https://api.github.com", False),
+    "GITHUB_TOKEN": ("github_token", "", True),
+    "GITHUB_REPOSITORY": ("github_repository", "", False),
+    "PRODUCTION_URL": ("production_url", "", False),
+    "ALERT_WEBHOOK_URL": ("alert_webhook_url", "", True),
+}
+ALIASES = {"VERCEL_ORG_ID": "VERCEL_TEAM_ID"}
+SECRET_VARIABLES = frozenset(name for name, (_, _, secret) in VARIABLES.items() if secret)
+
+
+@dataclass(frozen=True)
+class Settings:
+    mtn_username: str = ""
+    mtn_password: str = ""
+    mtn_sso_login_url: str = DEFAULT_SSO_LOGIN_URL
+    mtn_api_base_url: str = DEFAULT_API_BASE_URL
+    mtn_api_key: str = ""
+    mtn_session: str = ""
+    session_file: Path = Path(".cache/mtn-session.json")
+    chromium_path: str = ""
+    vercel_api_url: str = "https://api.vercel.com"
+    vercel_token: str = ""
+    vercel_project_id: str = ""
+    vercel_team_id: str = ""
+    github_api_url: str = "https://api.github.com"
+    github_token: str = ""
+    github_repository: str = ""
+    production_url: str = ""
+    alert_webhook_url: str = ""
+    # `targets:` from invoke.yaml, as written there (see mtn_runbook.targets)
+    targets: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where the journal and the lock live: beside the session file."""
+        return self.session_file.parent
+
+    @property
+    def journal_file(self) -> Path:
+        return self.cache_dir / "journal.jsonl"
+
+    def secrets(self) -> list[str]:
+        """Every secret value set, so output can be scrubbed of them."""
+        return [getattr(self, VARIABLES[n][0]) for n in SECRET_VARIABLES if getattr(self, VARIABLES[n][0])]
+
+    def with_(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def load(
+        cls,
+        config: Mapping[str, Any] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        dotenv_path: str | os.PathLike | None = None,
+        **flags: Any,
+    ) -> "Settings":
+        """Build Settings. `config` is Invoke's config (invoke.yaml); `flags` are task flags."""
+        env = dict(os.environ if environ is None else environ)
+        for alias, name in ALIASES.items():
+            if alias in env and name not in env:
+                env[name] = env[alias]
+        dotenv = _read_dotenv(dotenv_path)
+        config = config or {}
+        values: dict[str, Any] = {}
+        for name, (attr, default, secret) in VARIABLES.items():
+            if name in env and env[name] != "":
+                values[attr] = env[name]
+            elif dotenv.get(name):
+                values[attr] = dotenv[name]
+            elif not secret and config.get(attr) not in (None, ""):
+                values[attr] = str(config[attr])
+            elif not secret and config.get(name.lower()) not in (None, ""):
+                values[attr] = str(config[name.lower()])
+            else:
+                values[attr] = default
+        for attr, value in flags.items():
+            if value is not None:
+                values[attr] = value
+        values["session_file"] = Path(values["session_file"]).expanduser()
+        raw_targets = config.get("targets") or ()
+        if not isinstance(raw_targets, (list, tuple)):
+            raise ConfigError("invoke.yaml: `targets:` must be a list", "see .env.example and runbooks/")
+        values["targets"] = tuple(dict(t) for t in raw_targets)
+        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+
+
+def _read_dotenv(path: str | os.PathLike | None) -> dict[str, str]:
+    from dotenv import dotenv_values
+
+    path = Path(path) if path else Path.cwd() / ".env"
+    if not path.is_file():
+        return {}
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    for alias, name in ALIASES.items():
+        if alias in values and name not in values:
+            values[name] = values[alias]
+    return values
+
+
+def require(settings: Settings, *names: str) -> None:
+    """Raise one ConfigError naming every required variable that is not set."""
+    missing = [n for n in names if not getattr(settings, VARIABLES[n][0])]
+    if missing:
+        raise ConfigError(
+            f"{', '.join(missing)} not set",
+            "set it in the environment or in .env (see .env.example)",
+        )

@@ -1,0 +1,113 @@
+"""All terminal output. Nothing else in the project prints.
+
+Every line passes through `scrub`, which replaces any registered secret (tokens, password,
+cookie values, the encoded session) with `***`: a second line of defence behind messages that
+are built from names, never values. Plain text when stdout is not a terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from typing import Any, Iterator, Sequence
+
+SYMBOLS = {"ok": "✔", "changed": "✔", "skipped": "–", "failed": "✘", "would": "…", "warn": "⚠"}
+STYLES = {"ok": "green", "changed": "green", "skipped": "dim", "failed": "red", "would": "cyan", "warn": "yellow"}
+
+_secrets: set[str] = set()
+
+
+def protect(*values: str | None) -> None:
+    """Register values that must never be shown."""
+    for value in values:
+        if value and len(value) >= 4:
+            _secrets.add(value)
+
+
+def scrub(text: str) -> str:
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+class Console:
+    def __init__(self, *, json_mode: bool = False, stderr: bool = False):
+        """`json_mode` or `stderr`: human lines go to stderr, so stdout carries only data."""
+        self.json_mode = json_mode
+        self.file = sys.stderr if (json_mode or stderr) else sys.stdout
+        self._rich = None
+
+    @property
+    def rich(self):
+        if self._rich is None:
+            from rich.console import Console as RichConsole
+
+            self._rich = RichConsole(file=self.file, highlight=False, markup=False, emoji=False,
+                                     soft_wrap=True)
+        return self._rich
+
+    @property
+    def interactive(self) -> bool:
+        return self.rich.is_terminal
+
+    def line(self, text: str = "", style: str | None = None) -> None:
+        self.rich.print(scrub(text), style=style)
+
+    def info(self, text: str) -> None:
+        self.line(text)
+
+    def ok(self, text: str) -> None:
+        self.line(f"{SYMBOLS['ok']} {text}", STYLES["ok"])
+
+    def warn(self, text: str) -> None:
+        self.line(f"{SYMBOLS['warn']} {text}", STYLES["warn"])
+
+    def fail(self, text: str) -> None:
+        self.line(f"{SYMBOLS['failed']} {text}", STYLES["failed"])
+
+    def step(self, outcome: str, name: str, detail: str = "", seconds: float | None = None) -> None:
+        took = f" ({seconds:.1f}s)" if seconds is not None else ""
+        tail = f" — {detail}" if detail else ""
+        self.line(f"{SYMBOLS.get(outcome, '?')} {name}{took}{tail}", STYLES.get(outcome))
+
+    def banner(self, text: str) -> None:
+        self.line(f"== {text} ==", "bold yellow")
+
+    @contextlib.contextmanager
+    def waiting(self, label: str) -> Iterator[Any]:
+        """A live spinner with elapsed time; yields `update(text)` to change its label.
+        Without a terminal: one line at the start, nothing animated."""
+        start = time.monotonic()
+        state = {"label": label}
+        if not self.interactive:
+            self.line(f"… {label}")
+            yield lambda text: state.update(label=text)
+            return
+        with self.rich.status(scrub(label)) as status:
+            def update(text: str) -> None:
+                state["label"] = text
+                status.update(scrub(f"{text} ({time.monotonic() - start:.0f}s)"))
+            yield update
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left", show_edge=False)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(scrub(str(cell)) for cell in row))
+        self.rich.print(table)
+
+    def json(self, data: Any) -> None:
+        """Machine output on stdout, one JSON document."""
+        sys.stdout.write(scrub(json.dumps(data, indent=2, default=str)) + "\n")
+        sys.stdout.flush()
+
+    def data(self, text: str) -> None:
+        """Raw data on stdout, exactly as given (e.g. `inv export --stdout`): never scrubbed."""
+        sys.stdout.write(text)
+        sys.stdout.flush()

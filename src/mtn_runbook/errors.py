@@ -1,0 +1,66 @@
+"""Every failure the runbook can report, and the exit code each one ends with.
+
+    RunbookError                 1  a step failed at an external service (the default)
+    ├── ServiceError             1  an API answered with an error, or did not answer
+    ├── ConfigError              2  bad input or configuration (a flag, a variable, a file)
+    │   └── SessionFormatError   2  a session that does not decode (base64 / JSON / fields)
+    ├── SessionExpired           3  the MTN API no longer accepts the session
+    ├── LoginTimeout             4  the person did not finish the login in time
+    ├── LockHeld                 5  another run holds the session lock
+    └── Interrupted            130  Ctrl-C
+
+Each error carries the one line the user sees (`str(error)`) and a `hint`: what to do next.
+Messages never contain a secret: build them from names and statuses, not values.
+"""
+
+from __future__ import annotations
+
+
+class RunbookError(Exception):
+    exit_code = 1
+    default_hint = ""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = self.default_hint if hint is None else hint
+
+    def line(self) -> str:
+        """The single line printed for this error: what failed, then what to do."""
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class ServiceError(RunbookError):
+    exit_code = 1
+
+
+class ConfigError(RunbookError):
+    exit_code = 2
+
+
+class SessionFormatError(ConfigError):
+    default_hint = "run `inv auth` for a new session, or `inv export` to re-encode the saved one"
+
+
+class SessionExpired(RunbookError):
+    exit_code = 3
+    default_hint = "run `inv recover` (or `inv auth`) to log in again"
+
+
+class LoginTimeout(RunbookError):
+    exit_code = 4
+    default_hint = (
+        "solve the reCAPTCHA and submit within the timeout (`--timeout` to allow longer); "
+        "if it keeps failing, close and reopen the browser, check the SSO page loads, "
+        "and check MTN_USERNAME/MTN_PASSWORD"
+    )
+
+
+class LockHeld(RunbookError):
+    exit_code = 5
+    default_hint = "another run is using this session file; wait for it to finish"
+
+
+class Interrupted(RunbookError):
+    exit_code = 130
+    default_hint = "nothing was left half-written; `inv recover --resume` continues"

@@ -1,0 +1,134 @@
+"""Local stand-ins for MTN SSO, the MTN API, Vercel, GitHub and the production app.
+
+    with Sandbox(captcha_delay=0.5) as sb:
+        env = sb.env()             # the variables that point every setting at the stand-ins
+        sb.mtn, sb.vercel, sb.github   # the stand-ins' state, for tests in-process
+        sb.faults.add(service="vercel", method="POST", path="/v10/projects/.*/env", status=429, retry_after=1)
+        sb.history.events("vercel", "env.change")
+
+Everything listens on loopback only. Strict on purpose: a stand-in that accepts what the real
+service rejects makes every test lie.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from .core import Fault, Faults, History, Service, ServerThread, free_socket
+
+__all__ = ["Sandbox", "Options", "Fault", "Faults", "History", "Service"]
+
+
+@dataclass
+class Options:
+    """Knobs a test or a rehearsal can turn (also through POST /admin/options)."""
+    captcha_delay: float | None = 1.0   # seconds until the stand-in captcha solves itself; None: never
+    deploy_seconds: float = 1.0         # QUEUED -> BUILDING -> READY takes about this long
+    next_deploy_state: str = "READY"    # "ERROR" or "CANCELED" makes the next deployment(s) fail
+    username: str = "ops@example.test"
+    password: str = "sandbox-password"
+    vercel_token: str = "vercel-sandbox-token"
+    vercel_team_id: str = "team_sandbox"
+    vercel_project_id: str = "prj_sandbox"
+    vercel_project_name: str = "mtn-app"
+    github_token: str = "ghp_sandbox_token"
+    github_repository: str = "acme/mtn-app"
+    mtn_api_key: str = ""               # when set, the MTN API stand-in requires X-API-Key
+
+
+class Sandbox:
+    SERVICES = ("mtn", "vercel", "github", "app")  # modules, each with build(sandbox) -> [Service]
+
+    def __init__(self, **options: Any):
+        self.options = Options(**options)
+        self.faults = Faults()
+        self.history = History()
+        self.services: dict[str, Service] = {}
+        self.urls: dict[str, str] = {}
+        self._threads: list[ServerThread] = []
+        self._sockets: dict[str, Any] = {}
+
+    # the stand-ins' state, for tests in-process
+    @property
+    def mtn(self) -> Any:
+        return self.services["mtn_api"].state
+
+    @property
+    def vercel(self) -> Any:
+        return self.services["vercel"].state
+
+    @property
+    def github(self) -> Any:
+        return self.services["github"].state
+
+    @property
+    def app(self) -> Any:
+        return self.services["app"].state
+
+    def url(self, name: str) -> str:
+        return self.urls[name]
+
+    def start(self) -> "Sandbox":
+        import importlib
+
+        from .admin import build_admin
+
+        # Reserve every port first, so each stand-in knows the others' URLs when it is built.
+        names = ["mtn_sso", "mtn_api", "vercel", "github", "app", "admin"]
+        hosts = {"mtn_api": "localhost"}
+        for name in names:
+            sock = free_socket()
+            self._sockets[name] = sock
+            self.urls[name] = f"http://{hosts.get(name, '127.0.0.1')}:{sock.getsockname()[1]}"
+        for module in self.SERVICES:
+            for service in importlib.import_module(f"{__name__}.{module}").build(self):
+                self.services[service.name] = service
+        self.services["admin"] = build_admin(self)
+        for name, service in self.services.items():
+            from .core import FaultLayer
+
+            app = service.app if name == "admin" else FaultLayer(service.app, name, self.faults, self.history)
+            thread = ServerThread(app, self._sockets[name], name)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        for thread in self._threads:
+            thread.stop()
+        self._threads.clear()
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def login_url(self) -> str:
+        service = quote(f"{self.urls['mtn_api']}/login/cas", safe="")
+        return f"{self.urls['mtn_sso']}/login?service={service}"
+
+    def env(self) -> dict[str, str]:
+        """The variables of DESIGN.md that point every setting at this sandbox."""
+        o = self.options
+        env = {
+            "MTN_USERNAME": o.username,
+            "MTN_PASSWORD": o.password,
+            "MTN_SSO_LOGIN_URL": self.login_url,
+            "MTN_API_BASE_URL": self.urls["mtn_api"],
+            "VERCEL_API_URL": self.urls["vercel"],
+            "VERCEL_TOKEN": o.vercel_token,
+            "VERCEL_PROJECT_ID": o.vercel_project_id,
+            "VERCEL_TEAM_ID": o.vercel_team_id,
+            "GITHUB_API_URL": self.urls["github"],
+            "GITHUB_TOKEN": o.github_token,
+            "GITHUB_REPOSITORY": o.github_repository,
+            "PRODUCTION_URL": self.urls["app"],
+            "SANDBOX_ADMIN_URL": self.urls["admin"],
+        }
+        if o.mtn_api_key:
+            env["MTN_API_KEY"] = o.mtn_api_key
+        return env

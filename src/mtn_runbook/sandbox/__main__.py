@@ -1,0 +1,46 @@
+"""`python -m mtn_runbook.sandbox`: run the stand-ins in the foreground and print the variables
+that point at them (`export` lines for a shell; `--env-file` writes them in dotenv form)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import threading
+from pathlib import Path
+
+from . import Sandbox
+
+
+def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str | None = None,
+          stop: threading.Event | None = None) -> None:
+    from ..console import Console
+    from ..session import write_private
+
+    out = Console()
+    delay = None if captcha_delay < 0 else captcha_delay
+    with Sandbox(captcha_delay=delay, deploy_seconds=deploy_seconds) as sb:
+        env = sb.env()
+        lines = [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
+        if env_file:
+            write_private(Path(env_file), "".join(f"{k}={v}\n" for k, v in env.items()))
+        out.line("Sandbox running on loopback (sandbox credentials only; nothing here is real):")
+        for line in lines:
+            out.data(line + "\n")
+        out.line(f"Admin: {sb.urls['admin']}/admin/state — Ctrl-C to stop.")
+        try:
+            (stop or threading.Event()).wait()
+        except KeyboardInterrupt:
+            pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m mtn_runbook.sandbox", description=__doc__)
+    parser.add_argument("--captcha-delay", type=float, default=3.0)
+    parser.add_argument("--deploy-seconds", type=float, default=3.0)
+    parser.add_argument("--env-file")
+    args = parser.parse_args()
+    serve(args.captcha_delay, args.deploy_seconds, args.env_file)
+
+
+if __name__ == "__main__":
+    main()

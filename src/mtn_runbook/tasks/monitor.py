@@ -1,0 +1,5 @@
+"""(being written)"""
+
+from invoke import Collection
+
+ns = Collection("monitor")

@@ -1,0 +1,19 @@
+"""`inv sandbox`: run the stand-ins in the foreground for a rehearsal."""
+
+from __future__ import annotations
+
+from .base import runbook_task
+
+__all__ = ["sandbox"]
+
+
+@runbook_task(help={
+    "captcha_delay": "seconds until the stand-in captcha solves itself (default 3; negative: never)",
+    "deploy_seconds": "how long a stand-in deployment takes to become READY (default 3)",
+    "env_file": "also write the variables to this file (dotenv format) for another shell",
+})
+def sandbox(c, captcha_delay=3.0, deploy_seconds=3.0, env_file=None):
+    """Run local stand-ins for MTN SSO, the MTN API, Vercel, GitHub and the app until Ctrl-C."""
+    from ..sandbox.__main__ import serve
+
+    serve(captcha_delay=float(captcha_delay), deploy_seconds=float(deploy_seconds), env_file=env_file)

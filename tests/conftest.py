@@ -1,0 +1,120 @@
+"""Shared fixtures: a fresh sandbox per test, a work directory, and `inv` as a subprocess.
+
+Every `inv` run is checked for leaked secrets: no token, password, cookie value or encoded
+session known to the sandbox may appear in its output (except the one value `export --stdout`
+is asked to print).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+
+
+def chromium_path() -> str:
+    if os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH"):
+        return os.environ["PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH"]
+    for candidate in CHROMIUM_CANDIDATES:
+        if os.path.exists(candidate):
+            return candidate
+    return shutil.which("chromium") or ""
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def sandbox():
+    from mtn_runbook.sandbox import Sandbox
+
+    sb = Sandbox(captcha_delay=0.3, deploy_seconds=0.4)
+    sb.start()
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    work = tmp_path / "work"
+    work.mkdir()
+    return work
+
+
+def secrets_known(sandbox, workdir: Path) -> set[str]:
+    """Every secret a test run could leak: sandbox credentials and every session it issued."""
+    found = set()
+    if sandbox is not None:
+        o = sandbox.options
+        found |= {o.password, o.vercel_token, o.github_token}
+        if o.mtn_api_key:
+            found.add(o.mtn_api_key)
+        state = sandbox.mtn
+        if hasattr(state, "secret_values"):
+            found |= set(state.secret_values())
+    session_file = workdir / ".cache" / "mtn-session.json"
+    for path in (session_file, session_file.with_name(session_file.name + ".prev")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        found |= {c.get("value", "") for c in data.get("cookies", []) if isinstance(c, dict)}
+        from mtn_runbook.session import Session
+
+        try:
+            found.add(Session.from_dict(data, "test").encode())
+        except Exception:
+            pass
+    return {s for s in found if s and len(s) >= 6}
+
+
+@pytest.fixture
+def inv(sandbox, workdir):
+    """Run `inv ARGS` in `workdir` with the sandbox's environment; returns a Result.
+
+    `env=` adds or overrides variables (None removes one); `allow=` names values that may
+    appear in output (e.g. the session `export --stdout` prints)."""
+
+    def run(*args: str, env: dict | None = None, timeout: float = 120, allow: tuple = (),
+            input: str | None = None) -> Result:
+        full_env = {
+            "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "HOME": os.environ.get("HOME", "/root"),
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            "PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": chromium_path(),
+        }
+        if sandbox is not None:
+            full_env.update(sandbox.env())
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = value
+        proc = subprocess.run([str(BIN / "inv"), "--search-root", str(ROOT), *args], cwd=workdir,
+                              env=full_env, capture_output=True, text=True, timeout=timeout, input=input)
+        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        leaked = [s for s in secrets_known(sandbox, workdir) - set(allow) if s in result.output]
+        assert not leaked, f"secret leaked in output of inv {' '.join(args)}: {len(leaked)} value(s)"
+        assert "Traceback" not in result.output, result.output
+        return result
+
+    return run
