@@ -1,0 +1,17 @@
+"""A one-line verdict about one thing (doctor, monitor): what was checked, ok or not, and why."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+    hint: str = ""          # what to do when not ok
+    warning: bool = False   # ok, but worth a look
+
+    def to_json(self) -> dict:
+        return asdict(self)
