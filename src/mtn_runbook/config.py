@@ -90,6 +90,7 @@ class Settings:
         *,
         environ: Mapping[str, str] | None = None,
         dotenv_path: str | os.PathLike | None = None,
+        use_dotenv: bool = True,
         **flags: Any,
     ) -> "Settings":
         """Build Settings. `config` is Invoke's config (invoke.yaml); `flags` are task flags."""
@@ -97,7 +98,7 @@ class Settings:
         for alias, name in ALIASES.items():
             if alias in env and name not in env:
                 env[name] = env[alias]
-        dotenv = _read_dotenv(dotenv_path)
+        dotenv = _read_dotenv(dotenv_path) if use_dotenv else {}
         config = config or {}
         values: dict[str, Any] = {}
         for name, (attr, default, secret) in VARIABLES.items():

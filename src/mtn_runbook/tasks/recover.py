@@ -1,3 +1,111 @@
-"""(being written)"""
+"""`inv recover` (the incident path) and `inv refresh` (the proactive daily login)."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from .base import runbook_task, settings
+
+__all__ = ["recover", "refresh"]
+
+COMMON_HELP = {
+    "check": "say what each step would change, change nothing (no browser, no writes, no deploy)",
+    "resume": "continue the last unfinished run after its last finished step (no second login "
+              "while that session still validates)",
+    "from_": "start at this step (validate, renew, validate-new, export, push, deploy, verify)",
+    "sandbox": "rehearse against fresh local stand-ins (headless; never touches the real session)",
+    "headless": "run the browser without a window (only the sandbox's captcha can be solved so)",
+    "timeout": "seconds to wait for the person to finish the login (default 300)",
+    "json": "print the recap as JSON on stdout (progress goes to stderr)",
+}
+
+
+@runbook_task(help=COMMON_HELP)
+def recover(c, check=False, resume=False, from_=None, sandbox=False, headless=False, timeout=300.0, json=False):
+    """Bring production back: validate → extend or log in → validate → export → push → deploy → verify."""
+    from ..recovery import RECOVER
+
+    _run(c, "recover", RECOVER, check=check, resume=resume, from_=from_, sandbox=sandbox,
+         headless=headless, timeout=timeout, json=json)
+
+
+@runbook_task(help={k: v for k, v in COMMON_HELP.items() if k != "from_"} | {
+    "from_": "start at this step (login, validate-new, export, push, deploy, verify)"})
+def refresh(c, check=False, resume=False, from_=None, sandbox=False, headless=False, timeout=300.0, json=False):
+    """Proactive refresh before expiry: always log in again, then validate → export → push → deploy → verify."""
+    from ..recovery import REFRESH
+
+    _run(c, "refresh", REFRESH, check=check, resume=resume, from_=from_, sandbox=sandbox,
+         headless=headless, timeout=timeout, json=json)
+
+
+def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, json):
+    import contextlib
+
+    from invoke import Exit
+
+    from .. import session as sessions
+    from ..console import Console
+    from ..errors import ConfigError
+    from ..recap import print_recap, recap_data
+    from ..rehearsal import sandbox_settings
+    from ..runbook import Run, execute
+
+    out = Console(json_mode=json)
+    base = settings(c)
+    if resume and from_:
+        raise ConfigError("--resume and --from go separately", "use one of them")
+    timeout = float(timeout)
+    if timeout <= 0:
+        raise ConfigError("--timeout must be a positive number of seconds")
+    scope = sandbox_settings(base) if sandbox else contextlib.nullcontext(base)
+    with scope as active:
+        if sandbox:
+            out.line("Rehearsal: running against local stand-ins of MTN, Vercel, GitHub and the app.")
+            from ..console import protect
+
+            protect(*active.secrets())
+        with sessions.lock(active.session_file):
+            run = Run(task=task, settings=active, console=out, check=check)
+            run.facts.update(headless=headless or sandbox, timeout=timeout)
+            start = _start(run, plan, resume=resume, from_=from_)
+            execute(run, plan, start_at=start)
+        if json:
+            out.json(recap_data(run))
+        else:
+            print_recap(run, out)
+    if run.error:
+        raise Exit(f"✘ {run.error.line()}", run.error.exit_code)
+
+
+def _start(run, plan, *, resume, from_):
+    """Index of the first step to run, for --from and --resume."""
+    from ..errors import ConfigError
+    from ..recovery import current_session
+    from ..runbook import resume_point, start_index
+
+    if from_:
+        index = start_index(plan, from_)
+        if index > 1:
+            run.session = current_session(run)
+            if run.session is None:
+                raise ConfigError(f"--from {from_} needs a saved session", "run `inv auth` first, or start from the beginning")
+        return index
+    if not resume:
+        return 0
+    index, last = resume_point(run.journal, run.task, plan)
+    if index <= 1 or last is None:
+        run.console.line("Nothing to resume: starting from the beginning.")
+        return 0
+    session = current_session(run)
+    if session is None or session.fingerprint != last.get("fingerprint"):
+        run.console.warn("the saved session is not the one the interrupted run was using: starting over")
+        return 0
+    from ..mtn.api import validate
+
+    verdict = validate(run.settings, session)
+    if not verdict.valid:
+        run.console.warn(f"the interrupted run's session no longer validates ({verdict.message}): starting over")
+        return 0
+    run.session = session
+    run.console.line(f"Resuming {run.task} at step {plan[index].name} with session {session.fingerprint} "
+                     "(still valid: no new login needed).")
+    return index

@@ -1,0 +1,55 @@
+"""The end-of-run recap: what each step did, what each target now holds, how long it took."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .console import Console
+from .runbook import Run
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def recap_data(run: Run) -> dict[str, Any]:
+    targets = run.facts.get("targets") or []
+    return {
+        "task": run.task,
+        "run": run.run_id,
+        "check": run.check,
+        "outcome": "failed" if run.error else "done",
+        "error": run.error.line() if run.error else None,
+        "exitCode": run.error.exit_code if run.error else 0,
+        "steps": [{"step": r.name, "outcome": r.outcome, "seconds": round(r.seconds, 3), "detail": r.detail}
+                  for r in run.records],
+        "targets": [{"target": t.name, "outcome": t.outcome, "fingerprint": t.fingerprint, "detail": t.detail}
+                    for t in targets],
+        "sessionFingerprint": run.fingerprint,
+        "secondsToRecover": round(run.facts["verified_after"], 3) if "verified_after" in run.facts else None,
+        "secondsWaitingForPerson": round(run.person_seconds, 3),
+        "secondsTotal": round(run.elapsed, 3),
+    }
+
+
+def print_recap(run: Run, out: Console) -> None:
+    data = recap_data(run)
+    out.line()
+    out.table(f"{run.task} recap ({run.run_id})", ("step", "outcome", "time", "detail"),
+              [(s["step"], s["outcome"], _minutes(s["seconds"]), s["detail"]) for s in data["steps"]])
+    if data["targets"]:
+        out.line()
+        out.table("targets", ("target", "outcome", "holds"),
+                  [(t["target"], t["outcome"], t["fingerprint"] or "?") for t in data["targets"]])
+    out.line()
+    if run.check:
+        out.line("Check mode: nothing was changed.")
+    elif data["secondsToRecover"] is not None:
+        out.ok(f"Time to recover: {_minutes(data['secondsToRecover'])} (start to verified production), "
+               f"of which {_minutes(data['secondsWaitingForPerson'])} waiting for the login")
+        if run.fingerprint:
+            out.line(f"Production now runs session {run.fingerprint}.")
+    else:
+        out.fail(f"Not recovered after {_minutes(data['secondsTotal'])}: {data['error']}")
+        out.line(f"Continue with `inv {run.task} --resume` once the cause is fixed "
+                 "(see runbooks/incident-recovery.md).")

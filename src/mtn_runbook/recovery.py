@@ -1,0 +1,174 @@
+"""The incident path and the proactive refresh, as plans of runbook steps.
+
+recover: validate → renew (extend, or log in) → validate new → export → push → deploy → verify
+refresh: login (always) → validate new → export → push → deploy → verify
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from . import session as sessions
+from .errors import ConfigError, ServiceError, SessionExpired
+from .runbook import Run, Step, StepResult
+
+EXTEND_HOURS = 24.0
+
+
+def current_session(run: Run) -> sessions.Session | None:
+    """The session in hand: the session file when it exists, else MTN_SESSION, else none."""
+    path = run.settings.session_file
+    if path.exists():
+        loaded, warnings = sessions.load(path)
+    elif run.settings.mtn_session:
+        loaded, warnings = sessions.decode(run.settings.mtn_session)
+    else:
+        return None
+    for warning in warnings:
+        run.console.warn(warning)
+    _protect(loaded)
+    return loaded
+
+
+def _protect(session: sessions.Session) -> None:
+    from .console import protect
+
+    protect(*session.secrets())
+
+
+def _validate(run: Run, session: sessions.Session):
+    from .mtn.api import validate
+
+    return validate(run.settings, session)
+
+
+def _adopt(run: Run, new: sessions.Session) -> None:
+    _protect(new)
+    sessions.save(run.settings.session_file, new)
+    run.session = new
+
+
+# -- steps ------------------------------------------------------------------------------
+def check_current(run: Run) -> StepResult:
+    session = current_session(run)
+    if session is None:
+        run.facts["verdict"] = None
+        return StepResult("ok", "no session saved and MTN_SESSION not set: a new login is needed")
+    run.session = session
+    verdict = run.facts["verdict"] = _validate(run, session)
+    return StepResult("ok", verdict.message)
+
+
+def renew(run: Run) -> StepResult:
+    verdict = run.facts.get("verdict")
+    if verdict is not None and verdict.state == "valid":
+        return StepResult("skipped", "the session is still valid: no login needed")
+    if verdict is not None and verdict.state == "valid_tracked_expired":
+        if run.check:
+            return StepResult("would", f"would move expiresAt {EXTEND_HOURS:g}h forward (the API still accepts the session)")
+        _adopt(run, run.session.extended(EXTEND_HOURS))
+        return StepResult("changed", f"extended: the API still accepts it; tracked expiry now "
+                                     f"{sessions.iso(run.session.expires_at)}")
+    if verdict is not None and verdict.state == "error":
+        raise ServiceError(f"cannot tell whether the session is alive: {verdict.message}",
+                           "check that the MTN API is up (`inv validate`), then rerun `inv recover`")
+    return login(run)
+
+
+def login(run: Run) -> StepResult:
+    if run.check:
+        return StepResult("would", "would open the browser for a new login (the one human step)")
+    from .mtn.sso import login as sso_login
+
+    new = sso_login(run.settings, console=run.console, headless=run.facts.get("headless", False),
+                    timeout=run.facts.get("timeout", 300.0))
+    _adopt(run, new)
+    return StepResult("changed", f"logged in: session {new.short_id}, tracked expiry {sessions.iso(new.expires_at)}")
+
+
+def validate_new(run: Run) -> StepResult:
+    if run.session is None:
+        return StepResult("would", "would validate the new session before pushing it anywhere")
+    verdict = _validate(run, run.session)
+    if not verdict.valid:
+        raise SessionExpired(f"the session does not validate ({verdict.message}); nothing was pushed",
+                             "run `inv recover` again (it will ask for a new login)")
+    return StepResult("ok", verdict.message)
+
+
+def export(run: Run) -> StepResult:
+    if run.session is None:
+        return StepResult("would", "would encode the new session as MTN_SESSION")
+    value = run.session.encode()
+    decoded, _ = sessions.decode(value)
+    if decoded.to_dict() != run.session.to_dict() or value != value.strip():
+        raise ServiceError("the encoded session does not decode back to itself", "report this as a bug")
+    run.facts["value_length"] = len(value)
+    return StepResult("ok", f"MTN_SESSION encoded: {len(value)} base64 chars, round-trip checked, "
+                            f"fingerprint {run.session.fingerprint}")
+
+
+def push(run: Run) -> StepResult:
+    from .targets import push as push_all
+
+    if run.session is None:
+        return StepResult("would", "would push the new session to every configured target")
+    results = push_all(run.settings, run.session.encode(), console=run.console, check=run.check)
+    run.facts["targets"] = results
+    if not results:
+        raise ConfigError("no push targets configured", "set VERCEL_* and GITHUB_* (or `targets:` in invoke.yaml)")
+    failed = [r for r in results if r.outcome == "failed"]
+    if failed:
+        raise ServiceError(f"push failed for {', '.join(r.name for r in failed)}",
+                           "the other targets hold the new session; fix the cause and run `inv recover --resume`")
+    if run.check:
+        return StepResult("would", f"{sum(r.outcome == 'would' for r in results)} of {len(results)} targets would change")
+    changed = sum(r.outcome == "changed" for r in results)
+    return StepResult("changed" if changed else "ok",
+                      f"{changed} of {len(results)} targets updated" if changed else "every target already holds it")
+
+
+def deploy(run: Run) -> StepResult:
+    from .deploy import redeploy
+    from .production import check_production
+
+    if run.session is not None and run.settings.production_url:
+        if check_production(run.settings, run.session).ok:
+            return StepResult("ok", "production already serves this session")
+    deployment = redeploy(run.settings, console=run.console, wait=True, check=run.check)
+    if run.check:
+        return StepResult("would", f"would redeploy production ({deployment.id})")
+    run.facts["deployment"] = deployment
+    return StepResult("changed", f"deployment {deployment.id} is {deployment.state}")
+
+
+def verify(run: Run) -> StepResult:
+    from .production import check_production
+
+    if not run.settings.production_url:
+        raise ConfigError("PRODUCTION_URL not set: cannot verify production", "set it in the environment or .env")
+    health = check_production(run.settings, run.session)
+    if run.check:
+        now = "production is healthy" if health.ok else "; ".join(health.problems)
+        return StepResult("would", f"would check production (now: {now})")
+    if not health.ok:
+        raise ServiceError(f"production check failed: {'; '.join(health.problems)}",
+                           "see runbooks/troubleshooting.md (verify failing)")
+    run.facts["verified_after"] = run.elapsed
+    return StepResult("ok", "production reports this session and serves products (200)")
+
+
+RECOVER: Sequence[Step] = (
+    Step("validate", check_current, "validate the session in hand against the MTN API"),
+    Step("renew", renew, "extend it if the API still accepts it, else log in (the human step)", waits_for_person=True),
+    Step("validate-new", validate_new, "validate the session about to be pushed"),
+    Step("export", export, "encode it as MTN_SESSION (base64 of compact JSON, no newline)"),
+    Step("push", push, "put MTN_SESSION at every configured target, concurrently, verified"),
+    Step("deploy", deploy, "redeploy production so the app reads the new value"),
+    Step("verify", verify, "production reports the new session and serves products"),
+)
+
+REFRESH: Sequence[Step] = (
+    Step("login", login, "always log in again (the human step)", waits_for_person=True),
+    *RECOVER[2:],
+)

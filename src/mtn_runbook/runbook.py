@@ -1,0 +1,138 @@
+"""The runbook engine: steps that look, act (unless in check mode) and look again.
+
+A Step is a named function of the Run; it returns a StepResult whose outcome is
+"ok" (nothing to do), "changed", "skipped", "would" (check mode: what it would change), or it
+raises a RunbookError ("failed"). A plan is an ordered list of steps; `execute` runs it,
+prints one line per step, journals every step, and stops at the first failure. Resume picks up
+after the last finished step of an unfinished run of the same task.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from .config import Settings
+from .console import Console
+from .errors import ConfigError, RunbookError
+from .journal import Journal
+from .session import Session
+
+FINISHED = ("ok", "changed", "skipped", "would")
+
+
+@dataclass
+class StepResult:
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[["Run"], StepResult]
+    about: str = ""          # one line for `--check` and the runbooks
+    waits_for_person: bool = False
+
+
+@dataclass
+class StepRecord:
+    name: str
+    outcome: str
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class Run:
+    """What the steps of one run share: settings, output, mode, and the session in hand."""
+    task: str
+    settings: Settings
+    console: Console
+    check: bool = False
+    journal: Journal | None = None
+    run_id: str = field(default_factory=lambda: time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3))
+    session: Session | None = None
+    facts: dict[str, Any] = field(default_factory=dict)   # what steps learn for later steps and the recap
+    records: list[StepRecord] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    person_seconds: float = 0.0
+    error: RunbookError | None = None
+
+    def __post_init__(self) -> None:
+        if self.journal is None:
+            self.journal = Journal(self.settings.journal_file)
+
+    @property
+    def fingerprint(self) -> str | None:
+        return self.session.fingerprint if self.session else None
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+
+def execute(run: Run, plan: Sequence[Step], *, start_at: int = 0) -> Run:
+    """Run `plan` from index `start_at`; earlier steps are journaled as carried over."""
+    if run.check:
+        run.console.banner("CHECK MODE: nothing will be changed")
+    run.journal.write("run", run=run.run_id, task=run.task, event="start", check=run.check,
+                      start_at=plan[start_at].name if start_at < len(plan) else None)
+    for step in plan[:start_at]:
+        run.records.append(StepRecord(step.name, "skipped", 0.0, "done in the interrupted run"))
+    for step in plan[start_at:]:
+        began = time.monotonic()
+        try:
+            result = step.run(run)
+        except RunbookError as e:
+            result, run.error = StepResult("failed", e.line()), e
+        except KeyboardInterrupt:
+            from .errors import Interrupted
+
+            run.error = Interrupted(f"interrupted during {step.name}")
+            result = StepResult("failed", "interrupted")
+        seconds = time.monotonic() - began
+        if step.waits_for_person and result.outcome == "changed":
+            run.person_seconds += seconds
+        run.records.append(StepRecord(step.name, result.outcome, seconds, result.detail))
+        run.journal.write("step", run=run.run_id, task=run.task, step=step.name, outcome=result.outcome,
+                          seconds=round(seconds, 3), detail=result.detail[:300], fingerprint=run.fingerprint,
+                          check=run.check)
+        run.console.step(result.outcome, step.name, result.detail, seconds)
+        if run.error:
+            break
+    run.journal.write("run", run=run.run_id, task=run.task, event="end",
+                      outcome="failed" if run.error else "done", seconds=round(run.elapsed, 3),
+                      fingerprint=run.fingerprint, check=run.check)
+    if run.check:
+        run.console.banner("CHECK MODE: nothing was changed")
+    return run
+
+
+def resume_point(journal: Journal, task: str, plan: Sequence[Step]) -> tuple[int, dict | None]:
+    """Where to continue the last run of `task`: (index of the first unfinished step, that run's
+    last step entry). (0, None) when the last run finished or there is none."""
+    runs = [e for e in journal.entries("run", task=task) if not e.get("check")]
+    if not runs or runs[-1].get("event") == "end" and runs[-1].get("outcome") == "done":
+        return 0, None
+    run_id = runs[-1]["run"]
+    names = [s.name for s in plan]
+    steps = [e for e in journal.entries("step", run=run_id) if e.get("step") in names]
+    done = [e for e in steps if e.get("outcome") in FINISHED]
+    if not done:
+        return 0, None
+    last = done[-1]
+    return names.index(last["step"]) + 1, last
+
+
+def start_index(plan: Sequence[Step], name: str) -> int:
+    names = [s.name for s in plan]
+    if name not in names:
+        raise ConfigError(f"no step named {name!r}", f"steps are: {', '.join(names)}")
+    return names.index(name)
