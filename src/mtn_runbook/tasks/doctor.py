@@ -1,3 +1,33 @@
-"""(being written)"""
+"""`inv doctor`: is everything in place for the next incident?"""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from .base import runbook_task, settings
+
+__all__ = ["doctor"]
+
+
+@runbook_task(help={
+    "json": "print the checks as JSON on stdout",
+    "no_browser": "skip starting the browser (e.g. on a machine without a display)",
+})
+def doctor(c, json=False, no_browser=False):
+    """Preflight: credentials, browser, tokens and rights, project and repo, .gitignore, file mode, monitor workflow."""
+    from pathlib import Path
+
+    from invoke import Exit
+
+    from ..console import Console
+    from ..doctor import run_checks
+
+    out = Console(json_mode=json)
+    checks = run_checks(settings(c), Path.cwd(), skip_browser=no_browser)
+    failed = [ch for ch in checks if not ch.ok]
+    if json:
+        out.json({"ok": not failed, "checks": [ch.to_json() for ch in checks]})
+    for ch in checks:
+        kind = "failed" if not ch.ok else ("warn" if ch.warning else "ok")
+        out.step(kind, ch.name, ch.detail + (f" — {ch.hint}" if not ch.ok and ch.hint else ""))
+    if failed:
+        raise Exit(f"✘ {len(failed)} of {len(checks)} checks failed: {', '.join(ch.name for ch in failed)}", 2)
+    out.ok(f"all {len(checks)} checks passed")

@@ -1,0 +1,119 @@
+"""`inv doctor`: preflight before an incident. Each check is one line; all must pass."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .checks import Check
+from .config import Settings
+from .errors import RunbookError
+
+PROTECTED = (".cache/mtn-session.json", "session.txt", ".env")
+
+
+def credentials(settings: Settings) -> Check:
+    missing = [n for n, v in (("MTN_USERNAME", settings.mtn_username), ("MTN_PASSWORD", settings.mtn_password)) if not v]
+    if missing:
+        return Check("MTN credentials", False, f"{', '.join(missing)} not set",
+                     "set them in .env (see .env.example); the login form is pre-filled with them")
+    return Check("MTN credentials", True, "MTN_USERNAME and MTN_PASSWORD set")
+
+
+def browser(settings: Settings) -> Check:
+    from .mtn.browser import launch_check
+
+    try:
+        detail = launch_check(settings)
+    except RunbookError as e:
+        return Check("browser", False, e.message, e.hint)
+    return Check("browser", True, detail)
+
+
+def gitignore(root: Path) -> Check:
+    """The session, session.txt and .env must never be committed."""
+    try:
+        inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=root,
+                                capture_output=True, text=True, timeout=10).stdout.strip() == "true"
+    except (OSError, subprocess.TimeoutExpired):
+        inside = False
+    if not inside:
+        return Check(".gitignore", True, "not a git checkout: nothing can be committed by accident", warning=True)
+    exposed = [p for p in PROTECTED if subprocess.run(["git", "check-ignore", "-q", p], cwd=root,
+                                                      capture_output=True, timeout=10).returncode != 0]
+    if exposed:
+        return Check(".gitignore", False, f"not ignored by git: {', '.join(exposed)}",
+                     "add `.cache/`, `session.txt` and `.env` to .gitignore")
+    return Check(".gitignore", True, "covers .cache/, session.txt and .env")
+
+
+def session_file_mode(settings: Settings) -> Check:
+    path = settings.session_file
+    if not path.exists():
+        return Check("session file", True, f"{path} does not exist yet (`inv auth` creates it)", warning=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        return Check("session file", False, f"{path} has mode {mode:04o}", f"chmod 600 {path}")
+    return Check("session file", True, f"{path} is 0600")
+
+
+def production_url(settings: Settings) -> Check:
+    if not settings.production_url:
+        return Check("production app", False, "PRODUCTION_URL not set", "set it to the deployed app's URL")
+    from .http import Api
+
+    try:
+        with Api("production app", settings.production_url, retries=1) as api:
+            api.get("/api/mtn-wholesale/auth")
+    except RunbookError as e:
+        return Check("production app", False, e.message, e.hint)
+    return Check("production app", True, f"{settings.production_url} answers /api/mtn-wholesale/auth")
+
+
+def target_access(settings: Settings) -> list[Check]:
+    """Every configured push target: the token works and the project/repo is readable."""
+    from .targets import configured
+
+    try:
+        targets = configured(settings)
+    except RunbookError as e:
+        return [Check("targets", False, e.message, e.hint)]
+    if not targets:
+        return [Check("targets", False, "no push targets configured",
+                      "set VERCEL_TOKEN/VERCEL_PROJECT_ID and GITHUB_TOKEN/GITHUB_REPOSITORY, or `targets:` in invoke.yaml")]
+    checks = []
+    for target in targets:
+        try:
+            detail = target.preflight()
+        except RunbookError as e:
+            checks.append(Check(target.name, False, e.message, e.hint))
+        else:
+            checks.append(Check(target.name, True, detail))
+    return checks
+
+
+def workflow(settings: Settings) -> list[Check]:
+    if not (settings.github_token and settings.github_repository):
+        return [Check("monitor workflow", True, "GITHUB_TOKEN/GITHUB_REPOSITORY not set: not checked", warning=True)]
+    from .monitor import workflow_checks
+
+    return workflow_checks(settings)
+
+
+def run_checks(settings: Settings, root: Path, skip_browser: bool = False) -> list[Check]:
+    steps: Iterable[Callable[[], Check | list[Check]]] = (
+        lambda: credentials(settings),
+        *(() if skip_browser else (lambda: browser(settings),)),
+        lambda: gitignore(root),
+        lambda: session_file_mode(settings),
+        lambda: target_access(settings),
+        lambda: production_url(settings),
+        lambda: workflow(settings),
+    )
+    checks: list[Check] = []
+    for step in steps:
+        found = step()
+        checks.extend(found if isinstance(found, list) else [found])
+    return checks
