@@ -1,0 +1,50 @@
+"""Wall time of the whole sandbox recover (captcha solves at once), and the share of it that is
+browser start-up (launching and closing Chromium, measured in the same process)."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+
+def browser_startup(settings) -> float:
+    from playwright.sync_api import sync_playwright
+
+    from mtn_runbook.mtn.browser import launch_options
+
+    samples = []
+    with sync_playwright() as pw:
+        for _ in range(3):
+            began = time.perf_counter()
+            browser = pw.chromium.launch(**launch_options(settings, headless=True))
+            browser.new_context().new_page()
+            browser.close()
+            samples.append(time.perf_counter() - began)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    from mtn_runbook.config import Settings
+    from mtn_runbook.console import Console
+    from mtn_runbook.recovery import RECOVER
+    from mtn_runbook.rehearsal import sandbox_settings
+    from mtn_runbook.runbook import Run, execute
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Settings.load({}, use_dotenv=False, session_file=Path(tmp) / "mtn-session.json")
+        with sandbox_settings(base, captcha_delay=0.0, deploy_seconds=0.0) as settings:
+            began = time.perf_counter()
+            run = execute(Run("recover", settings, Console(stderr=True)), RECOVER)
+            wall = time.perf_counter() - began
+            assert run.succeeded, run.error
+            login = next(r.seconds for r in run.records if r.name == "renew")
+            startup = browser_startup(settings)
+    print(f"recover --sandbox wall time:   {wall:.2f} s (captcha 0 s, deploy 0 s)")
+    print(f"  of which the login step:     {login:.2f} s ({login / wall:.0%})")
+    print(f"  browser start-up (median 3): {startup:.2f} s ({startup / wall:.0%} of the wall time)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""`inv doctor` against the sandbox: everything in place passes; each gap is named."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from mtn_runbook import session as sessions
+
+
+@pytest.fixture
+def ready(sandbox, workdir):
+    """A work directory as a set-up operator has it: a git checkout that ignores the secrets,
+    and a saved session."""
+    subprocess.run(["git", "init", "-q"], cwd=workdir, check=True)
+    (workdir / ".gitignore").write_text(".cache/\nsession.txt\n.env\n")
+    minted = sessions.Session.from_dict(sandbox.mtn.mint_session(), "minted")
+    sessions.save(workdir / ".cache" / "mtn-session.json", minted)
+    return workdir
+
+
+def test_doctor_passes_when_everything_is_in_place(ready, inv):
+    result = inv("doctor")
+    assert result.code == 0, result.output
+    for name in ("MTN credentials", "browser", ".gitignore", "session file", "production app"):
+        assert f"✔ {name}" in result.stdout, name
+    assert "all " in result.stdout and "checks passed" in result.stdout
+
+
+def test_doctor_names_what_gitignore_misses(ready, inv):
+    (ready / ".gitignore").write_text(".cache/\n")
+    result = inv("doctor", "--no-browser")
+    assert result.code == 2, result.output
+    assert "not ignored by git: session.txt, .env" in result.stdout
+
+
+def test_doctor_names_the_token_to_fix(ready, inv):
+    result = inv("doctor", "--no-browser", env={"VERCEL_TOKEN": "wrong-token"})
+    assert result.code == 2, result.output
+    assert "VERCEL_TOKEN" in result.stdout
+    assert "wrong-token" not in result.output
+
+
+def test_doctor_flags_an_open_session_file(ready, inv):
+    os.chmod(ready / ".cache" / "mtn-session.json", 0o644)
+    result = inv("doctor", "--no-browser")
+    assert result.code == 2, result.output
+    assert "mode 0644" in result.stdout and "chmod 600" in result.stdout
+
+
+def test_doctor_flags_missing_credentials_and_browser(ready, inv):
+    result = inv("doctor", env={"MTN_PASSWORD": None, "PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": "/nonexistent/chrome"})
+    assert result.code == 2, result.output
+    assert "MTN_PASSWORD not set" in result.stdout
+    assert "✘ browser" in result.stdout
+
+
+def test_doctor_json_lists_every_check(ready, inv):
+    import json
+
+    result = inv("doctor", "--no-browser", "--json")
+    data = json.loads(result.stdout)
+    assert data["ok"] is (result.code == 0)
+    assert {c["name"] for c in data["checks"]} >= {"MTN credentials", ".gitignore", "session file"}
