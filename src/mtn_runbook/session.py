@@ -30,7 +30,12 @@ COOKIE_FIELDS = ("name", "value", "domain")
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return to_ms(datetime.now(timezone.utc))
+
+
+def to_ms(moment: datetime) -> datetime:
+    """Millisecond precision, as stored: a saved session then equals the one in memory."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def iso(moment: datetime) -> str:
@@ -58,7 +63,7 @@ class Session:
     # -- building ---------------------------------------------------------------------
     @classmethod
     def from_cookies(cls, cookies: list[dict], session_id: str, at: datetime | None = None) -> "Session":
-        at = at or now()
+        at = to_ms(at or now())
         return cls(tuple(cookies), session_id, at + TRACKED_LIFETIME, {"createdAt": iso(at)})
 
     @classmethod
@@ -121,8 +126,8 @@ class Session:
         return (self.expires_at - (at or now())).total_seconds() / 60
 
     def extended(self, hours: float, at: datetime | None = None) -> "Session":
-        at = at or now()
-        return replace(self, expires_at=at + timedelta(hours=hours),
+        at = to_ms(at or now())
+        return replace(self, expires_at=to_ms(at + timedelta(hours=hours)),
                        extra={**self.extra, "extendedAt": iso(at)})
 
     def cookies_for(self, url: str) -> dict[str, str]:
