@@ -1,3 +1,204 @@
-"""(being written)"""
+"""The session's own tasks: auth, export, validate, extend, status.
 
-__all__: list[str] = []
+Heavy imports (playwright, httpx, rich) happen inside the task bodies, so `inv --list` stays fast.
+"""
+
+from __future__ import annotations
+
+from .base import runbook_task, settings
+
+__all__ = ["auth", "export", "validate", "extend", "status"]
+
+SOURCE_HELP = {
+    "file": "use this session file instead of MTN_SESSION_FILE (.cache/mtn-session.json)",
+    "env": "use MTN_SESSION (base64) even when the session file exists",
+}
+
+
+def _load(s, out, *, file=None, env=False):
+    from ..console import protect
+    from ..mtn.source import current_session
+
+    loaded = current_session(s, file=file, env=env)
+    protect(*loaded.session.secrets())
+    for warning in loaded.warnings:
+        out.warn(warning)
+    return loaded
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@runbook_task(help={
+    "headless": "run the browser without a window (only the sandbox's stand-in captcha can be solved so)",
+    "timeout": "seconds to wait for you to solve the reCAPTCHA and submit (default 300)",
+    "check": "say what would happen (browser, where the session is saved); open nothing, save nothing",
+})
+def auth(c, headless=False, timeout=300.0, check=False):
+    """Log in to MTN in Chromium (you solve the reCAPTCHA) and save the captured session (0600)."""
+    from urllib.parse import urlsplit
+
+    from .. import session as sessions
+    from ..config import require
+    from ..console import Console, protect
+    from ..errors import ConfigError
+    from ..journal import Journal
+
+    s = settings(c)
+    out = Console()
+    timeout = float(timeout)
+    if timeout <= 0:
+        raise ConfigError("--timeout must be a positive number of seconds")
+    path = s.session_file
+    if check:
+        from ..mtn.browser import find_chromium
+
+        require(s, "MTN_USERNAME", "MTN_PASSWORD")
+        browser = find_chromium(s, headless=headless) or "Playwright's own Chromium"
+        out.step("would", "auth", f"open {'headless ' if headless else ''}{browser} at "
+                                  f"{urlsplit(s.mtn_sso_login_url).hostname}, pre-fill MTN_USERNAME/MTN_PASSWORD, "
+                                  f"wait up to {timeout:.0f}s for the reCAPTCHA, save to {path} (keeping {path.name}.prev)")
+        return
+    from ..mtn.sso import login
+
+    with sessions.lock(path):
+        out.line(f"Opening the MTN login in Chromium{' (headless)' if headless else ''}: "
+                 "solve the reCAPTCHA; the form is filled in and submitted for you.")
+        new = login(s, console=out, headless=headless, timeout=timeout)
+        protect(*new.secrets())
+        sessions.save(path, new)
+    Journal(s.journal_file).write("login", fingerprint=new.fingerprint, createdAt=new.extra.get("createdAt"),
+                                  cookies=len(new.cookies))
+    out.ok(f"logged in: session {new.short_id} ({len(new.cookies)} cookies) saved to {path} (0600)")
+    out.line(f"  tracked expiry {_when(new.expires_at)} (60 min; MTN keeps sessions longer). "
+             "Next: `inv validate`, then `inv push`.")
+
+
+@runbook_task(help={
+    "stdout": "print only the base64 value on stdout (no newline); messages go to stderr",
+    "output": "file to write (default session.txt), 0600, no trailing newline",
+    "check": "say what would be written, write nothing",
+    **SOURCE_HELP,
+})
+def export(c, stdout=False, output=None, file=None, env=False, check=False):
+    """Encode the session as MTN_SESSION (base64 of its JSON) into session.txt (0600) or --stdout."""
+    from pathlib import Path
+
+    from ..console import Console
+    from ..errors import ConfigError
+    from ..session import write_private
+
+    if stdout and output:
+        raise ConfigError("--stdout and --output go separately", "use one of them")
+    s = settings(c)
+    out = Console(stderr=stdout)
+    loaded = _load(s, out, file=file, env=env)
+    value = loaded.session.encode()
+    target = Path(output or "session.txt").expanduser()
+    where = "stdout" if stdout else f"{target} (0600)"
+    if check:
+        out.step("would", "export", f"write session {loaded.session.short_id} from {loaded.source} "
+                                    f"({len(value)} characters) to {where}")
+        return
+    if stdout:
+        out.data(value)
+    else:
+        write_private(target, value)
+    out.ok(f"exported session {loaded.session.short_id} from {loaded.source} to {where}: "
+           f"{len(value)} characters, fingerprint {loaded.session.fingerprint}")
+
+
+@runbook_task(help={
+    "json": "print the verdict as JSON on stdout (valid, sessionId, trackedExpiry, "
+            "minutesUntilTrackedExpiry, apiStatus, verdict, message)",
+    **SOURCE_HELP,
+})
+def validate(c, env=False, file=None, json=False):
+    """Ask the MTN API whether it accepts the session. Exit 0 valid, 3 expired, 1 API error."""
+    from invoke import Exit
+
+    from ..console import Console
+    from ..mtn.api import validate as check_session
+
+    s = settings(c)
+    out = Console(json_mode=json)
+    loaded = _load(s, out, file=file, env=env)
+    verdict = check_session(s, loaded.session, source="MTN_SESSION" if loaded.path is None else "file")
+    if json:
+        out.json(verdict.to_json())
+    left = verdict.minutes_left()
+    if verdict.valid:
+        out.ok(f"{verdict.state} — {verdict.message}")
+    else:
+        out.fail(f"{verdict.state} — {verdict.message}")
+    out.line(f"  session {loaded.session.short_id} from {loaded.source}; tracked expiry "
+             f"{_when(loaded.session.expires_at)}; API status {verdict.api_status or 'none'}")
+    if verdict.state == "valid" and left < 60:
+        out.warn(f"under 60 minutes of tracked expiry left ({left:.0f} min): `inv extend` or `inv refresh`")
+    if verdict.state == "expired":
+        out.line("  next: `inv recover` (or `inv auth`, then `inv push`)")
+    if verdict.exit_code:
+        raise Exit(code=verdict.exit_code)
+
+
+@runbook_task(help={
+    "hours": "move the tracked expiry this many hours from now (default 24)",
+    "check": "validate and say what would change; save nothing",
+    **SOURCE_HELP,
+})
+def extend(c, hours=24.0, check=False, file=None, env=False):
+    """Guide's Method 3: while the API still accepts the session, move its expiresAt forward."""
+    from pathlib import Path
+
+    from .. import session as sessions
+    from ..console import Console
+    from ..mtn.api import extend as extend_session
+
+    s = settings(c)
+    out = Console()
+    loaded = _load(s, out, file=file, env=env)
+    target = loaded.path or (Path(file) if file else s.session_file)
+    if check:
+        result = extend_session(s, loaded.session, hours=float(hours), check=True)
+        out.step("would", "extend", f"session {loaded.session.short_id}: tracked expiry "
+                                    f"{_when(loaded.session.expires_at)} → {_when(result.session.expires_at)}, "
+                                    f"saved to {target}")
+        return
+    with sessions.lock(target):
+        result = extend_session(s, loaded.session, hours=float(hours))
+        sessions.save(target, result.session)
+    out.ok(f"extended session {loaded.session.short_id}: tracked expiry {_when(loaded.session.expires_at)} → "
+           f"{_when(result.session.expires_at)}; saved to {target}")
+    out.line("  the value changed: `inv push` (then `inv deploy`) so production gets it.")
+
+
+@runbook_task(help={"json": "print the status as JSON on stdout"})
+def status(c, json=False):
+    """Session age, tracked expiry and the last validation (no service is called)."""
+    from ..console import Console
+    from ..status import session_status
+
+    s = settings(c)
+    out = Console(json_mode=json)
+    data = session_status(s)
+    for warning in data["warnings"]:
+        out.warn(warning)
+    if json:
+        out.json(data)
+        return
+    session = data["session"]
+    if session is None:
+        out.fail(f"no usable session: {data['problem']}")
+    else:
+        age = f"{session['ageMinutes']:.0f} min old" if session["ageMinutes"] is not None else "age unknown"
+        left = session["minutesUntilTrackedExpiry"]
+        expiry = f"in {left:.0f} min" if left >= 0 else f"passed {-left:.0f} min ago"
+        out.line(f"Session {session['sessionId']} from {session['source']}: {age}, "
+                 f"tracked expiry {session['trackedExpiry']} ({expiry})")
+    last = data["lastValidation"]
+    if last is None:
+        out.line("Last validation: none recorded (`inv validate`)")
+    else:
+        which = "this session" if last["sameSession"] else f"another session ({last['fingerprint']})"
+        out.line(f"Last validation: {last['verdict']} (API {last['apiStatus']}) at {last['at']}, of {which}")
