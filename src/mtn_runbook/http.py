@@ -1,8 +1,8 @@
 """The one way to talk HTTP: timeouts, bounded retries that honour Retry-After, clean errors.
 
 Retried: 429, 502, 503, 504, a rate-limited 403 (`x-ratelimit-remaining: 0` or `retry-after`),
-and connection failures. Other 4xx are answered at once. Errors name the service and the API's
-own message, never a token, a cookie or (for URLs that carry a token) the path.
+500 for idempotent requests only, and connection failures. Other 4xx are answered at once.
+Errors name the service and the API's own message, never a token, a cookie or (for URLs that carry a token) the path.
 """
 
 from __future__ import annotations
@@ -72,7 +72,9 @@ class RetryTransport(httpx.BaseTransport):
                     raise
                 self.sleep(backoff(attempt))
                 continue
-            if last or not is_rate_limited(response):
+            # a 500 is retried only where repeating the request is harmless (e.g. a secret PUT)
+            retry = is_rate_limited(response) or (idempotent and response.status_code == 500)
+            if last or not retry:
                 return response
             wait = retry_delay(response, attempt)
             response.read()

@@ -1,3 +1,95 @@
-"""(being written)"""
+"""`inv deploy` (redeploy production on Vercel, wait for READY, then verify) and `inv verify`.
 
-__all__: list[str] = []
+Heavy imports happen inside the task bodies, so `inv --list` stays fast.
+"""
+
+from __future__ import annotations
+
+from .base import runbook_task, settings
+
+__all__ = ["deploy", "verify"]
+
+SOURCE_HELP = {
+    "file": "compare production with this session file instead of MTN_SESSION_FILE",
+    "env": "compare production with MTN_SESSION (base64) instead of the session file",
+}
+AFTER_DEPLOY_WINDOW = 30.0  # seconds verify keeps retrying right after a deployment turns READY
+
+
+def _expected(s, out, file, env):
+    """The session production should run: the local one, or None (then only /products counts)."""
+    from ..console import protect
+    from ..errors import ConfigError
+    from ..mtn.source import current_session
+
+    try:
+        loaded = current_session(s, file=file, env=env)
+    except ConfigError as e:
+        if file or env:
+            raise
+        out.warn(f"no local session to compare with ({e.message}); checking /products only")
+        return None
+    protect(*loaded.session.secrets())
+    return loaded.session
+
+
+def run_verify(c, out, *, file=None, env=False, window=0.0) -> None:
+    from invoke import Exit
+
+    from ..production import wait_healthy
+
+    s = settings(c)
+    expected = _expected(s, out, file, env)
+    health = wait_healthy(s, expected, window=float(window),
+                          on_retry=lambda h: out.line(f"… not yet: {h.problems[0]}; retrying"))
+    auth = health.auth or {}
+    if health.ok:
+        what = f"session {auth.get('sessionId')}" + (" (the pushed one)" if expected else "")
+        out.step("ok", "verify", f"production runs {what}; /products answers {health.products_status} "
+                                 "with error_code 200")
+        return
+    for problem in health.problems:
+        out.fail(problem)
+    raise Exit("✘ verify failed: production is not serving a working MTN session "
+               "— see runbooks/ (troubleshooting: verify failing)", 1)
+
+
+@runbook_task(help={
+    "wait": "wait for the deployment to be READY, then verify (default; --no-wait returns at once)",
+    "check": "say which deployment would be redeployed; send nothing",
+    "timeout": "seconds to wait for READY (default 600)",
+    **SOURCE_HELP,
+})
+def deploy(c, wait=True, check=False, timeout=600.0, file=None, env=False):
+    """Redeploy production on Vercel so the app reads the new MTN_SESSION, wait for READY, then verify."""
+    import time
+
+    from ..console import Console
+    from ..deploy import redeploy
+
+    s = settings(c)
+    out = Console()
+    start = time.monotonic()
+    deployment = redeploy(s, console=out, wait=wait and not check, check=check, timeout=float(timeout))
+    if check:
+        out.step("would", "deploy", f"would redeploy production deployment {deployment.id} ({deployment.url}), "
+                                    "wait for READY, then verify")
+        return
+    seconds = time.monotonic() - start
+    if not wait:
+        out.step("changed", "deploy", f"deployment {deployment.id} started ({deployment.state}); "
+                                      f"follow it at {deployment.inspector_url}", seconds)
+        return
+    out.step("changed", "deploy", f"deployment {deployment.id} is READY ({deployment.url})", seconds)
+    run_verify(c, out, file=file, env=env, window=AFTER_DEPLOY_WINDOW)
+
+
+@runbook_task(help={
+    "window": "keep retrying for up to this many seconds until production passes (default 0: once)",
+    **SOURCE_HELP,
+})
+def verify(c, window=0.0, file=None, env=False):
+    """Check production: /auth reports the local session's id and /products answers 200 (exit 1 if not)."""
+    from ..console import Console
+
+    run_verify(c, Console(), file=file, env=env, window=window)

@@ -1,5 +1,86 @@
-"""(being written)"""
+"""`inv push` and `push.vercel` / `push.github` / `push.ssh`: put MTN_SESSION where production reads it.
+
+The session is validated against the MTN API first; one the API rejects is never pushed.
+Heavy imports happen inside the task bodies, so `inv --list` stays fast.
+"""
+
+from __future__ import annotations
 
 from invoke import Collection
 
+from .base import runbook_task, settings
+
+HELP = {
+    "file": "push this session file instead of MTN_SESSION_FILE (.cache/mtn-session.json)",
+    "env": "push MTN_SESSION (base64) from the environment instead of the session file",
+    "check": "say what would change at each target; send no POST/PUT/PATCH, open no SSH connection",
+}
+
+
+def run_push(c, kind=None, file=None, env=False, check=False) -> None:
+    """Load the session, validate it, push it, print one line per target, exit non-zero on failure."""
+    from invoke import Exit
+
+    from ..console import Console, protect
+    from ..errors import ServiceError, SessionExpired
+    from ..mtn.api import validate
+    from ..mtn.source import current_session
+    from ..targets import configured, exit_code, push
+
+    s = settings(c)
+    out = Console()
+    loaded = current_session(s, file=file, env=env)
+    protect(*loaded.session.secrets())
+    for warning in loaded.warnings:
+        out.warn(warning)
+    targets = configured(s, kind)  # bad configuration: exit 2 before anything is sent
+    verdict = validate(s, loaded.session, source=loaded.source)
+    if not verdict.valid:
+        error = SessionExpired if verdict.exit_code == SessionExpired.exit_code else ServiceError
+        raise error(f"not pushing session {loaded.session.short_id} from {loaded.source}: {verdict.message}",
+                    None if error is SessionExpired else "retry when the MTN API answers (`inv validate`)")
+    out.ok(f"session {loaded.session.short_id} from {loaded.source} is valid (MTN API {verdict.api_status})")
+    results = push(s, loaded.session.encode(), console=out, kind=kind, check=check, targets=targets)
+    code = exit_code(results)
+    if code:
+        failed = [r.name for r in results if r.failed]
+        raise Exit(f"✘ push failed for {len(failed)} of {len(results)} target(s): {', '.join(failed)}", code)
+    if check:
+        would = sum(r.outcome == "would" for r in results)
+        out.line(f"check: {would} of {len(results)} target(s) would change; nothing was sent")
+    else:
+        changed = sum(r.outcome == "changed" for r in results)
+        out.line(f"{changed} of {len(results)} target(s) updated, {len(results) - changed} already held it"
+                 + ("; next: `inv deploy` so production reads it" if changed and any(
+                     r.kind == "vercel" for r in results) else ""))
+
+
+@runbook_task(help=HELP)
+def all_(c, file=None, env=False, check=False):
+    """Push the validated session to every configured target, concurrently (exit 1 if any failed)."""
+    run_push(c, None, file=file, env=env, check=check)
+
+
+@runbook_task(help=HELP)
+def vercel(c, file=None, env=False, check=False):
+    """Upsert MTN_SESSION in the Vercel project's environments (in place, never delete-then-add)."""
+    run_push(c, "vercel", file=file, env=env, check=check)
+
+
+@runbook_task(help=HELP)
+def github(c, file=None, env=False, check=False):
+    """Set the MTN_SESSION Actions secret (repository, and environments when configured)."""
+    run_push(c, "github", file=file, env=env, check=check)
+
+
+@runbook_task(help=HELP)
+def ssh(c, file=None, env=False, check=False):
+    """Replace the MTN_SESSION line of the env file on each SSH host, then run its restart command."""
+    run_push(c, "ssh", file=file, env=env, check=check)
+
+
 ns = Collection("push")
+ns.add_task(all_, name="all", default=True)
+ns.add_task(vercel)
+ns.add_task(github)
+ns.add_task(ssh)

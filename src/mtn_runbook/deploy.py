@@ -1,0 +1,97 @@
+"""Redeploy production on Vercel so the app reads the new MTN_SESSION, and wait for READY.
+
+Env var changes reach the app only through a new deployment. The current production
+deployment (`targets.production` of GET /v9/projects/{id}) is redeployed with
+POST /v13/deployments?forceNew=1 {name, deploymentId, target: "production", meta: {action:
+"redeploy"}} (without `target` it would become a preview), then polled until READY.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+from .config import Settings, require
+from .console import Console
+from .errors import ConfigError, ServiceError
+from .http import Api, api_message
+
+DONE = {"READY"}
+FAILED = {"ERROR", "CANCELED"}
+
+
+@dataclass(frozen=True)
+class Deployment:
+    id: str
+    url: str                 # host name, as Vercel gives it (no scheme)
+    state: str               # readyState: QUEUED, INITIALIZING, BUILDING, READY, ERROR, CANCELED
+    inspector_url: str = ""
+    redeployed_from: str = ""  # the production deployment it replaces ("" for the current one)
+    error_message: str = ""    # Vercel's errorMessage when it ended ERROR or CANCELED
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _deployment(body: dict, source: str = "") -> Deployment:
+    return Deployment(id=str(body.get("id") or body.get("uid") or ""), url=str(body.get("url") or ""),
+                      state=str(body.get("readyState") or body.get("state") or "?"),
+                      inspector_url=str(body.get("inspectorUrl") or ""), redeployed_from=source,
+                      error_message=str(body.get("errorMessage") or ""))
+
+
+def _api(settings: Settings) -> Api:
+    require(settings, "VERCEL_TOKEN", "VERCEL_PROJECT_ID")
+    params = {"teamId": settings.vercel_team_id} if settings.vercel_team_id else None
+    return Api("vercel", settings.vercel_api_url, token=settings.vercel_token, token_var="VERCEL_TOKEN",
+               params=params)
+
+
+def production(settings: Settings) -> tuple[str, Deployment | None]:
+    """The project's name and its current production deployment (None when it has none)."""
+    with _api(settings) as api:
+        response = api.get(f"/v9/projects/{settings.vercel_project_id}", expect=(200, 404))
+        if response.status_code == 404:
+            raise ConfigError(f"vercel: project {settings.vercel_project_id} answered 404 {api_message(response)}",
+                              "check VERCEL_PROJECT_ID and VERCEL_TEAM_ID: a team's project is only found "
+                              "with its team id")
+        body = response.json()
+    current = (body.get("targets") or {}).get("production")
+    return str(body.get("name") or ""), (_deployment(current) if current else None)
+
+
+def redeploy(settings: Settings, *, console: Console, wait: bool = True, check: bool = False,
+             timeout: float = 600, interval: float = 0.5) -> Deployment:
+    """Redeploy the current production deployment. With `wait`, poll until READY (ERROR or
+    CANCELED raise ServiceError with the inspector URL; so does `timeout`). With `check`,
+    send nothing and return the deployment that would be redeployed."""
+    name, current = production(settings)
+    if current is None:
+        raise ServiceError(f"vercel: project {settings.vercel_project_id} has no production deployment to redeploy",
+                           "deploy it once from git (or the Vercel dashboard), then rerun")
+    if check:
+        return current
+    with _api(settings) as api:
+        response = api.post("/v13/deployments", params={"forceNew": "1"}, expect=(200, 201), json={
+            "name": name or settings.vercel_project_id, "deploymentId": current.id,
+            "target": "production", "meta": {"action": "redeploy"}})
+        deployment = _deployment(response.json(), current.id)
+        if not wait:
+            return deployment
+        start = time.monotonic()
+        with console.waiting(f"deployment {deployment.id}: {deployment.state}") as update:
+            while deployment.state not in DONE | FAILED:
+                if time.monotonic() - start > timeout:
+                    raise ServiceError(f"vercel: deployment {deployment.id} not READY after {timeout:.0f}s "
+                                       f"(still {deployment.state})",
+                                       f"see {deployment.inspector_url or 'the Vercel dashboard'}")
+                time.sleep(interval)
+                interval = min(interval * 1.5, 5.0)  # quick for short builds, gentle for long ones
+                deployment = _deployment(api.get(f"/v13/deployments/{deployment.id}").json(), current.id)
+                update(f"deployment {deployment.id}: {deployment.state}")
+    if deployment.state in FAILED:
+        raise ServiceError(
+            f"vercel: deployment {deployment.id} ended {deployment.state}"
+            + (f": {deployment.error_message}" if deployment.error_message else ""),
+            f"see {deployment.inspector_url or 'the Vercel dashboard'}; production still runs {current.id}")
+    return deployment

@@ -1,0 +1,95 @@
+"""Is production running on the session we think it is, and does that session work?
+
+Two checks against PRODUCTION_URL, because checking the stored secret alone once hid an outage:
+  /api/mtn-wholesale/auth      must report the expected sessionId (it only loads the session)
+  /api/mtn-wholesale/products  must answer 200 with MTN's error_code "200" (it calls MTN)
+Used by `inv verify`, `inv deploy` and the monitor. Never shows a sessionId: short forms only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from .config import Settings, require
+from .errors import ServiceError
+from .http import Api, api_message
+from .session import Session
+
+AUTH_PATH = "/api/mtn-wholesale/auth"
+PRODUCTS_PATH = "/api/mtn-wholesale/products"
+
+
+def short(session_id: str) -> str:
+    """The same harmless form as Session.short_id, for an id that came from elsewhere."""
+    return f"{session_id[:4]}…{session_id[-4:]}" if len(session_id) > 12 else "…"
+
+
+@dataclass(frozen=True)
+class ProductionHealth:
+    ok: bool
+    auth: dict | None                 # what /auth answered, with sessionId in short form
+    products_status: int | None       # HTTP status of /products (None: no answer)
+    problems: list[str] = field(default_factory=list)  # one line per failed check
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def check_production(settings: Settings, expected: Session | None) -> ProductionHealth:
+    """Both checks, once. Problems are returned, not raised, except a missing PRODUCTION_URL."""
+    require(settings, "PRODUCTION_URL")
+    problems: list[str] = []
+    auth: dict | None = None
+    products_status: int | None = None
+    with Api("production", settings.production_url, retries=2) as api:
+        try:
+            response = api.get(AUTH_PATH, expect=range(100, 600))
+            body = _json(response)
+            if response.status_code != 200 or not isinstance(body, dict):
+                problems.append(f"auth: {AUTH_PATH} answered {response.status_code} {api_message(response)}".rstrip())
+            else:
+                reported = str(body.get("sessionId") or "")
+                auth = {**body, "sessionId": short(reported) if reported else None}
+                if not body.get("authenticated") or not reported:
+                    problems.append(f"auth: production has no session loaded ({body.get('error') or 'no error given'})")
+                elif expected is not None and reported != expected.session_id:
+                    problems.append(f"auth: production runs session {short(reported)}, not {expected.short_id} "
+                                    "(redeploy after a push: `inv deploy`)")
+        except ServiceError as e:
+            problems.append(f"auth: {e.message}")
+        try:
+            response = api.get(PRODUCTS_PATH, expect=range(100, 600))
+            products_status = response.status_code
+            body = _json(response)
+            code = body.get("error_code") if isinstance(body, dict) else None
+            if response.status_code != 200 or str(code) != "200":
+                said = api_message(response) if response.status_code != 200 else (
+                    f"error_code {code!r}: {body.get('error_message', '') if isinstance(body, dict) else 'not JSON'}")
+                problems.append(f"products: {PRODUCTS_PATH} answered {response.status_code} {said}".rstrip())
+        except ServiceError as e:
+            problems.append(f"products: {e.message}")
+    return ProductionHealth(not problems, auth, products_status, problems)
+
+
+def wait_healthy(settings: Settings, expected: Session | None, *, window: float = 0.0,
+                 interval: float = 2.0, on_retry: Callable[[ProductionHealth], None] | None = None
+                 ) -> ProductionHealth:
+    """check_production, repeated for up to `window` seconds until it passes: right after a
+    deployment turns READY the app may still answer from the old one for a moment."""
+    deadline = time.monotonic() + max(0.0, window)
+    while True:
+        health = check_production(settings, expected)
+        if health.ok or time.monotonic() + interval > deadline:
+            return health
+        if on_retry:
+            on_retry(health)
+        time.sleep(interval)

@@ -1,0 +1,244 @@
+"""Where a session goes: Vercel env vars, GitHub secrets, env files on SSH hosts.
+
+Every target follows one shape (look, act unless --check, look again):
+
+    read(value)            -> Current   what it holds now; whether that is already `value`
+    put(value, current)                 store `value` (never delete-then-add)
+    verify(value, current)              read back: raise when the target does not hold it
+    activate()                          make it live where that is part of the push (SSH restart)
+
+`configured(settings, kind)` builds the targets from invoke.yaml `targets:` or, with none
+listed, from VERCEL_* / GITHUB_* variables. `push(settings, value, ...)` pushes to all of them
+concurrently; one target's failure does not stop the others. The caller validates the session
+first (tasks/push.py): nothing here decides whether a session deserves pushing.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping, Protocol
+
+from ..config import Settings
+from ..console import Console, protect
+from ..errors import ConfigError, RunbookError
+from ..journal import Journal
+from ..session import fingerprint
+
+KINDS = ("vercel", "github", "ssh")
+SECRET_FIELDS = frozenset({"token", "password", "value", "secret_value", "passphrase"})
+
+
+@dataclass
+class Current:
+    """What a target holds now. `holds`: True (exactly the value), False (missing or
+    different), None (cannot be read back, e.g. a GitHub secret or a sensitive Vercel var)."""
+    holds: bool | None
+    plan: str                      # what put() would do, in the operator's words
+    state: Any = None              # the target's own notes for put/verify (ids, timestamps)
+
+
+class Target(Protocol):
+    kind: str
+    name: str
+    look_in_check: bool            # False: --check must not even connect (SSH)
+
+    def describe(self) -> str: ...
+    def preflight(self) -> str: ...  # read-only: the token works and the target is reachable (doctor)
+    def read(self, value: str) -> Current: ...
+    def put(self, value: str, current: Current) -> None: ...
+    def verify(self, value: str, current: Current) -> str: ...
+    def activate(self) -> str: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class PushResult:
+    name: str                      # the target's name, e.g. "vercel prj_x (production)"
+    kind: str                      # vercel | github | ssh
+    outcome: str                   # "changed", "ok" (already held it), "would" (--check), "failed"
+    detail: str                    # one line: what happened, or the error and what to do
+    seconds: float
+    exit_code: int = 0             # the error's exit code when failed (2: configuration)
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == "failed"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def exit_code(results: list[PushResult]) -> int:
+    """0 all fine; 2 when every failure is a configuration error; else 1."""
+    failures = [r for r in results if r.failed]
+    if not failures:
+        return 0
+    return 2 if all(r.exit_code == ConfigError.exit_code for r in failures) else 1
+
+
+# -- configuration ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Entry:
+    """One `targets:` entry, checked: which fields each kind takes, which it needs."""
+    index: int
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def label(self) -> str:
+        return f"invoke.yaml targets[{self.index}] ({self.raw.get('kind', '?')})"
+
+    def error(self, message: str) -> ConfigError:
+        return ConfigError(f"{self.label()}: {message}",
+                           "fix the entry in invoke.yaml (see runbooks/ for the fields of each kind)")
+
+
+FIELDS = {
+    "vercel": {"project", "team", "environments", "type", "key", "name"},
+    "github": {"repository", "environments", "repository_secret", "secret", "name"},
+    "ssh": {"host", "user", "port", "key_filename", "known_hosts", "env_file", "restart", "key", "name"},
+}
+REQUIRED = {"vercel": (), "github": (), "ssh": ("host", "env_file")}
+
+
+def configured(settings: Settings, kind: str | None = None) -> list[Target]:
+    """The push targets, from invoke.yaml `targets:` or else from the environment.
+    Raises ConfigError (exit 2) naming a bad entry, or when nothing is configured."""
+    if kind is not None and kind not in KINDS:
+        raise ConfigError(f"unknown target kind {kind!r}", f"use one of: {', '.join(KINDS)}")
+    targets: list[Target] = []
+    if settings.targets:
+        for i, raw in enumerate(settings.targets):
+            entry = _checked(Entry(i, raw))
+            if kind is None or entry.raw["kind"] == kind:
+                targets.extend(_build(settings, entry))
+    else:
+        targets = [t for t in _from_environment(settings) if kind is None or t.kind == kind]
+    if not targets:
+        what = f"{kind} " if kind else ""
+        raise ConfigError(
+            f"no {what}push targets configured",
+            "set VERCEL_TOKEN + VERCEL_PROJECT_ID and/or GITHUB_TOKEN + GITHUB_REPOSITORY, "
+            "or list them under `targets:` in invoke.yaml")
+    _dedupe_names(targets)
+    return targets
+
+
+def _checked(entry: Entry) -> Entry:
+    raw = entry.raw
+    if not isinstance(raw, Mapping):
+        raise entry.error("must be a mapping with a `kind`")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise entry.error(f"unknown kind {kind!r} (use one of: {', '.join(KINDS)})")
+    secrets = SECRET_FIELDS & set(raw)
+    if secrets:
+        raise ConfigError(f"{entry.label()}: `{sorted(secrets)[0]}` does not belong in invoke.yaml",
+                          "tokens come only from the environment or .env (VERCEL_TOKEN, GITHUB_TOKEN)")
+    unknown = set(raw) - FIELDS[kind] - {"kind"}
+    if unknown:
+        raise entry.error(f"unknown field(s) {', '.join(sorted(unknown))} "
+                          f"(a {kind} target takes: {', '.join(sorted(FIELDS[kind]))})")
+    missing = [f for f in REQUIRED[kind] if raw.get(f) in (None, "")]
+    if missing:
+        raise entry.error(f"missing field(s) {', '.join(missing)}")
+    envs = raw.get("environments")
+    if envs is not None and (not isinstance(envs, list) or not all(isinstance(e, str) and e for e in envs)):
+        raise entry.error("`environments` must be a list of names")
+    return entry
+
+
+def _build(settings: Settings, entry: Entry) -> list[Target]:
+    kind = entry.raw["kind"]
+    if kind == "vercel":
+        from .vercel import VercelTarget
+
+        return [VercelTarget.from_entry(settings, entry)]
+    if kind == "github":
+        from .github import github_targets
+
+        return github_targets(settings, entry)
+    from .ssh import SshTarget
+
+    return [SshTarget.from_entry(settings, entry)]
+
+
+def _from_environment(settings: Settings) -> list[Target]:
+    targets: list[Target] = []
+    if settings.vercel_token and settings.vercel_project_id:
+        from .vercel import VercelTarget
+
+        targets.append(VercelTarget(settings, project=settings.vercel_project_id, team=settings.vercel_team_id))
+    if settings.github_token and settings.github_repository:
+        from .github import GithubTarget
+
+        targets.append(GithubTarget(settings, repository=settings.github_repository))
+    return targets
+
+
+def _dedupe_names(targets: list[Target]) -> None:
+    seen: dict[str, int] = {}
+    for t in targets:
+        seen[t.name] = seen.get(t.name, 0) + 1
+        if seen[t.name] > 1:
+            t.name = f"{t.name} #{seen[t.name]}"
+
+
+# -- pushing ------------------------------------------------------------------------------
+def push_one(target: Target, value: str, *, check: bool = False, activate_anyway: bool = False) -> PushResult:
+    """Look, act (unless check), look again. Never raises: the result carries the failure."""
+    start = time.monotonic()
+
+    def result(outcome: str, detail: str, code: int = 0) -> PushResult:
+        return PushResult(target.name, target.kind, outcome, detail, round(time.monotonic() - start, 2), code)
+
+    try:
+        if check and not target.look_in_check:
+            return result("would", f"would {target.describe()} (not connecting in --check)")
+        current = target.read(value)
+        if current.holds:
+            if activate_anyway and not check:
+                # it holds the value but the last push failed, maybe before the restart: finish it
+                done = target.activate()
+                if done:
+                    return result("changed", f"already holds it; {done} (the last push had failed)")
+            return result("ok", "already holds it")
+        if check:
+            return result("would", f"would {current.plan}")
+        target.put(value, current)
+        detail = target.verify(value, current)
+        done = target.activate()
+        return result("changed", "; ".join(p for p in (detail, done) if p))
+    except RunbookError as e:
+        return result("failed", e.line(), e.exit_code)
+    except Exception as e:  # a bug in one target must not stop the others, nor print a secret
+        return result("failed", f"internal error: {type(e).__name__}: {e}", 1)
+    finally:
+        target.close()
+
+
+def push(settings: Settings, value: str, *, console: Console, kind: str | None = None,
+         check: bool = False, targets: list[Target] | None = None) -> list[PushResult]:
+    """Put `value` (an encoded, already validated session) at every configured target, or
+    every target of one `kind`, concurrently. Prints one line per target; journals each push.
+    Returns the results in configuration order; raises only for bad configuration or value."""
+    value = value.strip()  # the stored value never ends in whitespace (the CLI once stored "\n")
+    if not value:
+        raise ConfigError("the session to push is empty", "run `inv export` or `inv auth` first")
+    protect(value)
+    targets = configured(settings, kind) if targets is None else targets
+    journal = Journal(settings.journal_file)
+    unfinished = {t.name for t in targets if (journal.last("push", target=t.name) or {}).get("outcome") == "failed"}
+    verb = "checking" if check else "pushing MTN_SESSION to"
+    with console.waiting(f"{verb} {len(targets)} target(s)"):
+        with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
+            futures = [pool.submit(push_one, t, value, check=check, activate_anyway=t.name in unfinished)
+                       for t in targets]
+            results = [f.result() for f in futures]
+    fp = fingerprint(value)
+    for r in results:
+        console.step(r.outcome, r.name, r.detail, r.seconds)
+        if not check:
+            journal.write("push", target=r.name, target_kind=r.kind, outcome=r.outcome,
+                          detail=r.detail, seconds=r.seconds, fingerprint=fp)
+    return results

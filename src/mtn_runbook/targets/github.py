@@ -1,0 +1,154 @@
+"""MTN_SESSION as a GitHub Actions secret: the repository's, and environments' when configured.
+
+The value is sealed (libsodium sealed box, PyNaCl) against the public key GitHub hands out,
+then PUT. GitHub never returns a secret's value, so every push puts again, and the read-back is
+the secret's `updated_at`, which has whole-second precision (see `verify`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from ..config import Settings
+from ..errors import ConfigError, ServiceError
+from ..http import Api, api_message
+from . import Current, Entry
+
+NAME = re.compile(r"(?!GITHUB_)[A-Z_][A-Z0-9_]*")
+HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+
+
+def github_targets(settings: Settings, entry: Entry) -> list["GithubTarget"]:
+    """One target per secret location of a `kind: github` entry."""
+    raw = entry.raw
+    repository = str(raw.get("repository") or settings.github_repository)
+    if not repository:
+        raise entry.error("missing field repository (or set GITHUB_REPOSITORY)")
+    if repository.count("/") != 1 or not all(repository.split("/")):
+        raise entry.error(f"repository {repository!r} is not owner/repo")
+    secret = str(raw.get("secret") or "MTN_SESSION")
+    if not NAME.fullmatch(secret):
+        raise entry.error(f"secret name {secret!r}: use A-Z, 0-9 and _, not starting with a digit or GITHUB_")
+    scopes: list[str | None] = [None] if raw.get("repository_secret", True) else []
+    scopes += list(raw.get("environments") or [])
+    if not scopes:
+        raise entry.error("nothing to push: repository_secret is false and no environments are listed")
+    label = str(raw.get("name") or "")
+    return [GithubTarget(settings, repository=repository, environment=env, secret=secret,
+                         name=f"{label} ({env})" if label and env else label) for env in scopes]
+
+
+def _when(text: Any) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _server_time(response: httpx.Response) -> datetime | None:
+    try:
+        return parsedate_to_datetime(response.headers["date"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class GithubTarget:
+    kind = "github"
+    look_in_check = True
+
+    def __init__(self, settings: Settings, *, repository: str, environment: str | None = None,
+                 secret: str = "MTN_SESSION", name: str = ""):
+        self.settings, self.repository, self.environment, self.secret = settings, repository, environment, secret
+        scope = f"environment {environment}" if environment else "repository secret"
+        self.name = name or f"github {repository} ({scope})"
+        base = f"/repos/{repository}"
+        self.base = f"{base}/environments/{environment}/secrets" if environment else f"{base}/actions/secrets"
+        self._api: Api | None = None
+
+    def _what(self) -> str:
+        where = f"environment {self.environment} of {self.repository}" if self.environment else self.repository
+        return f"secret {self.secret} of {where}"
+
+    def describe(self) -> str:
+        return f"set {self._what()}"
+
+    def preflight(self) -> str:
+        try:
+            current = self.read("")
+        finally:
+            self.close()
+        return f"secrets readable; {self.secret} {'exists' if current.holds is None else 'not set yet'}"
+
+    @property
+    def api(self) -> Api:
+        if self._api is None:
+            if not self.settings.github_token:
+                raise ConfigError(f"{self.name}: GITHUB_TOKEN not set",
+                                  "set it in the environment or .env (a token that may write Actions secrets)")
+            self._api = Api(self.name, self.settings.github_api_url, token=self.settings.github_token,
+                            token_var="GITHUB_TOKEN", headers=HEADERS)
+        return self._api
+
+    def close(self) -> None:
+        if self._api is not None:
+            self._api.close()
+            self._api = None
+
+    def _meta(self) -> tuple[dict | None, httpx.Response]:
+        response = self.api.get(f"{self.base}/{self.secret}", expect=(200, 404))
+        return (response.json() if response.status_code == 200 else None), response
+
+    def read(self, value: str) -> Current:
+        key = self.api.get(f"{self.base}/public-key", expect=(200, 404))
+        if key.status_code == 404:
+            env = f", that environment {self.environment} exists" if self.environment else ""
+            raise ConfigError(f"{self.name}: GET public-key answered 404 {api_message(key)}".rstrip(),
+                              f"check GITHUB_REPOSITORY (owner/repo){env} and that GITHUB_TOKEN can see it")
+        meta, response = self._meta()
+        state = {"key": key.json(), "before": _when(meta and meta.get("updated_at")),
+                 "read_at": _server_time(response)}
+        if meta is None:
+            return Current(False, f"create {self._what()}", state)
+        # GitHub never gives a secret's value back: whether it already holds it cannot be known
+        return Current(None, f"update {self._what()} (last updated {meta.get('updated_at')})", state)
+
+    def put(self, value: str, current: Current) -> None:
+        from nacl.encoding import Base64Encoder
+        from nacl.public import PublicKey, SealedBox
+
+        key = current.state["key"]
+        try:
+            box = SealedBox(PublicKey(key["key"].encode("ascii"), Base64Encoder))
+        except Exception:
+            raise ServiceError(f"{self.name}: the public key GitHub returned is not a Curve25519 key",
+                               "retry; if it persists, check GITHUB_API_URL") from None
+        sealed = Base64Encoder.encode(box.encrypt(value.encode("utf-8"))).decode("ascii")
+        self.api.put(f"{self.base}/{self.secret}", json={"encrypted_value": sealed, "key_id": key["key_id"]},
+                     expect=(201, 204), idempotent=True)
+
+    def verify(self, value: str, current: Current) -> str:
+        meta, _ = self._meta()
+        after = _when(meta and meta.get("updated_at"))
+        if after is None:
+            raise ServiceError(f"{self.name}: secret {self.secret} is not there after the PUT",
+                               "retry; if it persists, check the token's rights on Actions secrets")
+        before, read_at = current.state["before"], current.state["read_at"]
+        if before is None or after > before:
+            return "stored (updated_at moved)"
+        # updated_at has whole seconds. Our PUT came after the read, so a real update is stamped
+        # at or after the server's clock at the read (`read_at`, also whole seconds). If the old
+        # stamp is older than that, an unmoved updated_at means the PUT did not land. If it is
+        # from that same second (a push a moment ago), equal stamps cannot tell the two apart;
+        # the PUT's 201/204 is the evidence then, so >= is accepted.
+        if after == before and (read_at is None or before >= read_at.replace(microsecond=0)):
+            return "stored (updated_at in the same second as before; the PUT was accepted)"
+        raise ServiceError(f"{self.name}: secret {self.secret}'s updated_at did not move after the PUT",
+                           "retry; if it persists, check GitHub's status page")
+
+    def activate(self) -> str:
+        return ""  # workflows read secrets when a run starts; a run already queued keeps the old value

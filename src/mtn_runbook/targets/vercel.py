@@ -1,0 +1,190 @@
+"""MTN_SESSION as a Vercel project environment variable, through the REST API.
+
+Upsert, never delete-then-add: an existing variable is edited in place (PATCH, no `key`, so a
+`sensitive` one stays sensitive); environments no variable covers get a new one (POST
+?upsert=true, `encrypted` unless configured). Read back with GET .../env/{id}: the value where
+Vercel returns it, else `updatedAt`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import Settings
+from ..errors import ConfigError, ServiceError
+from ..http import Api, api_message
+from . import Current, Entry
+
+TYPES = ("encrypted", "sensitive", "plain")
+PROJECT_HINT = ("check VERCEL_PROJECT_ID (or the entry's `project`) and VERCEL_TEAM_ID: "
+                "a team's project is only found with its team id")
+
+
+def _targets(var: dict) -> list[str]:
+    target = var.get("target") or []
+    return [target] if isinstance(target, str) else list(target)
+
+
+class VercelTarget:
+    kind = "vercel"
+    look_in_check = True
+
+    def __init__(self, settings: Settings, *, project: str, team: str = "",
+                 environments: tuple[str, ...] = ("production",), type: str = "encrypted",
+                 key: str = "MTN_SESSION", name: str = ""):
+        self.settings, self.project, self.team = settings, project, team
+        self.environments = tuple(dict.fromkeys(environments))
+        self.type, self.key = type, key
+        self.name = name or f"vercel {project} ({', '.join(self.environments)})"
+        self._api: Api | None = None
+
+    @classmethod
+    def from_entry(cls, settings: Settings, entry: Entry) -> "VercelTarget":
+        raw = entry.raw
+        project = str(raw.get("project") or settings.vercel_project_id)
+        if not project:
+            raise entry.error("missing field project (or set VERCEL_PROJECT_ID)")
+        type_ = raw.get("type", "encrypted")
+        if type_ not in TYPES:
+            raise entry.error(f"type {type_!r} is not one of {', '.join(TYPES)}")
+        environments = tuple(raw.get("environments") or ("production",))
+        if type_ == "sensitive" and "development" in environments:
+            raise entry.error("Vercel does not allow sensitive variables for development")
+        return cls(settings, project=project, team=str(raw.get("team") or settings.vercel_team_id),
+                   environments=environments, type=type_, key=str(raw.get("key") or "MTN_SESSION"),
+                   name=str(raw.get("name") or ""))
+
+    def describe(self) -> str:
+        return f"set {self.key} in Vercel project {self.project} for {', '.join(self.environments)}"
+
+    def preflight(self) -> str:
+        try:
+            found = self._list()
+        finally:
+            self.close()
+        where = "; ".join(f"{v.get('type')} for {', '.join(_targets(v))}" for v in found) or "not set yet"
+        return f"project reachable; {self.key}: {where}"
+
+    # -- the API ---------------------------------------------------------------------------
+    @property
+    def api(self) -> Api:
+        if self._api is None:
+            if not self.settings.vercel_token:
+                raise ConfigError(f"{self.name}: VERCEL_TOKEN not set",
+                                  "set it in the environment or .env (a token with access to the project)")
+            self._api = Api(self.name, self.settings.vercel_api_url, token=self.settings.vercel_token,
+                            token_var="VERCEL_TOKEN", params={"teamId": self.team} if self.team else None)
+        return self._api
+
+    def close(self) -> None:
+        if self._api is not None:
+            self._api.close()
+            self._api = None
+
+    def _path(self, suffix: str, version: str) -> str:
+        return f"/{version}/projects/{self.project}{suffix}"
+
+    def _get(self, path: str) -> Any:
+        response = self.api.get(path, expect=(200, 404))
+        if response.status_code == 404:
+            raise ConfigError(f"{self.name}: GET {path} answered 404 {api_message(response)}".rstrip(), PROJECT_HINT)
+        return response.json()
+
+    def _list(self) -> list[dict]:
+        body = self._get(self._path("/env", "v10"))
+        envs = body.get("envs", []) if isinstance(body, dict) else body
+        # branch-specific preview vars (gitBranch) are someone else's override: leave them be
+        return [e for e in envs if e.get("key") == self.key and not e.get("gitBranch")]
+
+    def _one(self, env_id: str) -> dict:
+        return self._get(self._path(f"/env/{env_id}", "v1"))
+
+    @staticmethod
+    def _readable(var: dict) -> str | None:
+        """The plaintext, where Vercel gives it back (never for sensitive vars)."""
+        if var.get("type") == "sensitive" or "value" not in var:
+            return None
+        if var.get("type") == "plain" or var.get("decrypted") is True:
+            return var["value"]
+        return None
+
+    # -- look, act, look again -------------------------------------------------------------
+    def read(self, value: str) -> Current:
+        wanted = set(self.environments)
+        # Edit every existing var that covers a configured environment, for all the environments
+        # it has. When a var targets ["production", "preview"] and only production is configured,
+        # editing it in place also gives preview the new value. The alternative (`vercel env rm X
+        # production` + add) leaves production without the var for a moment, flips its type, and
+        # leaves preview silently on the old, dead session. One var, one value is the safe choice.
+        edits = [v for v in self._list() if set(_targets(v)) & wanted]
+        covered = {t for v in edits for t in _targets(v)}
+        missing = sorted(wanted - covered, key=self.environments.index)
+        if missing and self.type == "sensitive" and "development" in missing:
+            raise ConfigError(f"{self.name}: Vercel does not allow sensitive variables for development",
+                              "drop development from the entry's environments, or use type encrypted")
+        before = {v["id"]: self._one(v["id"]) for v in edits}
+        stored = [self._readable(before[v["id"]]) for v in edits]
+        if missing or any(s is not None and s != value for s in stored):
+            holds: bool | None = False
+        elif any(s is None for s in stored):
+            holds = None  # sensitive: cannot be read back, so push again
+        else:
+            holds = True
+        plan = []
+        for v in edits:
+            extra = sorted(set(_targets(v)) - wanted)
+            also = f"; {', '.join(extra)} too: same variable" if extra else ""
+            plan.append(f"update {self.key} in place ({v.get('type')}, {', '.join(_targets(v))}{also})")
+        if missing:
+            plan.append(f"create {self.key} ({self.type}) for {', '.join(missing)}")
+        return Current(holds, "; ".join(plan), {"edits": edits, "missing": missing, "before": before})
+
+    def put(self, value: str, current: Current) -> None:
+        # In place first, create after: nothing is ever deleted, so production always has the var.
+        for var in current.state["edits"]:
+            # no `key`, no `type`: Vercel rejects `key` for sensitive vars, and the type stays
+            self.api.patch(self._path(f"/env/{var['id']}", "v9"), json={"value": value}, idempotent=True)
+        missing = current.state["missing"]
+        current.state["created"] = []
+        if missing:
+            response = self.api.post(self._path("/env", "v10"), params={"upsert": "true"}, idempotent=True,
+                                     expect=(200, 201),
+                                     json={"key": self.key, "value": value, "type": self.type, "target": missing})
+            body = response.json()
+            failed = body.get("failed") or []
+            if failed:  # a 201 can still carry failures
+                err = failed[0].get("error", failed[0]) if isinstance(failed[0], dict) else {}
+                raise ServiceError(
+                    f"{self.name}: Vercel did not create {self.key} for {', '.join(missing)}: "
+                    f"{err.get('message', 'failed')} ({err.get('code', '?')})",
+                    "read the message above; fix the variable in the Vercel dashboard if it conflicts")
+            created = body.get("created") or []
+            current.state["created"] = [c["id"] for c in (created if isinstance(created, list) else [created])
+                                        if isinstance(c, dict) and c.get("id")]
+
+    def verify(self, value: str, current: Current) -> str:
+        covered: set[str] = set()
+        unread = []
+        ids = [v["id"] for v in current.state["edits"]] + current.state["created"]
+        for env_id in ids:
+            after = self._one(env_id)
+            covered |= set(_targets(after))
+            stored = self._readable(after)
+            if stored is None:
+                old = current.state["before"].get(env_id)
+                if old is not None and after.get("updatedAt") == old.get("updatedAt"):
+                    raise ServiceError(f"{self.name}: {self.key} ({after.get('type')}) reports no change "
+                                       "after the update", "retry; if it persists, check the Vercel dashboard")
+                unread.append(after.get("type", "?"))
+            elif stored != value:
+                raise ServiceError(f"{self.name}: {self.key} reads back a different value after the update",
+                                   "retry; another process may be writing it at the same time")
+        lacking = set(self.environments) - covered
+        if lacking:
+            raise ServiceError(f"{self.name}: {self.key} is still missing for {', '.join(sorted(lacking))}",
+                               "retry; if it persists, check the Vercel dashboard")
+        how = f"updatedAt moved ({', '.join(unread)}: value not readable)" if unread else "read back"
+        return f"stored for {', '.join(sorted(covered))}, {how}; live after `inv deploy`"
+
+    def activate(self) -> str:
+        return ""  # env changes reach the app only through a new deployment (inv deploy)
