@@ -56,7 +56,7 @@ def auth(c, headless=False, timeout=300.0, check=False):
 
         require(s, "MTN_USERNAME", "MTN_PASSWORD")
         browser = find_chromium(s, headless=headless) or "Playwright's own Chromium"
-        out.step("would", "auth", f"open {'headless ' if headless else ''}{browser} at "
+        out.step("would", "auth", f"would open {'headless ' if headless else ''}{browser} at "
                                   f"{urlsplit(s.mtn_sso_login_url).hostname}, pre-fill MTN_USERNAME/MTN_PASSWORD, "
                                   f"wait up to {timeout:.0f}s for the reCAPTCHA, save to {path} (keeping {path.name}.prev)")
         return
@@ -98,7 +98,7 @@ def export(c, stdout=False, output=None, file=None, env=False, check=False):
     target = Path(output or "session.txt").expanduser()
     where = "stdout" if stdout else f"{target} (0600)"
     if check:
-        out.step("would", "export", f"write session {loaded.session.short_id} from {loaded.source} "
+        out.step("would", "export", f"would write session {loaded.session.short_id} from {loaded.source} "
                                     f"({len(value)} characters) to {where}")
         return
     if stdout:
@@ -161,9 +161,9 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
     target = loaded.path or (Path(file) if file else s.session_file)
     if check:
         result = extend_session(s, loaded.session, hours=float(hours), check=True)
-        out.step("would", "extend", f"session {loaded.session.short_id}: tracked expiry "
-                                    f"{_when(loaded.session.expires_at)} → {_when(result.session.expires_at)}, "
-                                    f"saved to {target}")
+        out.step("would", "extend", f"would move session {loaded.session.short_id}'s tracked expiry "
+                                    f"{_when(loaded.session.expires_at)} → {_when(result.session.expires_at)} "
+                                    f"and save it to {target}")
         return
     with sessions.lock(target):
         result = extend_session(s, loaded.session, hours=float(hours))

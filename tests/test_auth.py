@@ -1,0 +1,110 @@
+"""`inv auth` with real headless Chromium against the sandbox, and the session's life after it:
+export round trip, validate, expiry at MTN's side, extend refusing a dead session."""
+
+from __future__ import annotations
+
+import base64
+import json
+import stat
+
+import httpx
+
+from mtn_runbook import session as sessions
+
+
+def session_file(workdir):
+    return workdir / ".cache" / "mtn-session.json"
+
+
+def test_auth_saves_the_session_mtn_issued_and_it_lives_until_mtn_ends_it(inv, sandbox, workdir):
+    result = inv("auth", "--headless", "--timeout", "30")
+    assert result.code == 0, result.output
+    path = session_file(workdir)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = json.loads(path.read_text())
+    assert {"cookies", "sessionId", "expiresAt"} <= set(data)
+    [login] = sandbox.mtn.snapshot()["sessions"]
+    assert data["sessionId"] == login["sessionId"]  # the SSO host's JSESSIONID
+    names = sorted((c["name"], c["domain"]) for c in data["cookies"])
+    assert names == [("CASTGC", "127.0.0.1"), ("JSESSIONID", "127.0.0.1"), ("JSESSIONID", "localhost"),
+                     ("_GRECAPTCHA", "127.0.0.1")]
+    saved, _ = sessions.load(path)
+    assert 59 <= saved.minutes_left() <= 60
+    assert f"logged in: session {saved.short_id}" in result.stdout
+
+    # export round-trips: the exported value decodes to the saved session
+    exported = inv("export", "--stdout", allow=(saved.encode(),))
+    assert exported.code == 0, exported.output
+    assert exported.stdout == saved.encode()
+    assert sessions.decode(exported.stdout)[0] == saved
+    assert "exported session" in exported.stderr
+
+    valid = inv("validate")
+    assert valid.code == 0, valid.output
+    assert "✔ valid — MTN API accepts the session (7 products)" in valid.stdout
+
+    httpx.post(f"{sandbox.urls['admin']}/admin/mtn/expire", json={"sessionId": data["sessionId"]})
+    expired = inv("validate")
+    assert expired.code == 3, expired.output
+    assert "✘ expired — MTN API redirected to the SSO login (302)" in expired.stdout
+
+    refused = inv("extend")
+    assert refused.code == 3, refused.output
+    assert "not extending" in refused.stderr
+    assert json.loads(path.read_text()) == data  # nothing changed
+
+    # a second login replaces the session and keeps the first as .prev
+    again = inv("auth", "--headless", "--timeout", "30")
+    assert again.code == 0, again.output
+    assert json.loads(sessions.prev_path(path).read_text()) == data
+    assert json.loads(path.read_text())["sessionId"] != data["sessionId"]
+    assert inv("validate").code == 0
+
+
+def test_a_captcha_that_never_solves_ends_in_exit_4(inv, sandbox, workdir):
+    sandbox.options.captcha_delay = None
+    result = inv("auth", "--headless", "--timeout", "3")
+    assert result.code == 4, result.output
+    assert "the login did not finish within 3s" in result.stderr
+    assert "solve the reCAPTCHA" in result.stderr  # the guide's troubleshooting as the hint
+    assert not session_file(workdir).exists()
+    assert sandbox.mtn.logins == 0
+
+
+def test_wrong_credentials_end_with_mtns_error_text(inv, sandbox, workdir):
+    result = inv("auth", "--headless", "--timeout", "30", env={"MTN_PASSWORD": "not-the-password"})
+    assert result.code == 2, result.output
+    assert "MTN SSO refused the login: Invalid credentials." in result.stderr
+    assert "check MTN_USERNAME and MTN_PASSWORD" in result.stderr
+    assert "not-the-password" not in result.output
+    assert not session_file(workdir).exists()
+
+
+def test_missing_credentials_fail_before_any_browser(inv, sandbox, workdir):
+    result = inv("auth", "--headless", env={"MTN_PASSWORD": None})
+    assert result.code == 2
+    assert "MTN_PASSWORD not set" in result.stderr
+    assert sandbox.history.requests("mtn_sso") == []
+
+
+def test_auth_check_opens_nothing(inv, sandbox, workdir):
+    result = inv("auth", "--headless", "--check")
+    assert result.code == 0, result.output
+    assert "would" in result.stdout and "127.0.0.1" in result.stdout
+    assert sandbox.history.requests("mtn_sso") == []
+    assert not session_file(workdir).exists()
+
+
+def test_a_missing_browser_is_one_line_with_how_to_get_one(inv, sandbox, workdir):
+    result = inv("auth", "--headless", env={"PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": "/nonexistent/chrome"})
+    assert result.code == 2
+    assert "is not an executable file" in result.stderr and "playwright install chromium" in result.stderr
+
+
+def test_a_second_run_waits_for_no_one_it_fails_on_the_lock(inv, sandbox, workdir):
+    from mtn_runbook.session import lock
+
+    with lock(session_file(workdir)):
+        result = inv("auth", "--headless", "--timeout", "5")
+    assert result.code == 5, result.output
+    assert "another run" in result.stderr
