@@ -91,12 +91,13 @@ def build(sb: Any) -> list[Service]:
             state.record({"mtnStatus": None, "answered": 401})
             return JSONResponse({"error": "Authentication failed", "details": problem}, 401)
         url = sb.urls["mtn_api"] + MTN_PRODUCTS_PATH
-        headers = {"Accept": "application/json"}
+        cookies = session.cookies_for(url)
+        headers = {"Accept": "application/json", "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
         if sb.options.mtn_api_key:
             headers["X-API-Key"] = sb.options.mtn_api_key
         try:
             with httpx.Client(follow_redirects=False, timeout=10.0) as client:
-                reply = client.get(url, headers=headers, cookies=session.cookies_for(url))
+                reply = client.get(url, headers=headers)
         except httpx.HTTPError as e:
             state.record({"mtnStatus": None, "answered": 502})
             return JSONResponse({"error": "MTN API unreachable", "details": type(e).__name__}, 502)
