@@ -86,10 +86,10 @@ def lifespan_report(journal: Journal, current: Session | None = None, *, at: dat
     lived = [r["lived"] for r in records if r["lived"] is not None]
     median = timedelta(seconds=statistics.median(d.total_seconds() for d in lived)) if lived else None
 
+    last = journal.last("validation")
     if current is not None:
         key = _key({"createdAt": current.extra.get("createdAt"), "fingerprint": current.fingerprint})
     else:
-        last = journal.last("validation")
         key = _key(last) if last else None
     cur_record = next((r for r in records if r["key"] == key), None)
 
@@ -105,8 +105,9 @@ def lifespan_report(journal: Journal, current: Session | None = None, *, at: dat
             predicted, basis = start + median, f"median of {len(lived)} observed lifespan(s) ({_hours(median)} h)"
         elif current is not None:
             predicted, basis = current.expires_at, f"{NO_HISTORY}: tracked expiry"
-        else:
-            predicted, basis = None, NO_HISTORY
+        else:  # the journal's last validation recorded the tracked expiry it saw
+            tracked = _when(last.get("expiresAt")) if last else None
+            predicted, basis = tracked, f"{NO_HISTORY}: tracked expiry" if tracked else NO_HISTORY
         current_json = {
             "fingerprint": current.fingerprint if current is not None else (cur_record["fingerprints"] or [None])[-1],
             "start": iso(start),

@@ -1,5 +1,89 @@
-"""(being written)"""
+"""`inv monitor` (the scheduled check), `inv monitor.enable`, `inv monitor.trigger`.
+
+Heavy imports happen inside the task bodies, so `inv --list` stays fast.
+"""
+
+from __future__ import annotations
 
 from invoke import Collection
 
+from .base import runbook_task, settings
+
+
+@runbook_task(name="monitor", help={
+    "json": "print the result as JSON on stdout (state, checks, secret, production, lifespan, alerts)",
+    "no_alert": "only report: open, comment on or close no issue, post no webhook",
+    "check": "say what would be opened/commented/closed/posted, send nothing",
+})
+def monitor_(c, json=False, no_alert=False, check=False):
+    """Health of the MTN_SESSION secret AND of production; alert through a GitHub issue and webhook.
+    Exit 0 healthy or warning, 3 unhealthy, 2 bad configuration, 1 an alert was not delivered."""
+    import os
+
+    from invoke import Exit
+
+    from ..console import Console, protect, scrub
+    from ..monitor import annotations, monitor, step_summary
+    from ..session import decode
+    from ..errors import SessionFormatError
+
+    s = settings(c)
+    try:  # cookie values and the id, in case any message ever carried one
+        protect(*decode(s.mtn_session, "MTN_SESSION")[0].secrets())
+    except SessionFormatError:
+        pass
+    out = Console(json_mode=json)
+    result = monitor(s, alert=not no_alert, check=check, environ=os.environ)
+    h = result.health
+    for chk in h.checks:
+        outcome = "warn" if chk.ok and chk.warning else "ok" if chk.ok else "failed"
+        out.step(outcome, chk.name, chk.detail + (f" — {chk.hint}" if chk.hint and not chk.ok else ""))
+    {"healthy": out.ok, "warning": out.warn, "unhealthy": out.fail}[h.state](f"{h.state}: {h.message}")
+    for action in result.actions:
+        outcome = "failed" if action.error else "would" if check else "changed"
+        out.step(outcome, action.line(check))
+    if not result.actions:
+        why = {"off": "--no-alert", "check": "nothing to send", "on": "nothing to send"}[result.alerts]
+        out.step("skipped", f"alerts: {why} (previous state: {result.previous or 'unknown'})")
+
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in annotations(result):
+            if json:
+                out.line(line)
+            else:
+                out.data(scrub(line) + "\n")
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as f:
+                f.write(scrub(step_summary(result)))
+    if json:
+        out.json(result.to_json())
+    if result.exit_code:
+        raise Exit(code=result.exit_code)
+
+
+@runbook_task(help={"check": "say whether it would enable the workflow, change nothing"})
+def enable(c, check=False):
+    """Re-enable the scheduled validate-mtn-session.yml workflow (= gh workflow enable)."""
+    from ..console import Console
+    from ..monitor import enable_workflow
+
+    Console().step("would" if check else "ok", "monitor.enable", enable_workflow(settings(c), check=check))
+
+
+@runbook_task(help={
+    "ref": "branch or tag to run on (default: the repository's default branch)",
+    "check": "say what would be started, start nothing",
+})
+def trigger(c, ref=None, check=False):
+    """Start a validate-mtn-session.yml run now (= gh workflow run)."""
+    from ..console import Console
+    from ..monitor import trigger_workflow
+
+    Console().step("would" if check else "ok", "monitor.trigger", trigger_workflow(settings(c), ref=ref, check=check))
+
+
 ns = Collection("monitor")
+ns.add_task(monitor_, name="monitor", default=True)
+ns.add_task(enable)
+ns.add_task(trigger)

@@ -1,0 +1,127 @@
+"""Where the monitor's verdict goes: one GitHub issue labelled `mtn-session`, and a webhook.
+
+The issue is opened once, commented on while runs keep failing (one comment per run) and closed
+(state_reason "completed") with a comment saying when and how production recovered. It is found
+through the issues list endpoint (not search: search has its own low rate limit and can lag),
+skipping pull requests, which that endpoint also returns.
+
+The issue is also the monitor's durable memory: in CI the journal does not survive the run, so
+"the previous run was unhealthy" is read from an open issue. Each body and comment ends with a
+marker holding the state and the session fingerprint it was about (never the session itself).
+
+The webhook (ALERT_WEBHOOK_URL, Slack-compatible `{"text": ...}`) carries a token in its URL:
+it is never printed, and errors about it name only the variable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from .config import Settings
+from .errors import ConfigError, RunbookError
+from .http import Api
+
+LABEL = "mtn-session"
+TITLE = "MTN session unhealthy: production may be without MTN"
+GITHUB_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+MARKER = re.compile(r"<!-- mtn-runbook monitor state=(\w+) fingerprint=(\w*) -->")
+
+
+def marker(state: str, fingerprint: str | None) -> str:
+    return f"<!-- mtn-runbook monitor state={state} fingerprint={fingerprint or ''} -->"
+
+
+def read_marker(text: str | None) -> tuple[str, str] | None:
+    """(state, fingerprint) of the last marker in an issue body or comment."""
+    found = MARKER.findall(text or "")
+    return found[-1] if found else None
+
+
+def runbook_link(settings: Settings) -> str:
+    return f"https://github.com/{settings.github_repository}/blob/HEAD/runbooks/incident-recovery.md"
+
+
+def github_api(settings: Settings) -> Api:
+    """The GitHub REST API for the configured repository (GITHUB_TOKEN, GITHUB_API_URL)."""
+    if not settings.github_token or not settings.github_repository:
+        missing = [n for n, v in (("GITHUB_TOKEN", settings.github_token),
+                                  ("GITHUB_REPOSITORY", settings.github_repository)) if not v]
+        raise ConfigError(f"{', '.join(missing)} not set",
+                          "set it in the environment or .env (see .env.example)")
+    if "/" not in settings.github_repository:
+        raise ConfigError(f"GITHUB_REPOSITORY {settings.github_repository!r} is not owner/name")
+    return Api("GitHub", settings.github_api_url, token=settings.github_token, token_var="GITHUB_TOKEN",
+               headers=GITHUB_HEADERS)
+
+
+@dataclass(frozen=True)
+class Issue:
+    number: int
+    html_url: str
+    body: str
+
+    @property
+    def label(self) -> str:
+        return f"#{self.number}"
+
+
+class IssueSink:
+    """The `mtn-session` issue of settings.github_repository."""
+
+    def __init__(self, settings: Settings, api: Api):
+        self.settings, self.api = settings, api
+        self.repo = f"/repos/{settings.github_repository}"
+
+    def find_open(self) -> Issue | None:
+        """The open `mtn-session` issue (the oldest, preferring one this monitor opened)."""
+        items: list[dict] = []
+        for page in range(1, 11):
+            batch = self.api.get(f"{self.repo}/issues", params={"state": "open", "labels": LABEL,
+                                                               "per_page": 100, "page": page}).json()
+            items.extend(i for i in batch if isinstance(i, dict) and "pull_request" not in i)
+            if len(batch) < 100:
+                break
+        if not items:
+            return None
+        items.sort(key=lambda i: (read_marker(i.get("body")) is None, i["number"]))
+        first = items[0]
+        return Issue(first["number"], first.get("html_url", ""), first.get("body") or "")
+
+    def last_marker(self, issue: Issue) -> tuple[str, str] | None:
+        """The newest marker on the issue: its last comment's, else its body's."""
+        comments = self.api.get(f"{self.repo}/issues/{issue.number}/comments", params={"per_page": 100}).json()
+        for comment in reversed(comments if isinstance(comments, list) else []):
+            found = read_marker(comment.get("body"))
+            if found:
+                return found
+        return read_marker(issue.body)
+
+    def open(self, body: str) -> Issue:
+        data = self.api.post(f"{self.repo}/issues", json={"title": TITLE, "body": body, "labels": [LABEL]},
+                             expect=(201,)).json()
+        return Issue(data["number"], data.get("html_url", ""), body)
+
+    def comment(self, issue: Issue, body: str) -> None:
+        self.api.post(f"{self.repo}/issues/{issue.number}/comments", json={"body": body}, expect=(201,))
+
+    def close(self, issue: Issue, comment: str) -> None:
+        self.comment(issue, comment)
+        self.api.patch(f"{self.repo}/issues/{issue.number}", json={"state": "closed", "state_reason": "completed"})
+
+
+def post_webhook(settings: Settings, text: str) -> None:
+    """POST {"text": ...} to ALERT_WEBHOOK_URL. Raises RunbookError naming only the variable."""
+    try:
+        # No base URL: httpx would add a trailing slash to it, and some webhooks refuse that.
+        with Api("ALERT_WEBHOOK_URL", "", hide_paths=True, retries=2) as api:
+            api.post(settings.alert_webhook_url, json={"text": text}, expect=range(200, 300), what="POST")
+    except RunbookError as e:
+        raise type(e)(_redact(settings, e.message), "check ALERT_WEBHOOK_URL (it is not printed)") from None
+    except Exception as e:  # e.g. an invalid URL: never echo it
+        raise ConfigError(f"ALERT_WEBHOOK_URL: POST failed ({type(e).__name__})",
+                          "check ALERT_WEBHOOK_URL (it is not printed)") from None
+
+
+def _redact(settings: Settings, text: str) -> str:
+    return text.replace(settings.alert_webhook_url, "ALERT_WEBHOOK_URL") if settings.alert_webhook_url else text
+
