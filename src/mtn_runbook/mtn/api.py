@@ -91,7 +91,7 @@ def _check(settings: Settings, session: Session) -> Verdict:
     if status == 200:
         return _answered(settings, session, response)
     if status in (401, 403):
-        why = "or MTN_API_KEY is wrong" if settings.mtn_api_key else "the session is no longer accepted"
+        why = "the session is no longer accepted" + (", or MTN_API_KEY is wrong" if settings.mtn_api_key else "")
         return Verdict("expired", status, f"MTN API answered {status} ({why})", session)
     if 300 <= status < 400:
         location = urljoin(url, response.headers.get("location", ""))
