@@ -62,6 +62,7 @@ class RetryTransport(httpx.BaseTransport):
             last = attempt == self.retries
             try:
                 response = self.inner.handle_request(request)
+                response.read()  # a connection cut mid-body surfaces here, where it can be retried
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 if last:
                     raise
