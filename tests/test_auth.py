@@ -3,13 +3,17 @@ export round trip, validate, expiry at MTN's side, extend refusing a dead sessio
 
 from __future__ import annotations
 
-import base64
 import json
+import os
 import stat
 
 import httpx
+import pytest
 
 from mtn_runbook import session as sessions
+from mtn_runbook.config import Settings
+from mtn_runbook.errors import ConfigError
+from mtn_runbook.mtn import browser
 
 
 def session_file(workdir):
@@ -108,3 +112,53 @@ def test_a_second_run_waits_for_no_one_it_fails_on_the_lock(inv, sandbox, workdi
         result = inv("auth", "--headless", "--timeout", "5")
     assert result.code == 5, result.output
     assert "another run" in result.stderr
+
+
+# -- which browser ----------------------------------------------------------------------------
+def chromium_revision() -> str:
+    import playwright
+
+    path = os.path.join(os.path.dirname(playwright.__file__), "driver", "package", "browsers.json")
+    return next(b["revision"] for b in json.load(open(path))["browsers"] if b["name"] == "chromium")
+
+
+def test_browser_discovery_order(tmp_path, monkeypatch):
+    registry = tmp_path / "ms-playwright"
+    registry.mkdir()
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(registry))
+    fake = tmp_path / "bin" / "google-chrome"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent))
+    # the variable wins, and must point at an executable
+    assert browser.find_chromium(Settings(chromium_path=str(fake))) == str(fake)
+    with pytest.raises(ConfigError, match="not an executable file"):
+        browser.find_chromium(Settings(chromium_path=str(tmp_path / "nope")))
+    # then a browser on PATH
+    assert browser.find_chromium(Settings()) == str(fake)
+    # Playwright's own, when installed, comes before PATH (None: let Playwright pick it)
+    installed = registry / f"chromium-{chromium_revision()}"
+    installed.mkdir()
+    (installed / "INSTALLATION_COMPLETE").touch()
+    assert browser.find_chromium(Settings()) is None
+    assert browser.find_chromium(Settings(), headless=True) == str(fake)  # headless needs the headless shell
+    # none at all: one line saying how to get one
+    installed.joinpath("INSTALLATION_COMPLETE").unlink()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(ConfigError) as none:
+        browser.find_chromium(Settings())
+    assert "no Chromium found" in none.value.line() and "playwright install chromium" in none.value.line()
+
+
+@pytest.mark.skipif(not os.access("/usr/lib/chromium/chromium", os.X_OK), reason="needs Debian's chromium")
+def test_the_real_binary_is_preferred_over_debians_wrapper(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path))
+    monkeypatch.setenv("PATH", "/usr/bin")
+    assert browser.find_chromium(Settings()) == "/usr/lib/chromium/chromium"
+
+
+def test_launch_flags():
+    args = browser.launch_args()
+    assert {"--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync"} <= set(args)
+    assert ("--no-sandbox" in args) == (os.geteuid() == 0)
