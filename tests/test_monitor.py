@@ -323,3 +323,23 @@ def test_webhook_failure_names_only_the_variable(sandbox, inv):
     assert "webhook: post failed — ALERT_WEBHOOK_URL: POST answered 404" in r.output
     no_hook_leak(r)
     assert broken.url not in r.output
+
+
+def test_production_on_another_live_session_is_a_warning(sandbox, inv):
+    _, running = new_secret(sandbox)
+    serve_in_production(sandbox, running)
+    _, value = new_secret(sandbox)           # the secret holds a newer live session, not yet deployed
+    r = inv("monitor", env={"MTN_SESSION": value}, allow=(value, running))
+    assert r.code == 0, r.output
+    assert "⚠ production session" in r.output
+    assert "warning: production serves a different session than the MTN_SESSION secret (it works)" in r.output
+    assert open_issues(sandbox) == []
+
+
+def test_an_alert_that_cannot_be_delivered_fails_a_healthy_run(sandbox, inv):
+    _, value = new_secret(sandbox)
+    serve_in_production(sandbox, value)
+    r = inv("monitor", env={"MTN_SESSION": value, "GITHUB_TOKEN": "ghp_wrong_token"}, allow=(value,))
+    assert r.code == 2, r.output
+    assert "github-issue: find failed — GitHub: GET /repos/acme/mtn-app/issues answered 401 Bad credentials" in r.output
+    assert "ghp_wrong_token" not in r.output

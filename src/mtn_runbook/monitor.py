@@ -64,6 +64,7 @@ class AlertAction:
     done: bool = False                    # False in check mode, or when it failed
     error: str | None = None
     url: str | None = None                # the issue it opened
+    error_code: int = 0                   # the failed delivery's exit code (2 bad config, 1 service)
 
     def line(self, check: bool) -> str:
         if self.error:
@@ -94,8 +95,8 @@ class MonitorResult:
     @property
     def exit_code(self) -> int:
         code = self.health.exit_code
-        if code == 0 and any(a.error for a in self.actions):
-            return 1  # an alert that could not be delivered is a failure of the monitor itself
+        if code == 0:  # an alert that could not be delivered is a failure of the monitor itself
+            return max((a.error_code for a in self.actions if a.error), default=0)
         return code
 
     def to_json(self) -> dict:
@@ -184,7 +185,8 @@ def assess(settings: Settings, *, journal: Journal | None = None) -> Health:
     else:
         hint = "redeploy (`inv deploy`) or " + RECOVER
         detail = "; ".join(p.split(": ", 1)[1] for p in auth_problems) or f"serves {serves}"
-        checks.append(Check("production session", False, detail, hint, warning=loaded and products_ok and not secret_bad))
+        works_anyway = loaded and products_ok and not secret_bad  # another live session: a warning
+        checks.append(Check("production session", works_anyway, detail, hint, warning=works_anyway))
     if products_ok:
         checks.append(Check("production /products", True, f"answered {prod.products_status} with MTN's products"))
     else:
@@ -285,7 +287,7 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
             issue = sink.find_open()
             last_mark = sink.last_marker(issue) if issue else None
         except RunbookError as e:
-            actions.append(AlertAction("github-issue", "find", "", error=e.line()))
+            actions.append(AlertAction("github-issue", "find", "", error=e.line(), error_code=e.exit_code))
             last_mark = None
         if issue is not None:
             previous = "unhealthy"  # the durable memory: an open issue means the last alerting run failed
@@ -319,7 +321,7 @@ def _act(check: bool, sink: str, action: str, detail: str, send: Any) -> AlertAc
     try:
         outcome = send()
     except RunbookError as e:
-        return AlertAction(sink, action, detail, error=e.line())
+        return AlertAction(sink, action, detail, error=e.line(), error_code=e.exit_code)
     if isinstance(outcome, Issue):
         return AlertAction(sink, action, f"{outcome.label} {outcome.html_url}", done=True, url=outcome.html_url)
     return AlertAction(sink, action, detail, done=True)
