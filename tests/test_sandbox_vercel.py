@@ -252,3 +252,10 @@ def test_admin_routes_seed_and_read_env(sandbox):
     assert prod["readyState"] == "READY" and prod["env"]["MTN_SESSION"] == sandbox.vercel.seed_value
     state = httpx.get(f"{admin}/admin/state").json()["vercel"]
     assert state["production"] == prod["id"] and "from-admin" not in str(state)
+
+
+def test_the_seeded_session_is_dead_and_listed_for_leak_checks(sandbox):
+    seeded = sandbox.vercel.seed_session
+    api_cookie = next(c for c in seeded["cookies"] if c["domain"] == "localhost")
+    assert not sandbox.mtn.is_live(api_cookie["value"])
+    assert {sandbox.vercel.seed_value, api_cookie["value"]} <= sandbox.vercel.secret_values()

@@ -32,7 +32,7 @@ Admin routes (sandbox only; values are sandbox values):
     GET  /admin/vercel/production {deployment, env}  the current production deployment and its env
 
 State helpers for tests: env_value(key, target), env_vars(), production_env(),
-production_deployment(), deployments(), set_env(...).
+production_deployment(), deployments(), set_env(...), secret_values().
 """
 
 from __future__ import annotations
@@ -229,6 +229,10 @@ class VercelState:
         if result["failed"]:
             raise ValueError(result["failed"][0]["error"]["message"])
         return result["created"][0]
+
+    def secret_values(self) -> set[str]:
+        """The seeded old session and its cookie values (never issued by the MTN stand-in), for leak checks."""
+        return {self.seed_value, *(c["value"] for c in self.seed_session["cookies"])}
 
     def snapshot(self) -> dict:
         now = time.time()
