@@ -343,3 +343,15 @@ def test_an_alert_that_cannot_be_delivered_fails_a_healthy_run(sandbox, inv):
     assert r.code == 2, r.output
     assert "github-issue: find failed — GitHub: GET /repos/acme/mtn-app/issues answered 401 Bad credentials" in r.output
     assert "ghp_wrong_token" not in r.output
+
+
+def test_mtn_api_unreachable_but_production_works_with_the_same_session(sandbox, inv):
+    _, value = new_secret(sandbox)
+    serve_in_production(sandbox, value)
+    # the monitor's own three tries fail; the app's call right after goes through
+    sandbox.faults.add(service="mtn_api", path="/api/v1/feasibility/product/wholesale/mns", status=503,
+                       retry_after=0, count=3)
+    r = inv("monitor", env={"MTN_SESSION": value}, allow=(value,))
+    assert r.code == 0, r.output
+    assert "warning: could not validate the MTN_SESSION secret directly (MTN API answered 503" in r.output
+    assert "production's /products works with the same session" in r.output

@@ -145,6 +145,7 @@ def assess(settings: Settings, *, journal: Journal | None = None) -> Health:
     checks: list[Check] = []
     problems: list[str] = []           # what is broken, in the operator's words
     secret_bad = False
+    secret_unsure = None               # why the MTN API could not give a verdict
     notes: list[str] = []              # warnings
 
     # the secret
@@ -155,6 +156,7 @@ def assess(settings: Settings, *, journal: Journal | None = None) -> Health:
         secret = {"valid": False, "verdict": "undecodable", "problem": decode_problem}
     elif verdict is None:
         secret_bad = True
+        secret_unsure = secret_error
         problems.append(f"could not validate the MTN_SESSION secret ({secret_error})")
         checks.append(Check("MTN_SESSION secret", False, str(secret_error), "retry; if it persists, " + RECOVER))
         secret = {"valid": False, "verdict": "error", "problem": secret_error}
@@ -168,7 +170,7 @@ def assess(settings: Settings, *, journal: Journal | None = None) -> Health:
             problems.append(f"the MTN_SESSION secret is expired ({verdict.message})")
             checks.append(Check("MTN_SESSION secret", False, detail, RECOVER))
         else:
-            secret_bad = True
+            secret_bad, secret_unsure = True, verdict.message
             problems.append(f"could not validate the MTN_SESSION secret ({verdict.message})")
             checks.append(Check("MTN_SESSION secret", False, detail, "retry; if it persists, " + RECOVER))
 
@@ -205,13 +207,21 @@ def assess(settings: Settings, *, journal: Journal | None = None) -> Health:
         problems.append("production is serving a different, dead session")
     elif not products_ok:
         production_bad = True
-        problems.append(f"production fails /products (answered {prod.products_status}) with "
-                        f"{'the secret' if same else 'its'}'s session")
+        whose = "the secret's" if same else "its"
+        problems.append(f"production fails /products (answered {prod.products_status}) with {whose} session")
     elif not same and not secret_bad:
         notes.append("production serves a different session than the MTN_SESSION secret (it works): "
                      "`inv deploy` makes it use the secret's")
-    elif secret_bad and products_ok:
-        problems[-1] += "; production still works, with another session"
+    elif secret_bad and same and secret_unsure:
+        # MTN did not answer us, but production's /products just used the same session: it works
+        problems.pop()
+        secret_bad = False
+        checks[0] = Check(checks[0].name, True, checks[0].detail, warning=True)
+        notes.append(f"could not validate the MTN_SESSION secret directly ({secret_unsure}), but production's "
+                     "/products works with the same session")
+    elif secret_bad:
+        problems[-1] += ("; production's /products still works with it" if same
+                         else "; production still works, with another session")
 
     # warnings, only worth raising when everything works
     if verdict is not None and verdict.valid:
