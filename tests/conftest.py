@@ -67,8 +67,7 @@ def secrets_known(sandbox, workdir: Path) -> set[str]:
         found |= {o.password, o.vercel_token, o.github_token}
         if o.mtn_api_key:
             found.add(o.mtn_api_key)
-        state = sandbox.mtn
-        if hasattr(state, "secret_values"):
+        for state in (sandbox.mtn, sandbox.vercel):
             found |= set(state.secret_values())
     session_file = workdir / ".cache" / "mtn-session.json"
     for path in (session_file, session_file.with_name(session_file.name + ".prev")):

@@ -23,7 +23,8 @@ def recap_data(run: Run) -> dict[str, Any]:
         "exitCode": run.error.exit_code if run.error else 0,
         "steps": [{"step": r.name, "outcome": r.outcome, "seconds": round(r.seconds, 3), "detail": r.detail}
                   for r in run.records],
-        "targets": [{"target": t.name, "outcome": t.outcome, "fingerprint": t.fingerprint, "detail": t.detail}
+        "targets": [{"target": t.name, "outcome": t.outcome, "detail": t.detail,
+                     "holds": run.fingerprint if t.outcome in ("changed", "ok") else None}
                     for t in targets],
         "sessionFingerprint": run.fingerprint,
         "secondsToRecover": round(run.facts["verified_after"], 3) if "verified_after" in run.facts else None,
@@ -40,7 +41,7 @@ def print_recap(run: Run, out: Console) -> None:
     if data["targets"]:
         out.line()
         out.table("targets", ("target", "outcome", "holds"),
-                  [(t["target"], t["outcome"], t["fingerprint"] or "?") for t in data["targets"]])
+                  [(t["target"], t["outcome"], t["holds"] or "its previous value") for t in data["targets"]])
     out.line()
     if run.check:
         out.line("Check mode: nothing was changed.")

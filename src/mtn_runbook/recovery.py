@@ -65,6 +65,7 @@ def renew(run: Run) -> StepResult:
         return StepResult("skipped", "the session is still valid: no login needed")
     if verdict is not None and verdict.state == "valid_tracked_expired":
         if run.check:
+            run.facts["new_session_pending"] = True
             return StepResult("would", f"would move expiresAt {EXTEND_HOURS:g}h forward (the API still accepts the session)")
         _adopt(run, run.session.extended(EXTEND_HOURS))
         return StepResult("changed", f"extended: the API still accepts it; tracked expiry now "
@@ -77,6 +78,7 @@ def renew(run: Run) -> StepResult:
 
 def login(run: Run) -> StepResult:
     if run.check:
+        run.facts["new_session_pending"] = True
         return StepResult("would", "would open the browser for a new login (the one human step)")
     from .mtn.sso import login as sso_login
 
@@ -86,8 +88,13 @@ def login(run: Run) -> StepResult:
     return StepResult("changed", f"logged in: session {new.short_id}, tracked expiry {sessions.iso(new.expires_at)}")
 
 
+def pending(run: Run) -> bool:
+    """In check mode after a renewal that was only described, there is no new session to use."""
+    return run.session is None or bool(run.facts.get("new_session_pending"))
+
+
 def validate_new(run: Run) -> StepResult:
-    if run.session is None:
+    if pending(run):
         return StepResult("would", "would validate the new session before pushing it anywhere")
     verdict = _validate(run, run.session)
     if not verdict.valid:
@@ -97,7 +104,7 @@ def validate_new(run: Run) -> StepResult:
 
 
 def export(run: Run) -> StepResult:
-    if run.session is None:
+    if pending(run):
         return StepResult("would", "would encode the new session as MTN_SESSION")
     value = run.session.encode()
     decoded, _ = sessions.decode(value)
@@ -111,8 +118,11 @@ def export(run: Run) -> StepResult:
 def push(run: Run) -> StepResult:
     from .targets import push as push_all
 
-    if run.session is None:
-        return StepResult("would", "would push the new session to every configured target")
+    if pending(run):
+        from .targets import configured
+
+        names = ", ".join(t.name for t in configured(run.settings))
+        return StepResult("would", f"would push the new session to: {names}")
     results = push_all(run.settings, run.session.encode(), console=run.console, check=run.check)
     run.facts["targets"] = results
     if not results:
@@ -132,7 +142,7 @@ def deploy(run: Run) -> StepResult:
     from .deploy import redeploy
     from .production import check_production
 
-    if run.session is not None and run.settings.production_url:
+    if not pending(run) and run.settings.production_url:
         if check_production(run.settings, run.session).ok:
             return StepResult("ok", "production already serves this session")
     deployment = redeploy(run.settings, console=run.console, wait=True, check=run.check)
