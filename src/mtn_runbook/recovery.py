@@ -16,18 +16,16 @@ EXTEND_HOURS = 24.0
 
 
 def current_session(run: Run) -> sessions.Session | None:
-    """The session in hand: the session file when it exists, else MTN_SESSION, else none."""
-    path = run.settings.session_file
-    if path.exists():
-        loaded, warnings = sessions.load(path)
-    elif run.settings.mtn_session:
-        loaded, warnings = sessions.decode(run.settings.mtn_session)
-    else:
+    """The session in hand (the session file, else MTN_SESSION), or None when there is neither."""
+    from .mtn.source import current_session as load_current
+
+    if not run.settings.session_file.exists() and not run.settings.mtn_session:
         return None
-    for warning in warnings:
+    loaded = load_current(run.settings)
+    for warning in loaded.warnings:
         run.console.warn(warning)
-    _protect(loaded)
-    return loaded
+    _protect(loaded.session)
+    return loaded.session
 
 
 def _protect(session: sessions.Session) -> None:
