@@ -162,3 +162,15 @@ def test_launch_flags():
     args = browser.launch_args()
     assert {"--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync"} <= set(args)
     assert ("--no-sandbox" in args) == (os.geteuid() == 0)
+
+
+def test_launch_check_starts_the_real_browser(tmp_path):
+    from conftest import chromium_path
+
+    detail = browser.launch_check(Settings(chromium_path=chromium_path()))
+    assert detail.startswith("Chromium ") and "starts" in detail
+    broken = tmp_path / "chrome"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    with pytest.raises(ConfigError, match="Chromium did not start"):
+        browser.launch_check(Settings(chromium_path=str(broken)))

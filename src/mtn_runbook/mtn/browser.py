@@ -87,3 +87,24 @@ def launch_args() -> list[str]:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.insert(0, "--no-sandbox")  # Chromium refuses to run its sandbox as root
     return args
+
+
+def launch_check(settings: Settings) -> str:
+    """Find the browser and start it once, headless: the detail line of `inv doctor`.
+    Raises ConfigError (with how to get one) when there is none or it does not start."""
+    executable = find_chromium(settings)  # what `inv auth` will use
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's own full build runs headless only through the "chromium" channel
+    channel = None if executable else "chromium"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=executable, channel=channel, headless=True,
+                                        args=launch_args(), timeout=30_000)
+            version = browser.version
+            browser.close()
+    except PlaywrightError as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ConfigError(f"Chromium did not start: {first}", HOW_TO) from None
+    return f"Chromium {version} starts ({executable or 'Playwright’s own'})"
