@@ -182,3 +182,33 @@ def test_env_file_edits_keep_every_other_byte():
     twice = EnvFile(b"MTN_SESSION=a\nMTN_SESSION=b\n", "MTN_SESSION")
     assert twice.with_value("c") == b"MTN_SESSION=c\nMTN_SESSION=c\n"
     assert EnvFile(b"", "MTN_SESSION").with_value("v") == b"MTN_SESSION=v\n"
+
+
+def test_push_to_every_kind_at_once(inv, sandbox, workdir, sshd, host):
+    _, env_file, marker = host
+    session = live_session(sandbox, workdir)
+    config = write_config(workdir,
+                          {"kind": "vercel", "environments": ["production"]},
+                          {"kind": "github", "repository": "acme/mtn-app", "environments": ["production"]},
+                          sshd.target(env_file, restart=restart_command(env_file, marker)))
+
+    result = inv("-f", config, "push")
+
+    assert result.code == 0, result.output
+    value = session.encode()
+    assert sandbox.vercel.env_value("MTN_SESSION") == value
+    assert sandbox.github.secret_value("MTN_SESSION") == value
+    assert sandbox.github.secret_value("MTN_SESSION", environment="production") == value
+    assert f"MTN_SESSION={value}\n".encode() in env_file.read_bytes()
+    assert "4 of 4 target(s) updated" in result.output
+
+
+def test_nothing_configured_exits_2(inv, sandbox, workdir):
+    live_session(sandbox, workdir)
+
+    every = inv("push", env={"VERCEL_TOKEN": None, "GITHUB_TOKEN": None})
+    ssh = inv("push.ssh")
+
+    assert (every.code, ssh.code) == (2, 2)
+    assert "no push targets configured" in every.output and "VERCEL_TOKEN" in every.output
+    assert "no ssh push targets configured" in ssh.output

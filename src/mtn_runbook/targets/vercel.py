@@ -183,8 +183,8 @@ class VercelTarget:
         if lacking:
             raise ServiceError(f"{self.name}: {self.key} is still missing for {', '.join(sorted(lacking))}",
                                "retry; if it persists, check the Vercel dashboard")
-        how = f"updatedAt moved ({', '.join(unread)}: value not readable)" if unread else "read back"
-        return f"stored for {', '.join(sorted(covered))}, {how}; live after `inv deploy`"
+        how = f"stored, updatedAt moved ({', '.join(unread)}: value not readable)" if unread else "stored and read back"
+        return f"{how} for {', '.join(sorted(covered))}; live after `inv deploy`"
 
     def activate(self) -> str:
         return ""  # env changes reach the app only through a new deployment (inv deploy)
