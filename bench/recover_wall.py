@@ -12,13 +12,14 @@ from pathlib import Path
 def browser_startup(settings) -> float:
     from playwright.sync_api import sync_playwright
 
-    from mtn_runbook.mtn.browser import launch_options
+    from mtn_runbook.mtn.browser import find_chromium, launch_args
 
+    executable = find_chromium(settings, headless=True)
     samples = []
     with sync_playwright() as pw:
         for _ in range(3):
             began = time.perf_counter()
-            browser = pw.chromium.launch(**launch_options(settings, headless=True))
+            browser = pw.chromium.launch(executable_path=executable, headless=True, args=launch_args())
             browser.new_context().new_page()
             browser.close()
             samples.append(time.perf_counter() - began)
@@ -36,7 +37,9 @@ def main() -> None:
         base = Settings.load({}, use_dotenv=False, session_file=Path(tmp) / "mtn-session.json")
         with sandbox_settings(base, captcha_delay=0.0, deploy_seconds=0.0) as settings:
             began = time.perf_counter()
-            run = execute(Run("recover", settings, Console(stderr=True)), RECOVER)
+            run = Run("recover", settings, Console(stderr=True))
+            run.facts.update(headless=True, timeout=60.0)
+            run = execute(run, RECOVER)
             wall = time.perf_counter() - began
             assert run.succeeded, run.error
             login = next(r.seconds for r in run.records if r.name == "renew")

@@ -206,3 +206,21 @@ def test_recover_rejects_bad_flags_with_exit_2(inv, args, message):
     result = inv("recover", *args)
     assert result.code == 2, result.output
     assert message in result.stderr
+
+
+def test_status_after_a_recover_shows_each_targets_last_push(sandbox, workdir, inv):
+    save_minted(sandbox, workdir)
+    sandbox.mtn.expire()
+    assert inv("recover", "--headless", "--timeout", "60").code == 0
+
+    result = inv("status")
+
+    assert result.code == 0, result.output
+    assert "Push vercel prj_sandbox (production): changed" in result.stdout
+    assert "Push github acme/mtn-app (repository secret): changed" in result.stdout
+    assert result.stdout.count("holds this session") == 2
+    assert "Lifespans: " in result.stdout
+    data = __import__("json").loads(inv("status", "--json").stdout)
+    assert {t["target"] for t in data["targets"]} == {"vercel prj_sandbox (production)",
+                                                      "github acme/mtn-app (repository secret)"}
+    assert data["lifespan"]["observed"] == 1  # the expired session's life ended at the first validate

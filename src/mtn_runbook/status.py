@@ -11,6 +11,7 @@ from typing import Any
 from .config import Settings
 from .errors import RunbookError
 from .journal import Journal
+from .lifespan import lifespan_report
 from .session import iso, now
 
 
@@ -22,12 +23,13 @@ def session_status(settings: Settings) -> dict[str, Any]:
     status: dict[str, Any] = {"checkedAt": iso(at), "session": None, "problem": None, "warnings": [],
                               "lastValidation": None}
     fingerprint = None
+    current = None
     try:
         loaded = current_session(settings)
     except RunbookError as e:
         status["problem"] = e.line()
     else:
-        s = loaded.session
+        s = current = loaded.session
         fingerprint = s.fingerprint
         created = s.created_at
         status["warnings"] = list(loaded.warnings)
@@ -42,7 +44,10 @@ def session_status(settings: Settings) -> dict[str, Any]:
             "minutesUntilTrackedExpiry": round(s.minutes_left(at), 1),
             "extendedAt": s.extra.get("extendedAt"),
         }
-    last = Journal(settings.journal_file).last("validation")
+    journal = Journal(settings.journal_file)
+    status["lifespan"] = lifespan_report(journal, current, at=at)
+    status["targets"] = last_pushes(journal, fingerprint)
+    last = journal.last("validation")
     if last:
         status["lastValidation"] = {
             "at": last.get("ts"),
@@ -52,3 +57,15 @@ def session_status(settings: Settings) -> dict[str, Any]:
             "sameSession": fingerprint is not None and last.get("fingerprint") == fingerprint,
         }
     return status
+
+
+def last_pushes(journal: Journal, fingerprint: str | None) -> list[dict[str, Any]]:
+    """Each target's last real push (not --check): when, how it ended, and whether it holds
+    the session in hand."""
+    latest: dict[str, dict] = {}
+    for entry in journal.entries("push"):
+        latest[entry.get("target", "?")] = entry
+    return [{"target": name, "at": e.get("ts"), "outcome": e.get("outcome"), "fingerprint": e.get("fingerprint"),
+             "holdsCurrent": fingerprint is not None and e.get("fingerprint") == fingerprint
+             and e.get("outcome") in ("changed", "ok")}
+            for name, e in latest.items()]

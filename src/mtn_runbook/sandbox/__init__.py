@@ -96,6 +96,8 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        for thread in self._threads:  # ask every server first, so they wind down together
+            thread.server.should_exit = True
         for thread in self._threads:
             thread.stop()
         self._threads.clear()

@@ -175,7 +175,7 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
 
 @runbook_task(help={"json": "print the status as JSON on stdout"})
 def status(c, json=False):
-    """Session age, tracked expiry and the last validation (no service is called)."""
+    """Session age, tracked and predicted expiry, last validation, each target's last push (no service is called)."""
     from ..console import Console
     from ..status import session_status
 
@@ -202,3 +202,11 @@ def status(c, json=False):
     else:
         which = "this session" if last["sameSession"] else f"another session ({last['fingerprint']})"
         out.line(f"Last validation: {last['verdict']} (API {last['apiStatus']}) at {last['at']}, of {which}")
+    out.line(f"Lifespans: {data['lifespan']['summary']}")
+    if not data["targets"]:
+        out.line("Pushes: none recorded (`inv push`)")
+    for push in data["targets"]:
+        holds = "holds this session" if push["holdsCurrent"] else f"holds {push['fingerprint']}"
+        if push["outcome"] == "failed":
+            holds = f"last push FAILED (still holds its previous value)"
+        out.line(f"Push {push['target']}: {push['outcome']} at {push['at']}, {holds}")
