@@ -33,6 +33,17 @@ def scrub(text: str) -> str:
     return text
 
 
+def duration(minutes: float) -> str:
+    """A span of time the way an operator says it: "45 min", "3 h 10 min", "2 days 4 h"."""
+    minutes = int(round(minutes))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{hours // 24} days {hours % 24} h"
+
+
 class Console:
     def __init__(self, *, json_mode: bool = False, stderr: bool = False):
         """`json_mode` or `stderr`: human lines go to stderr, so stdout carries only data."""

@@ -26,6 +26,7 @@ from typing import Any, Mapping
 
 from .alerts import Issue, IssueSink, github_api, marker, post_webhook, runbook_link
 from .checks import Check
+from .console import duration
 from .config import Settings, require
 from .errors import ConfigError, RunbookError, SessionFormatError
 from .journal import Journal
@@ -227,12 +228,12 @@ def assess(settings: Settings, *, journal: Journal | None = None) -> Health:
     if verdict is not None and verdict.valid:
         left = verdict.minutes_left()
         if left < TRACKED_WARNING_MINUTES:
-            when = f"passed {_duration(-left)} ago" if left < 0 else f"in {_duration(left)}"
+            when = f"passed {duration(-left)} ago" if left < 0 else f"in {duration(left)}"
             notes.append(f"tracked expiry {when} (the API still accepts the session): `inv extend` moves it forward")
             checks.append(Check("tracked expiry", True, f"{iso(verdict.session.expires_at)}, {when}",
                                 "`inv extend`", warning=True))
         else:
-            checks.append(Check("tracked expiry", True, f"{iso(verdict.session.expires_at)}, in {_duration(left)}"))
+            checks.append(Check("tracked expiry", True, f"{iso(verdict.session.expires_at)}, in {duration(left)}"))
     current = report.get("current") or {}
     predicted_at = current.get("predictedExpiry")
     near = False
@@ -259,16 +260,6 @@ def assess(settings: Settings, *, journal: Journal | None = None) -> Health:
                   "productsOk": products_ok, "problem": production_bad}
     return Health(state, message, tuple(checks), secret, production, report,
                   session.fingerprint if session else None, bad_config=bool(decode_problem), at=at)
-
-
-def _duration(minutes: float) -> str:
-    minutes = int(round(minutes))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    return f"{hours // 24} days {hours % 24} h"
 
 
 # -- the run: health, alerts, journal -----------------------------------------------------

@@ -13,6 +13,7 @@ from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 from ..config import Settings
+from ..console import duration
 from ..errors import ServiceError, SessionExpired
 from ..journal import Journal
 from ..session import Session, iso, now
@@ -118,25 +119,15 @@ def _answered(settings: Settings, session: Session, response) -> Verdict:
     if left < 0:
         return Verdict("valid_tracked_expired", 200,
                        f"MTN API accepts the session ({len(products)} products), but its tracked expiry passed "
-                       f"{_duration(-left)} ago — `inv extend` moves it forward", session, products)
+                       f"{duration(-left)} ago — `inv extend` moves it forward", session, products)
     return Verdict("valid", 200, f"MTN API accepts the session ({len(products)} products); tracked expiry in "
-                                 f"{_duration(left)}", session, products)
+                                 f"{duration(left)}", session, products)
 
 
 def _is_sso(settings: Settings, location: str) -> bool:
     target = urlsplit(location)
     sso = urlsplit(settings.mtn_sso_login_url)
     return (target.hostname or "") == (sso.hostname or "") or "/login" in target.path
-
-
-def _duration(minutes: float) -> str:
-    minutes = int(round(minutes))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    return f"{hours // 24} days {hours % 24} h"
 
 
 @dataclass(frozen=True)
