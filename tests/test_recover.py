@@ -224,3 +224,24 @@ def test_status_after_a_recover_shows_each_targets_last_push(sandbox, workdir, i
     assert {t["target"] for t in data["targets"]} == {"vercel prj_sandbox (production)",
                                                       "github acme/mtn-app (repository secret)"}
     assert data["lifespan"]["observed"] == 1  # the expired session's life ended at the first validate
+
+
+def test_from_a_later_step_refuses_a_session_the_api_rejects(sandbox, workdir, inv):
+    save_minted(sandbox, workdir)
+    sandbox.mtn.expire()
+
+    result = inv("recover", "--from", "push")
+
+    assert result.code == 3, result.output
+    assert "does not validate" in result.stderr
+    assert mutating_requests(sandbox) == []
+
+
+def test_from_push_with_a_valid_session_pushes_deploys_and_verifies(sandbox, workdir, inv):
+    minted = save_minted(sandbox, workdir)
+
+    result = inv("recover", "--from", "push")
+
+    assert result.code == 0, result.output
+    assert "✔ push" in result.stdout and "✔ verify" in result.stdout
+    assert_everywhere(sandbox, minted)

@@ -78,7 +78,8 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
 
 def _start(run, plan, *, resume, from_):
     """Index of the first step to run, for --from and --resume."""
-    from ..errors import ConfigError
+    from ..errors import ConfigError, SessionExpired
+    from ..mtn.api import validate
     from ..recovery import current_session
     from ..runbook import resume_point, start_index
 
@@ -88,6 +89,10 @@ def _start(run, plan, *, resume, from_):
             run.session = current_session(run)
             if run.session is None:
                 raise ConfigError(f"--from {from_} needs a saved session", "run `inv auth` first, or start from the beginning")
+            verdict = validate(run.settings, run.session)
+            if not verdict.valid:  # never push a session the API has not just accepted
+                raise SessionExpired(f"--from {from_}: the saved session does not validate ({verdict.message})",
+                                     "run `inv recover` from the beginning")
         return index
     if not resume:
         return 0
@@ -99,8 +104,6 @@ def _start(run, plan, *, resume, from_):
     if session is None or session.fingerprint != last.get("fingerprint"):
         run.console.warn("the saved session is not the one the interrupted run was using: starting over")
         return 0
-    from ..mtn.api import validate
-
     verdict = validate(run.settings, session)
     if not verdict.valid:
         run.console.warn(f"the interrupted run's session no longer validates ({verdict.message}): starting over")
