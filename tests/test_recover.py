@@ -245,3 +245,19 @@ def test_from_push_with_a_valid_session_pushes_deploys_and_verifies(sandbox, wor
     assert result.code == 0, result.output
     assert "✔ push" in result.stdout and "✔ verify" in result.stdout
     assert_everywhere(sandbox, minted)
+
+
+def test_recover_json_puts_only_the_recap_on_stdout(sandbox, workdir, inv):
+    import json
+
+    minted = save_minted(sandbox, workdir, tracked_expired=True)
+
+    result = inv("recover", "--json")
+
+    assert result.code == 0, result.output
+    recap = json.loads(result.stdout)
+    assert recap["outcome"] == "done" and recap["exitCode"] == 0
+    assert [s["step"] for s in recap["steps"]] == [s.name for s in RECOVER]
+    assert recap["secondsToRecover"] > 0
+    assert {t["holds"] for t in recap["targets"]} == {saved(workdir).fingerprint} != {minted.fingerprint}
+    assert "✔ verify" in result.stderr
