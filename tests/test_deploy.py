@@ -29,7 +29,7 @@ def test_push_then_deploy_ends_ready_and_verify_passes(inv, sandbox, workdir):
 
     assert result.code == 0, result.output
     assert sandbox.vercel.production_env()["MTN_SESSION"] == session.encode()
-    assert f"is READY" in result.output
+    assert "is READY" in result.output
     assert f"✔ verify — production runs session {session.short_id} (the pushed one)" in result.output
     (created,) = deployments_created(sandbox)
     assert created["target"] == "production" and created["fingerprint"] == session.fingerprint

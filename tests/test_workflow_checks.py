@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from mtn_runbook.config import Settings
-from mtn_runbook.monitor import workflow_checks
+from mtn_runbook.workflow import workflow_checks
 
 WF = "/repos/acme/mtn-app/actions/workflows/validate-mtn-session.yml"
 

@@ -97,7 +97,7 @@ def target_access(settings: Settings) -> list[Check]:
 def workflow(settings: Settings) -> list[Check]:
     if not (settings.github_token and settings.github_repository):
         return [Check("monitor workflow", True, "GITHUB_TOKEN/GITHUB_REPOSITORY not set: not checked", warning=True)]
-    from .monitor import workflow_checks
+    from .workflow import workflow_checks
 
     return workflow_checks(settings)
 

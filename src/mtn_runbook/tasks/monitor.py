@@ -66,7 +66,7 @@ def monitor_(c, json=False, no_alert=False, check=False):
 def enable(c, check=False):
     """Re-enable the scheduled validate-mtn-session.yml workflow (= gh workflow enable)."""
     from ..console import Console
-    from ..monitor import enable_workflow
+    from ..workflow import enable_workflow
 
     Console().step("would" if check else "ok", "monitor.enable", enable_workflow(settings(c), check=check))
 
@@ -78,7 +78,7 @@ def enable(c, check=False):
 def trigger(c, ref=None, check=False):
     """Start a validate-mtn-session.yml run now (= gh workflow run)."""
     from ..console import Console
-    from ..monitor import trigger_workflow
+    from ..workflow import trigger_workflow
 
     Console().step("would" if check else "ok", "monitor.trigger", trigger_workflow(settings(c), ref=ref, check=check))
 

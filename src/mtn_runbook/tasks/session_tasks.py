@@ -208,5 +208,5 @@ def status(c, json=False):
     for push in data["targets"]:
         holds = "holds this session" if push["holdsCurrent"] else f"holds {push['fingerprint']}"
         if push["outcome"] == "failed":
-            holds = f"last push FAILED (still holds its previous value)"
+            holds = "last push FAILED (still holds its previous value)"
         out.line(f"Push {push['target']}: {push['outcome']} at {push['at']}, {holds}")
