@@ -142,5 +142,5 @@ def require(settings: Settings, *names: str) -> None:
     if missing:
         raise ConfigError(
             f"{', '.join(missing)} not set",
-            "set it in the environment or in .env (see .env.example)",
+            f"set {'it' if len(missing) == 1 else 'them'} in the environment or in .env (see .env.example)",
         )

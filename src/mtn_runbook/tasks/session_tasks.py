@@ -51,10 +51,10 @@ def auth(c, headless=False, timeout=300.0, check=False):
     if timeout <= 0:
         raise ConfigError("--timeout must be a positive number of seconds")
     path = s.session_file
+    require(s, "MTN_USERNAME", "MTN_PASSWORD")  # before any browser or "opening" line
     if check:
         from ..mtn.browser import find_chromium
 
-        require(s, "MTN_USERNAME", "MTN_PASSWORD")
         browser = find_chromium(s, headless=headless) or "Playwright's own Chromium"
         out.step("would", "auth", f"would open {'headless ' if headless else ''}{browser} at "
                                   f"{urlsplit(s.mtn_sso_login_url).hostname}, pre-fill MTN_USERNAME/MTN_PASSWORD, "
