@@ -88,3 +88,13 @@ def test_the_console_script_works_outside_the_repository(tmp_path):
 @pytest.mark.parametrize("path", ["scripts/demo", "scripts/test", "scripts/setup", ".ci/run"])
 def test_scripts_are_executable(path):
     assert (ROOT / path).stat().st_mode & 0o111
+
+
+def test_the_console_script_reads_invoke_yaml_from_the_current_directory(tmp_path):
+    (tmp_path / "invoke.yaml").write_text("targets:\n  - {kind: ssh, host: h}\n")
+    script = Path(sys.executable).parent / "mtn-runbook"
+    result = subprocess.run([str(script), "push.ssh", "--check"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert result.returncode == 2, result.stderr
+    # the file was read: the session is missing, or the entry is refused; either way one line, no traceback
+    assert "Traceback" not in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from typing import Any, Callable
 
 from invoke import Exit, task
@@ -51,3 +52,38 @@ def runbook_task(*args: Any, **kwargs: Any) -> Callable:
     if args and callable(args[0]) and not kwargs:
         return decorate(args[0])
     return decorate
+
+
+def install_crash_hook() -> None:
+    """Failures before any task runs (Invoke reading a broken invoke.yaml, or casting a flag
+    such as `--hours abc`) still end in one line and exit 2, not a traceback."""
+    previous = sys.excepthook
+
+    def hook(kind: type, error: BaseException, tb: Any) -> None:
+        if os.environ.get("MTN_RUNBOOK_DEBUG") == "1" or not issubclass(kind, Exception):
+            return previous(kind, error, tb)
+        mark = getattr(error, "problem_mark", None)
+        if kind.__module__.split(".")[-2:-1] in (["yaml"], ["parser"]) or mark is not None:
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            line = f"✘ a config file (invoke.yaml or -f) is not valid YAML{where}: {getattr(error, 'problem', error)}"
+            line += " — fix the file (see invoke.yaml.example)"
+        elif kind is ValueError and _raised_in(tb, os.sep + "parser" + os.sep):
+            line = f"✘ a flag's value has the wrong type: {error} — see `inv --help <task>`"
+        else:
+            line = f"✘ internal error: {kind.__name__}: {error} — rerun with MTN_RUNBOOK_DEBUG=1 for a traceback"
+            sys.stderr.write(scrub(line) + "\n")
+            sys.stderr.flush()
+            os._exit(1)
+        sys.stderr.write(scrub(line) + "\n")
+        sys.stderr.flush()
+        os._exit(2)  # sys.exit() inside an excepthook would only print another traceback
+
+    sys.excepthook = hook
+
+
+def _raised_in(tb: Any, fragment: str) -> bool:
+    while tb is not None:
+        if fragment in tb.tb_frame.f_code.co_filename:
+            return True
+        tb = tb.tb_next
+    return False
