@@ -199,3 +199,13 @@ def test_set_workflow_helper_and_admin_route(sandbox, api):
     assert run["conclusion"] == "failure" and api.get(wf).json()["state"] == "active"
     secret = httpx.get(f"{sandbox.urls['admin']}/admin/github/secret/MTN_SESSION").json()
     assert secret["value"] == sandbox.vercel.seed_value and STAMP.match(secret["updated_at"])
+
+
+@pytest.mark.parametrize("method, path", [
+    ("POST", "/issues"), ("PATCH", "/issues/2"), ("POST", "/issues/2/comments"),
+    ("PUT", "/actions/secrets/MTN_SESSION"), ("POST", "/actions/workflows/validate-mtn-session.yml/dispatches"),
+])
+def test_a_body_that_is_not_json_is_400(sandbox, api, method, path):
+    response = api.request(method, f"{repo(sandbox)}{path}", content=b"{not json")
+    assert response.status_code == 400
+    assert response.json()["message"] == "Problems parsing JSON"

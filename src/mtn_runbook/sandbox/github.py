@@ -274,6 +274,10 @@ class RateLimitHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class BadJson(Exception):
+    """A request body that is not JSON: GitHub answers 400 "Problems parsing JSON"."""
+
+
 async def read_json(request: Request) -> Any:
     raw = await request.body()
     if not raw:
@@ -281,7 +285,7 @@ async def read_json(request: Request) -> Any:
     try:
         return json.loads(raw)
     except ValueError:
-        return ValueError
+        raise BadJson from None
 
 
 def build(sb: Any) -> list[Service]:
@@ -312,6 +316,12 @@ def build(sb: Any) -> list[Service]:
             return gh_error(404, "Not Found")   # a private repo is invisible without access
         return None
 
+    def in_repo(handler: Any) -> Any:
+        """Every /repos/{owner}/{repo} route: 401 for a bad token, 404 for a repo it cannot see."""
+        async def checked(request: Request) -> Response:
+            return repo_error(request) or await handler(request)
+        return checked
+
     def env_name(request: Request) -> tuple[str | None, JSONResponse | None]:
         """(environment, error): None for repository secrets; 404 for an unknown environment."""
         wanted = request.path_params.get("env")
@@ -335,22 +345,16 @@ def build(sb: Any) -> list[Service]:
         return JSONResponse({"login": "sandbox-ops", "id": 4242, "type": "User", "name": "Sandbox Ops"})
 
     async def repo(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         owner, name = sb.options.github_repository.split("/", 1)
         return JSONResponse({"id": 777, "name": name, "full_name": sb.options.github_repository, "private": True,
                              "owner": {"login": owner}, "default_branch": "main",
                              "permissions": {"admin": True, "push": True, "pull": True}})
 
     async def environments(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         envs = [{"id": 900 + i, "name": n} for i, n in enumerate(state.environments)]
         return JSONResponse({"total_count": len(envs), "environments": envs})
 
     async def environment(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         env, err = env_name(request)
         if err:
             return err
@@ -358,8 +362,6 @@ def build(sb: Any) -> list[Service]:
 
     # -- secrets ----------------------------------------------------------------------
     async def public_key(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         env, err = env_name(request)
         if err:
             return err
@@ -367,8 +369,6 @@ def build(sb: Any) -> list[Service]:
         return JSONResponse({"key_id": box.key_id, "key": box.key})
 
     async def list_secrets(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         env, err = env_name(request)
         if err:
             return err
@@ -378,8 +378,6 @@ def build(sb: Any) -> list[Service]:
         return JSONResponse({"total_count": len(items), "secrets": items})
 
     async def get_secret(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         env, err = env_name(request)
         if err:
             return err
@@ -387,15 +385,11 @@ def build(sb: Any) -> list[Service]:
         return JSONResponse(meta) if meta else gh_error(404, "Not Found")
 
     async def put_secret(request: Request) -> Response:
-        if (err := repo_error(request)):
-            return err
         env, err = env_name(request)
         if err:
             return err
         name = request.path_params["name"]
         body = await read_json(request)
-        if body is ValueError:
-            return gh_error(400, "Problems parsing JSON")
         if not isinstance(body, dict):
             return gh_error(422, "Invalid request.\n\nFor 'links/0/schema', is not an object.")
         for field in ("encrypted_value", "key_id"):
@@ -424,8 +418,6 @@ def build(sb: Any) -> list[Service]:
         return JSONResponse({}, 201) if created else Response(status_code=204)
 
     async def delete_secret(request: Request) -> Response:
-        if (err := repo_error(request)):
-            return err
         env, err = env_name(request)
         if err:
             return err
@@ -446,8 +438,6 @@ def build(sb: Any) -> list[Service]:
         return max(1, min(per_page, 100)), max(1, page)
 
     async def list_issues(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         q = request.query_params
         wanted = q.get("state", "open")
         if wanted not in ("open", "closed", "all"):
@@ -485,11 +475,7 @@ def build(sb: Any) -> list[Service]:
         return list(dict.fromkeys(names))
 
     async def create_issue(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         body = await read_json(request)
-        if body is ValueError:
-            return gh_error(400, "Problems parsing JSON")
         if not isinstance(body, dict) or not isinstance(body.get("title"), str) or not body["title"].strip():
             return gh_error(422, "Validation Failed", errors=[{"resource": "Issue", "field": "title",
                                                               "code": "missing_field"}])
@@ -505,18 +491,12 @@ def build(sb: Any) -> list[Service]:
         return JSONResponse(out, 201)
 
     async def get_issue(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         with state._lock:
             issue = find_issue(request)
             return JSONResponse(state.issue_json(issue)) if issue else gh_error(404, "Not Found")
 
     async def update_issue(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         body = await read_json(request)
-        if body is ValueError:
-            return gh_error(400, "Problems parsing JSON")
         if not isinstance(body, dict):
             return gh_error(422, "Invalid request.")
         if "state" in body and body["state"] not in ("open", "closed"):
@@ -552,8 +532,6 @@ def build(sb: Any) -> list[Service]:
         return JSONResponse(out)
 
     async def list_comments(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         pages = paging(request)
         if isinstance(pages, JSONResponse):
             return pages
@@ -566,11 +544,7 @@ def build(sb: Any) -> list[Service]:
             return JSONResponse([dict(c) for c in items])
 
     async def create_comment(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         body = await read_json(request)
-        if body is ValueError:
-            return gh_error(400, "Problems parsing JSON")
         if not isinstance(body, dict) or not isinstance(body.get("body"), str) or not body["body"].strip():
             return gh_error(422, "Validation Failed", errors=[{"resource": "IssueComment", "field": "body",
                                                               "code": "missing_field"}])
@@ -590,20 +564,14 @@ def build(sb: Any) -> list[Service]:
 
     # -- workflows --------------------------------------------------------------------
     async def list_workflows(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         return JSONResponse({"total_count": 1, "workflows": [state.workflow()]})
 
     async def get_workflow(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         if not find_workflow(request.path_params["wf"]):
             return gh_error(404, "Not Found")
         return JSONResponse(state.workflow())
 
     async def toggle_workflow(request: Request) -> Response:
-        if (err := repo_error(request)):
-            return err
         if not find_workflow(request.path_params["wf"]):
             return gh_error(404, "Not Found")
         action = request.path_params["action"]
@@ -616,13 +584,9 @@ def build(sb: Any) -> list[Service]:
         return Response(status_code=204)
 
     async def dispatch(request: Request) -> Response:
-        if (err := repo_error(request)):
-            return err
         if not find_workflow(request.path_params["wf"]):
             return gh_error(404, "Not Found")
         body = await read_json(request)
-        if body is ValueError:
-            return gh_error(400, "Problems parsing JSON")
         if not isinstance(body, dict) or not isinstance(body.get("ref"), str) or not body["ref"]:
             return gh_error(422, "Invalid request.\n\n\"ref\" wasn't supplied.")
         if body["ref"] not in ("main", "refs/heads/main"):
@@ -637,8 +601,6 @@ def build(sb: Any) -> list[Service]:
         return Response(status_code=204)
 
     async def list_runs(request: Request) -> JSONResponse:
-        if (err := repo_error(request)):
-            return err
         if not find_workflow(request.path_params["wf"]):
             return gh_error(404, "Not Found")
         pages = paging(request)
@@ -663,8 +625,11 @@ def build(sb: Any) -> list[Service]:
         return JSONResponse({**meta, "environment": env, "value": value, "fingerprint": fingerprint(value)})
 
     async def admin_workflow(request: Request) -> JSONResponse:
-        body = await read_json(request)
-        if body is ValueError or not isinstance(body, dict) or set(body) - {"state", "last_run"}:
+        try:
+            body = await read_json(request)
+        except BadJson:
+            body = None
+        if not isinstance(body, dict) or set(body) - {"state", "last_run"}:
             return JSONResponse({"error": "body: {state?, last_run?}"}, 400)
         state.set_workflow(state=body.get("state"), last_run=body.get("last_run"))
         return JSONResponse({"workflow": state.workflow(), "runs": state.runs()})
@@ -680,30 +645,35 @@ def build(sb: Any) -> list[Service]:
     wf = f"{r}/actions/workflows/{{wf}}"
     routes = [
         Route("/user", user),
-        Route(r, repo),
-        Route(f"{r}/environments", environments),
-        Route(f"{r}/environments/{{env}}", environment),
-        Route(f"{r}/issues", list_issues, methods=["GET"]),
-        Route(f"{r}/issues", create_issue, methods=["POST"]),
-        Route(f"{r}/issues/{{number}}", get_issue, methods=["GET"]),
-        Route(f"{r}/issues/{{number}}", update_issue, methods=["PATCH"]),
-        Route(f"{r}/issues/{{number}}/comments", list_comments, methods=["GET"]),
-        Route(f"{r}/issues/{{number}}/comments", create_comment, methods=["POST"]),
-        Route(f"{r}/actions/workflows", list_workflows),
-        Route(wf, get_workflow),
-        Route(f"{wf}/{{action:str}}", toggle_workflow, methods=["PUT"]),
-        Route(f"{wf}/dispatches", dispatch, methods=["POST"]),
-        Route(f"{wf}/runs", list_runs, methods=["GET"]),
+        Route(r, in_repo(repo)),
+        Route(f"{r}/environments", in_repo(environments)),
+        Route(f"{r}/environments/{{env}}", in_repo(environment)),
+        Route(f"{r}/issues", in_repo(list_issues), methods=["GET"]),
+        Route(f"{r}/issues", in_repo(create_issue), methods=["POST"]),
+        Route(f"{r}/issues/{{number}}", in_repo(get_issue), methods=["GET"]),
+        Route(f"{r}/issues/{{number}}", in_repo(update_issue), methods=["PATCH"]),
+        Route(f"{r}/issues/{{number}}/comments", in_repo(list_comments), methods=["GET"]),
+        Route(f"{r}/issues/{{number}}/comments", in_repo(create_comment), methods=["POST"]),
+        Route(f"{r}/actions/workflows", in_repo(list_workflows)),
+        Route(wf, in_repo(get_workflow)),
+        Route(f"{wf}/{{action:str}}", in_repo(toggle_workflow), methods=["PUT"]),
+        Route(f"{wf}/dispatches", in_repo(dispatch), methods=["POST"]),
+        Route(f"{wf}/runs", in_repo(list_runs), methods=["GET"]),
     ]
     for base in (f"{r}/actions/secrets", f"{r}/environments/{{env}}/secrets"):
         routes += [
-            Route(base, list_secrets),
-            Route(f"{base}/public-key", public_key),
-            Route(f"{base}/{{name}}", get_secret, methods=["GET"]),
-            Route(f"{base}/{{name}}", put_secret, methods=["PUT"]),
-            Route(f"{base}/{{name}}", delete_secret, methods=["DELETE"]),
+            Route(base, in_repo(list_secrets)),
+            Route(f"{base}/public-key", in_repo(public_key)),
+            Route(f"{base}/{{name}}", in_repo(get_secret), methods=["GET"]),
+            Route(f"{base}/{{name}}", in_repo(put_secret), methods=["PUT"]),
+            Route(f"{base}/{{name}}", in_repo(delete_secret), methods=["DELETE"]),
         ]
-    app = RateLimitHeaders(Starlette(routes=routes, exception_handlers={404: unknown, 405: unknown}))
+
+    async def bad_json(request: Request, exc: Exception) -> JSONResponse:
+        return gh_error(400, "Problems parsing JSON")
+
+    app = RateLimitHeaders(Starlette(routes=routes, exception_handlers={404: unknown, 405: unknown,
+                                                                        BadJson: bad_json}))
     admin = [
         Route("/admin/github/secret/{name}", admin_secret),
         Route("/admin/github/workflow", admin_workflow, methods=["POST"]),
