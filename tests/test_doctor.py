@@ -24,7 +24,8 @@ def ready(sandbox, workdir):
 def test_doctor_passes_when_everything_is_in_place(ready, inv):
     result = inv("doctor")
     assert result.code == 0, result.output
-    for name in ("MTN credentials", "browser", ".gitignore", "session file", "production app"):
+    for name in ("MTN credentials", "browser", ".gitignore", "session file", "Vercel token", "GitHub token",
+                 "production app", "monitor workflow", "monitor schedule"):
         assert f"✔ {name}" in result.stdout, name
     assert "all " in result.stdout and "checks passed" in result.stdout
 
@@ -39,6 +40,7 @@ def test_doctor_names_what_gitignore_misses(ready, inv):
 def test_doctor_names_the_token_to_fix(ready, inv):
     result = inv("doctor", "--no-browser", env={"VERCEL_TOKEN": "wrong-token"})
     assert result.code == 2, result.output
+    assert "✘ Vercel token" in result.stdout
     assert "VERCEL_TOKEN" in result.stdout
     assert "wrong-token" not in result.output
 
@@ -64,3 +66,16 @@ def test_doctor_json_lists_every_check(ready, inv):
     data = json.loads(result.stdout)
     assert data["ok"] is (result.code == 0)
     assert {c["name"] for c in data["checks"]} >= {"MTN credentials", ".gitignore", "session file"}
+
+
+def test_doctor_reports_a_disabled_monitor_workflow(ready, sandbox, inv):
+    sandbox.github.set_workflow(state="disabled_inactivity")
+    result = inv("doctor", "--no-browser")
+    assert result.code == 2, result.output
+    assert "disabled_inactivity" in result.stdout and "inv monitor.enable" in result.stdout
+
+
+def test_doctor_names_a_bad_github_token(ready, inv):
+    result = inv("doctor", "--no-browser", env={"GITHUB_TOKEN": "ghp_wrong"})
+    assert result.code == 2, result.output
+    assert "✘ GitHub token" in result.stdout and "GITHUB_TOKEN" in result.stdout

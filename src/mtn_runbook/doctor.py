@@ -72,6 +72,33 @@ def production_url(settings: Settings) -> Check:
     return Check("production app", True, f"{settings.production_url} answers /api/mtn-wholesale/auth")
 
 
+def tokens(settings: Settings) -> list[Check]:
+    """Each token set works at all: Vercel GET /v2/user, GitHub GET /repos/{repo} (which an
+    Actions GITHUB_TOKEN may also read, unlike /user)."""
+    from .alerts import github_api
+    from .http import Api
+
+    checks = []
+    if settings.vercel_token:
+        try:
+            with Api("Vercel", settings.vercel_api_url, token=settings.vercel_token, token_var="VERCEL_TOKEN",
+                     retries=1) as api:
+                user = api.get("/v2/user").json().get("user", {})
+            checks.append(Check("Vercel token", True, f"works (user {user.get('username') or user.get('id') or '?'})"))
+        except RunbookError as e:
+            checks.append(Check("Vercel token", False, e.message, e.hint))
+    if settings.github_token and settings.github_repository:
+        try:
+            with github_api(settings) as api:
+                repo = api.get(f"/repos/{settings.github_repository}").json()
+            rights = [k for k, v in (repo.get("permissions") or {}).items() if v]
+            checks.append(Check("GitHub token", True, f"works for {repo.get('full_name', settings.github_repository)}"
+                                + (f" ({', '.join(rights)})" if rights else "")))
+        except RunbookError as e:
+            checks.append(Check("GitHub token", False, e.message, e.hint))
+    return checks
+
+
 def target_access(settings: Settings) -> list[Check]:
     """Every configured push target: the token works and the project/repo is readable."""
     from .targets import configured
@@ -108,6 +135,7 @@ def run_checks(settings: Settings, root: Path, skip_browser: bool = False) -> li
         *(() if skip_browser else (lambda: browser(settings),)),
         lambda: gitignore(root),
         lambda: session_file_mode(settings),
+        lambda: tokens(settings),
         lambda: target_access(settings),
         lambda: production_url(settings),
         lambda: workflow(settings),
