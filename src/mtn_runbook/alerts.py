@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from . import apis
 from .config import Settings
 from .errors import ConfigError, RunbookError
 from .http import Api
 
 LABEL = "mtn-session"
 TITLE = "MTN session unhealthy: production may be without MTN"
-GITHUB_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 MARKER = re.compile(r"<!-- mtn-runbook monitor state=(\w+) fingerprint=(\w*) -->")
 
 
@@ -50,8 +50,7 @@ def github_api(settings: Settings) -> Api:
                           "set it in the environment or .env (see .env.example)")
     if "/" not in settings.github_repository:
         raise ConfigError(f"GITHUB_REPOSITORY {settings.github_repository!r} is not owner/name")
-    return Api("GitHub", settings.github_api_url, token=settings.github_token, token_var="GITHUB_TOKEN",
-               headers=GITHUB_HEADERS)
+    return apis.github(settings)
 
 
 @dataclass(frozen=True)

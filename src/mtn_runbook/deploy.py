@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
+from . import apis
 from .config import Settings, require
 from .console import Console
 from .errors import ConfigError, ServiceError
@@ -42,9 +43,7 @@ def _deployment(body: dict, source: str = "") -> Deployment:
 
 def _api(settings: Settings) -> Api:
     require(settings, "VERCEL_TOKEN", "VERCEL_PROJECT_ID")
-    params = {"teamId": settings.vercel_team_id} if settings.vercel_team_id else None
-    return Api("vercel", settings.vercel_api_url, token=settings.vercel_token, token_var="VERCEL_TOKEN",
-               params=params)
+    return apis.vercel(settings, name="vercel")
 
 
 def production(settings: Settings) -> tuple[str, Deployment | None]:

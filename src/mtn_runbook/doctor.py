@@ -75,14 +75,13 @@ def production_url(settings: Settings) -> Check:
 def tokens(settings: Settings) -> list[Check]:
     """Each token set works at all: Vercel GET /v2/user, GitHub GET /repos/{repo} (which an
     Actions GITHUB_TOKEN may also read, unlike /user)."""
+    from . import apis
     from .alerts import github_api
-    from .http import Api
 
     checks = []
     if settings.vercel_token:
         try:
-            with Api("Vercel", settings.vercel_api_url, token=settings.vercel_token, token_var="VERCEL_TOKEN",
-                     retries=1) as api:
+            with apis.vercel(settings, team="", retries=1) as api:
                 user = api.get("/v2/user").json().get("user", {})
             checks.append(Check("Vercel token", True, f"works (user {user.get('username') or user.get('id') or '?'})"))
         except RunbookError as e:

@@ -14,13 +14,13 @@ from typing import Any
 
 import httpx
 
+from .. import apis
 from ..config import Settings
 from ..errors import ConfigError, ServiceError
 from ..http import Api, api_message
 from . import Current, Entry
 
 NAME = re.compile(r"(?!GITHUB_)[A-Z_][A-Z0-9_]*")
-HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
 
 def github_targets(settings: Settings, entry: Entry) -> list["GithubTarget"]:
@@ -87,11 +87,7 @@ class GithubTarget:
     @property
     def api(self) -> Api:
         if self._api is None:
-            if not self.settings.github_token:
-                raise ConfigError(f"{self.name}: GITHUB_TOKEN not set",
-                                  "set it in the environment or .env (a token that may write Actions secrets)")
-            self._api = Api(self.name, self.settings.github_api_url, token=self.settings.github_token,
-                            token_var="GITHUB_TOKEN", headers=HEADERS)
+            self._api = apis.github(self.settings, name=self.name)
         return self._api
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import apis
 from ..config import Settings
 from ..errors import ConfigError, ServiceError
 from ..http import Api, api_message
@@ -69,11 +70,7 @@ class VercelTarget:
     @property
     def api(self) -> Api:
         if self._api is None:
-            if not self.settings.vercel_token:
-                raise ConfigError(f"{self.name}: VERCEL_TOKEN not set",
-                                  "set it in the environment or .env (a token with access to the project)")
-            self._api = Api(self.name, self.settings.vercel_api_url, token=self.settings.vercel_token,
-                            token_var="VERCEL_TOKEN", params={"teamId": self.team} if self.team else None)
+            self._api = apis.vercel(self.settings, name=self.name, team=self.team)
         return self._api
 
     def close(self) -> None:

@@ -1,0 +1,34 @@
+"""The Vercel and GitHub REST APIs as this project talks to them: base URL, token, team, headers.
+
+Every caller (targets, deploy, doctor, alerts, the workflow checks) builds its client here, so
+the token variable named in errors, the `teamId` parameter and GitHub's version headers are
+decided once.
+"""
+
+from __future__ import annotations
+
+from .config import Settings
+from .errors import ConfigError
+from .http import Api
+
+GITHUB_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+
+
+def vercel(settings: Settings, *, name: str = "Vercel", team: str | None = None, retries: int = 4) -> Api:
+    """Vercel with VERCEL_TOKEN; `?teamId=` (VERCEL_TEAM_ID unless `team` is given; "" for none),
+    without which a team's project is not found."""
+    if not settings.vercel_token:
+        raise ConfigError(f"{name}: VERCEL_TOKEN not set",
+                          "set it in the environment or .env (a token with access to the project)")
+    team = settings.vercel_team_id if team is None else team
+    return Api(name, settings.vercel_api_url, token=settings.vercel_token, token_var="VERCEL_TOKEN",
+               params={"teamId": team} if team else None, retries=retries)
+
+
+def github(settings: Settings, *, name: str = "GitHub", retries: int = 4) -> Api:
+    """GitHub with GITHUB_TOKEN and the API version this project was written against."""
+    if not settings.github_token:
+        raise ConfigError(f"{name}: GITHUB_TOKEN not set",
+                          "set it in the environment or .env (a token that may write Actions secrets and issues)")
+    return Api(name, settings.github_api_url, token=settings.github_token, token_var="GITHUB_TOKEN",
+               headers=GITHUB_HEADERS, retries=retries)
