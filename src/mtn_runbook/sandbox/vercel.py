@@ -345,6 +345,12 @@ def build(sb: Any) -> list[Service]:
             return error(404, "not_found", "Project not found")
         return None
 
+    def in_project(handler: Any) -> Any:
+        """Every /projects/{idOrName} route: 403 for a bad token, 404 without the team's teamId."""
+        async def checked(request: Request) -> JSONResponse:
+            return project_error(request) or await handler(request)
+        return checked
+
     def find_env(env_id: str) -> dict | None:
         return next((e for e in state._envs if e["id"] == env_id), None)
 
@@ -362,8 +368,6 @@ def build(sb: Any) -> list[Service]:
         return JSONResponse({"id": sb.options.vercel_team_id, "slug": "sandbox-team", "name": "Sandbox Team"})
 
     async def project(request: Request) -> JSONResponse:
-        if (err := project_error(request)):
-            return err
         o = sb.options
         with state._lock:
             now = time.time()
@@ -374,15 +378,11 @@ def build(sb: Any) -> list[Service]:
                              "framework": "nextjs", "targets": targets, "latestDeployments": latest})
 
     async def list_env(request: Request) -> JSONResponse:
-        if (err := project_error(request)):
-            return err
         with state._lock:
             envs = [state.env_json(e) for e in state._envs]
         return JSONResponse({"envs": envs, "pagination": {"count": len(envs), "next": None, "prev": None}})
 
     async def create_env(request: Request) -> JSONResponse:
-        if (err := project_error(request)):
-            return err
         body = await read_json(request)
         if body is ValueError:
             return error(400, "bad_request", "Invalid JSON.")
@@ -402,8 +402,6 @@ def build(sb: Any) -> list[Service]:
         return JSONResponse({"created": created, "failed": result["failed"]}, 201)
 
     async def get_env(request: Request) -> JSONResponse:
-        if (err := project_error(request)):
-            return err
         with state._lock:
             rec = find_env(request.path_params["env_id"])
             if rec is None:
@@ -411,8 +409,6 @@ def build(sb: Any) -> list[Service]:
             return JSONResponse(state.env_json(rec, reveal=True))
 
     async def patch_env(request: Request) -> JSONResponse:
-        if (err := project_error(request)):
-            return err
         body = await read_json(request)
         if body is ValueError or not isinstance(body, dict):
             return error(400, "bad_request", "Invalid request: body should be object.")
@@ -449,8 +445,6 @@ def build(sb: Any) -> list[Service]:
             return JSONResponse(state.env_json(rec))
 
     async def delete_env(request: Request) -> JSONResponse:
-        if (err := project_error(request)):
-            return err
         with state._lock:
             rec = find_env(request.path_params["env_id"])
             if rec is None:
@@ -558,12 +552,12 @@ def build(sb: Any) -> list[Service]:
     app = Starlette(exception_handlers={404: unknown, 405: unknown}, routes=[
         Route("/v2/user", user),
         Route("/v2/teams/{team}", team),
-        Route(f"/v9/projects{p}", project),
-        Route(f"/v10/projects{p}/env", list_env, methods=["GET"]),
-        Route(f"/v10/projects{p}/env", create_env, methods=["POST"]),
-        Route(f"/v1/projects{p}/env/{{env_id}}", get_env, methods=["GET"]),
-        Route(f"/v9/projects{p}/env/{{env_id}}", patch_env, methods=["PATCH"]),
-        Route(f"/v9/projects{p}/env/{{env_id}}", delete_env, methods=["DELETE"]),
+        Route(f"/v9/projects{p}", in_project(project)),
+        Route(f"/v10/projects{p}/env", in_project(list_env), methods=["GET"]),
+        Route(f"/v10/projects{p}/env", in_project(create_env), methods=["POST"]),
+        Route(f"/v1/projects{p}/env/{{env_id}}", in_project(get_env), methods=["GET"]),
+        Route(f"/v9/projects{p}/env/{{env_id}}", in_project(patch_env), methods=["PATCH"]),
+        Route(f"/v9/projects{p}/env/{{env_id}}", in_project(delete_env), methods=["DELETE"]),
         Route("/v13/deployments", create_deployment, methods=["POST"]),
         Route("/v13/deployments/{dep}", get_deployment),
         Route("/v6/deployments", list_deployments),
