@@ -17,15 +17,11 @@ EXTEND_HOURS = 24.0
 
 def current_session(run: Run) -> sessions.Session | None:
     """The session in hand (the session file, else MTN_SESSION), or None when there is neither."""
-    from .mtn.source import current_session as load_current
+    from .mtn.source import open_session
 
     if not run.settings.session_file.exists() and not run.settings.mtn_session:
         return None
-    loaded = load_current(run.settings)
-    for warning in loaded.warnings:
-        run.console.warn(warning)
-    _protect(loaded.session)
-    return loaded.session
+    return open_session(run.settings, run.console).session
 
 
 def _protect(session: sessions.Session) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings
+from ..console import Console
 from ..errors import ConfigError
 from ..session import Session, decode, load
 
@@ -38,3 +39,16 @@ def current_session(settings: Settings, *, file: str | Path | None = None, env: 
         return Loaded(session, f"session file {path}", path, warnings)
     session, warnings = decode(settings.mtn_session, "MTN_SESSION")
     return Loaded(session, "MTN_SESSION", None, warnings)
+
+
+def open_session(settings: Settings, console: "Console", *, file: str | Path | None = None,
+                 env: bool = False) -> Loaded:
+    """`current_session` for a task about to use it: its secrets registered so no output can show
+    them, and its warnings (whitespace stripped, mode fixed to 0600) printed."""
+    from ..console import protect
+
+    loaded = current_session(settings, file=file, env=env)
+    protect(*loaded.session.secrets())
+    for warning in loaded.warnings:
+        console.warn(warning)
+    return loaded

@@ -18,18 +18,16 @@ AFTER_DEPLOY_WINDOW = 30.0  # seconds verify keeps retrying right after a deploy
 
 def _expected(s, out, file, env):
     """The session production should run: the local one, or None (then only /products counts)."""
-    from ..console import protect
     from ..errors import ConfigError
-    from ..mtn.source import current_session
+    from ..mtn.source import open_session
 
     try:
-        loaded = current_session(s, file=file, env=env)
+        loaded = open_session(s, out, file=file, env=env)
     except ConfigError as e:
         if file or env:
             raise
         out.warn(f"no local session to compare with ({e.message}); checking /products only")
         return None
-    protect(*loaded.session.secrets())
     return loaded.session
 
 

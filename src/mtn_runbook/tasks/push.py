@@ -21,18 +21,15 @@ def run_push(c, kind=None, file=None, env=False, check=False) -> None:
     """Load the session, validate it, push it, print one line per target, exit non-zero on failure."""
     from invoke import Exit
 
-    from ..console import Console, protect
+    from ..console import Console
     from ..errors import ServiceError, SessionExpired
     from ..mtn.api import validate
-    from ..mtn.source import current_session
+    from ..mtn.source import open_session
     from ..targets import configured, exit_code, push
 
     s = settings(c)
     out = Console()
-    loaded = current_session(s, file=file, env=env)
-    protect(*loaded.session.secrets())
-    for warning in loaded.warnings:
-        out.warn(warning)
+    loaded = open_session(s, out, file=file, env=env)
     targets = configured(s, kind)  # bad configuration: exit 2 before anything is sent
     verdict = validate(s, loaded.session, source=loaded.source)
     if not verdict.valid:

@@ -15,17 +15,6 @@ SOURCE_HELP = {
 }
 
 
-def _load(s, out, *, file=None, env=False):
-    from ..console import protect
-    from ..mtn.source import current_session
-
-    loaded = current_session(s, file=file, env=env)
-    protect(*loaded.session.secrets())
-    for warning in loaded.warnings:
-        out.warn(warning)
-    return loaded
-
-
 def _when(moment) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -87,13 +76,14 @@ def export(c, stdout=False, output=None, file=None, env=False, check=False):
 
     from ..console import Console
     from ..errors import ConfigError
+    from ..mtn.source import open_session
     from ..session import write_private
 
     if stdout and output:
         raise ConfigError("--stdout and --output go separately", "use one of them")
     s = settings(c)
     out = Console(stderr=stdout)
-    loaded = _load(s, out, file=file, env=env)
+    loaded = open_session(s, out, file=file, env=env)
     value = loaded.session.encode()
     target = Path(output or "session.txt").expanduser()
     where = "stdout" if stdout else f"{target} (0600)"
@@ -120,10 +110,11 @@ def validate(c, env=False, file=None, json=False):
 
     from ..console import Console
     from ..mtn.api import validate as check_session
+    from ..mtn.source import open_session
 
     s = settings(c)
     out = Console(json_mode=json)
-    loaded = _load(s, out, file=file, env=env)
+    loaded = open_session(s, out, file=file, env=env)
     verdict = check_session(s, loaded.session, source="MTN_SESSION" if loaded.path is None else "file")
     if json:
         out.json(verdict.to_json())
@@ -154,10 +145,11 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
     from .. import session as sessions
     from ..console import Console
     from ..mtn.api import extend as extend_session
+    from ..mtn.source import open_session
 
     s = settings(c)
     out = Console()
-    loaded = _load(s, out, file=file, env=env)
+    loaded = open_session(s, out, file=file, env=env)
     target = loaded.path or (Path(file) if file else s.session_file)
     if check:
         result = extend_session(s, loaded.session, hours=float(hours), check=True)
