@@ -27,11 +27,11 @@ def browser_startup(settings) -> float:
 
 
 def main() -> None:
-    from mtn_runbook.config import Settings
-    from mtn_runbook.console import Console
-    from mtn_runbook.recovery import RECOVER
-    from mtn_runbook.rehearsal import sandbox_settings
-    from mtn_runbook.runbook import Run, execute
+    from mtn_runbook.core.config import Settings
+    from mtn_runbook.core.console import Console
+    from mtn_runbook.runner.recovery import RECOVER
+    from mtn_runbook.runner.rehearsal import sandbox_settings
+    from mtn_runbook.runner.engine import Run, execute
 
     with tempfile.TemporaryDirectory() as tmp:
         base = Settings.load({}, use_dotenv=False, session_file=Path(tmp) / "mtn-session.json")

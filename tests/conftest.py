@@ -76,7 +76,7 @@ def secrets_known(sandbox, workdir: Path) -> set[str]:
         except (OSError, ValueError):
             continue
         found |= {c.get("value", "") for c in data.get("cookies", []) if isinstance(c, dict)}
-        from mtn_runbook.session import Session
+        from mtn_runbook.core.session import Session
 
         try:
             found.add(Session.from_dict(data, "test").encode())

@@ -10,9 +10,9 @@ import stat
 import httpx
 import pytest
 
-from mtn_runbook import session as sessions
-from mtn_runbook.config import Settings
-from mtn_runbook.errors import ConfigError
+from mtn_runbook.core import session as sessions
+from mtn_runbook.core.config import Settings
+from mtn_runbook.core.errors import ConfigError
 from mtn_runbook.mtn import browser
 
 
@@ -106,7 +106,7 @@ def test_a_missing_browser_is_one_line_with_how_to_get_one(inv, sandbox, workdir
 
 
 def test_a_second_run_waits_for_no_one_it_fails_on_the_lock(inv, sandbox, workdir):
-    from mtn_runbook.session import lock
+    from mtn_runbook.core.session import lock
 
     with lock(session_file(workdir)):
         result = inv("auth", "--headless", "--timeout", "5")

@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from mtn_runbook.session import Session
+from mtn_runbook.core.session import Session
 
 
 def b64(text: str) -> str:

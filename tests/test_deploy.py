@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mtn_runbook.config import Settings
-from mtn_runbook.production import check_production
-from mtn_runbook.session import Session, save
+from mtn_runbook.core.config import Settings
+from mtn_runbook.services.production import check_production
+from mtn_runbook.core.session import Session, save
 
 
 def live_session(sandbox, workdir: Path) -> Session:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mtn_runbook.config import ALIASES, VARIABLES
+from mtn_runbook.core.config import ALIASES, VARIABLES
 from mtn_runbook.tasks import ns
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from mtn_runbook import session as sessions
+from mtn_runbook.core import session as sessions
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mtn_runbook.errors import ConfigError, ServiceError
-from mtn_runbook.http import Api, RetryTransport, api_message, retry_delay
+from mtn_runbook.core.errors import ConfigError, ServiceError
+from mtn_runbook.core.http import Api, RetryTransport, api_message, retry_delay
 
 TOKEN = "tok-secret-123456"
 

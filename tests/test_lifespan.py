@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from mtn_runbook.journal import Journal
-from mtn_runbook.lifespan import lifespan_report
-from mtn_runbook.session import Session, iso
+from mtn_runbook.core.journal import Journal
+from mtn_runbook.health.lifespan import lifespan_report
+from mtn_runbook.core.session import Session, iso
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
 

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from mtn_runbook.session import Session
+from mtn_runbook.core.session import Session
 
 HOOK_TOKEN = "T0SANDBOX/B0HOOK/hooksecrettoken42"
 RUNBOOK = "https://github.com/acme/mtn-app/blob/HEAD/runbooks/incident-recovery.md"

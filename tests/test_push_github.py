@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mtn_runbook.config import Settings
-from mtn_runbook.errors import ServiceError
-from mtn_runbook.journal import Journal
-from mtn_runbook.session import Session, save
+from mtn_runbook.core.config import Settings
+from mtn_runbook.core.errors import ServiceError
+from mtn_runbook.core.journal import Journal
+from mtn_runbook.core.session import Session, save
 from mtn_runbook.targets import Current
 from mtn_runbook.targets.github import GithubTarget
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mtn_runbook.session import Session, save
+from mtn_runbook.core.session import Session, save
 from mtn_runbook.targets.ssh import EnvFile
 from sshd import sshd  # noqa: F401  (the fixture)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mtn_runbook.config import Settings
-from mtn_runbook.console import Console
-from mtn_runbook.errors import ConfigError
-from mtn_runbook.session import Session, save
+from mtn_runbook.core.config import Settings
+from mtn_runbook.core.console import Console
+from mtn_runbook.core.errors import ConfigError
+from mtn_runbook.core.session import Session, save
 from mtn_runbook.targets import Current, push, push_one
 from mtn_runbook.targets.vercel import VercelTarget
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from conftest import secrets_known
-from mtn_runbook import session as sessions
-from mtn_runbook.recovery import RECOVER
-from mtn_runbook.journal import Journal
+from mtn_runbook.core import session as sessions
+from mtn_runbook.runner.recovery import RECOVER
+from mtn_runbook.core.journal import Journal
 
 
 def save_minted(sandbox, workdir, *, tracked_expired=False) -> sessions.Session:

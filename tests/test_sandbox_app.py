@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from mtn_runbook.session import Session
+from mtn_runbook.core.session import Session
 
 
 def encode(data: dict) -> str:

@@ -10,7 +10,7 @@ import pytest
 from nacl.encoding import Base64Encoder
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
-from mtn_runbook.session import fingerprint
+from mtn_runbook.core.session import fingerprint
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

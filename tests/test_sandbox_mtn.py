@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from mtn_runbook.sandbox.mtn import PRODUCTS_PATH
-from mtn_runbook.session import Session
+from mtn_runbook.core.session import Session
 
 
 def login_page(client: httpx.Client, sb) -> tuple[str, str]:

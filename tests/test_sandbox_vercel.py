@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from mtn_runbook.session import fingerprint
+from mtn_runbook.core.session import fingerprint
 
 FINAL = ("READY", "ERROR", "CANCELED")
 

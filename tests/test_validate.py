@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from mtn_runbook import session as sessions
-from mtn_runbook.journal import Journal
-from mtn_runbook.session import Session
+from mtn_runbook.core import session as sessions
+from mtn_runbook.core.journal import Journal
+from mtn_runbook.core.session import Session
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from mtn_runbook.config import Settings
-from mtn_runbook.workflow import workflow_checks
+from mtn_runbook.core.config import Settings
+from mtn_runbook.services.workflow import workflow_checks
 
 WF = "/repos/acme/mtn-app/actions/workflows/validate-mtn-session.yml"
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-from ..config import Settings
-from ..console import duration
-from ..errors import ServiceError, SessionExpired
-from ..journal import Journal
-from ..session import Session, iso, now
+from ..core.config import Settings
+from ..core.console import duration
+from ..core.errors import ServiceError, SessionExpired
+from ..core.journal import Journal
+from ..core.session import Session, iso, now
 
 PRODUCTS_PATH = "/api/v1/feasibility/product/wholesale/mns"
 STATES = ("valid", "valid_tracked_expired", "expired", "error")
@@ -70,7 +70,7 @@ def validate(settings: Settings, session: Session, *, source: str = "") -> Verdi
 
 
 def _check(settings: Settings, session: Session) -> Verdict:
-    from ..http import Api
+    from ..core.http import Api
 
     base = settings.mtn_api_base_url.rstrip("/")
     url = base + PRODUCTS_PATH
@@ -141,7 +141,7 @@ def extend(settings: Settings, session: Session, *, hours: float = 24.0, check: 
     """Move expiresAt `hours` from now, only while the API still accepts the session.
     Raises SessionExpired (exit 3) when it does not, ServiceError when the API did not answer.
     Does not save: the caller saves under the session lock."""
-    from ..errors import ConfigError
+    from ..core.errors import ConfigError
 
     if not hours or hours <= 0:
         raise ConfigError("--hours must be a positive number")

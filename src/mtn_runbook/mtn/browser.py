@@ -12,8 +12,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from ..config import Settings
-from ..errors import ConfigError
+from ..core.config import Settings
+from ..core.errors import ConfigError
 
 PATH_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Debian's /usr/bin/chromium is a shell wrapper; the real binary beside it starts faster and

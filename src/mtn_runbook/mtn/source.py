@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import Settings
-from ..console import Console
-from ..errors import ConfigError
-from ..session import Session, decode, load
+from ..core.config import Settings
+from ..core.console import Console
+from ..core.errors import ConfigError
+from ..core.session import Session, decode, load
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def open_session(settings: Settings, console: "Console", *, file: str | Path | N
                  env: bool = False) -> Loaded:
     """`current_session` for a task about to use it: its secrets registered so no output can show
     them, and its warnings (whitespace stripped, mode fixed to 0600) printed."""
-    from ..console import protect
+    from ..core.console import protect
 
     loaded = current_session(settings, file=file, env=env)
     protect(*loaded.session.secrets())

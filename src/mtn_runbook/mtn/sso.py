@@ -14,10 +14,10 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from ..config import Settings, require
-from ..console import Console
-from ..errors import ConfigError, LoginTimeout, ServiceError
-from ..session import Session
+from ..core.config import Settings, require
+from ..core.console import Console
+from ..core.errors import ConfigError, LoginTimeout, ServiceError
+from ..core.session import Session
 from .browser import HOW_TO, find_chromium, launch_args
 
 POLL_SECONDS = 0.25

@@ -13,8 +13,8 @@ from . import Sandbox
 
 def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str | None = None,
           stop: threading.Event | None = None) -> None:
-    from ..console import Console
-    from ..session import write_private
+    from ..core.console import Console
+    from ..core.session import write_private
 
     out = Console()
     delay = None if captcha_delay < 0 else captcha_delay

@@ -29,8 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..errors import SessionFormatError
-from ..session import Session, decode, iso
+from ..core.errors import SessionFormatError
+from ..core.session import Session, decode, iso
 from .core import Service
 
 MTN_PRODUCTS_PATH = "/api/v1/feasibility/product/wholesale/mns"

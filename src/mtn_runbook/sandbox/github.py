@@ -55,7 +55,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..session import fingerprint
+from ..core.session import fingerprint
 from .core import Service
 
 DOCS = "https://docs.github.com/rest"

@@ -153,7 +153,7 @@ class MtnState:
 
     def mint_session(self) -> dict:
         """A live session without a browser, in the session file format (cookies for both hosts)."""
-        from ..session import Session
+        from ..core.session import Session
 
         login = self.new_login()
         api_sid = self.redeem(self.new_ticket(login["sessionId"]))

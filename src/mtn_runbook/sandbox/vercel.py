@@ -53,7 +53,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..session import fingerprint, iso
+from ..core.session import fingerprint, iso
 from .core import Service
 
 TARGETS = ("production", "preview", "development")

@@ -20,11 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Protocol
 
-from ..config import Settings
-from ..console import Console, protect
-from ..errors import ConfigError, RunbookError
-from ..journal import Journal
-from ..session import fingerprint
+from ..core.config import Settings
+from ..core.console import Console, protect
+from ..core.errors import ConfigError, RunbookError
+from ..core.journal import Journal
+from ..core.session import fingerprint
 
 KINDS = ("vercel", "github", "ssh")
 SECRET_FIELDS = frozenset({"token", "password", "value", "secret_value", "passphrase"})

@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 
-from .. import apis
-from ..config import Settings
-from ..errors import ConfigError, ServiceError
-from ..http import Api, api_message
+from ..core import apis
+from ..core.config import Settings
+from ..core.errors import ConfigError, ServiceError
+from ..core.http import Api, api_message
 from . import Current, Entry
 
 NAME = re.compile(r"(?!GITHUB_)[A-Z_][A-Z0-9_]*")

@@ -15,8 +15,8 @@ import shlex
 import stat
 from typing import Any
 
-from ..config import Settings
-from ..errors import ConfigError, ServiceError
+from ..core.config import Settings
+from ..core.errors import ConfigError, ServiceError
 from . import Current, Entry
 
 MODE = 0o600

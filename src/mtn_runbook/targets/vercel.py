@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import apis
-from ..config import Settings
-from ..errors import ConfigError, ServiceError
-from ..http import Api, api_message
+from ..core import apis
+from ..core.config import Settings
+from ..core.errors import ConfigError, ServiceError
+from ..core.http import Api, api_message
 from . import Current, Entry
 
 TYPES = ("encrypted", "sensitive", "plain")

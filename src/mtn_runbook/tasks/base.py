@@ -9,9 +9,9 @@ from typing import Any, Callable
 
 from invoke import Exit, task
 
-from ..config import Settings
-from ..console import protect, scrub
-from ..errors import RunbookError
+from ..core.config import Settings
+from ..core.console import protect, scrub
+from ..core.errors import RunbookError
 
 
 def settings(c: Any, **flags: Any) -> Settings:

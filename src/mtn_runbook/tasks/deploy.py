@@ -18,7 +18,7 @@ AFTER_DEPLOY_WINDOW = 30.0  # seconds verify keeps retrying right after a deploy
 
 def _expected(s, out, file, env):
     """The session production should run: the local one, or None (then only /products counts)."""
-    from ..errors import ConfigError
+    from ..core.errors import ConfigError
     from ..mtn.source import open_session
 
     try:
@@ -34,7 +34,7 @@ def _expected(s, out, file, env):
 def run_verify(c, out, *, file=None, env=False, window=0.0) -> None:
     from invoke import Exit
 
-    from ..production import wait_healthy
+    from ..services.production import wait_healthy
 
     s = settings(c)
     expected = _expected(s, out, file, env)
@@ -62,8 +62,8 @@ def deploy(c, wait=True, check=False, timeout=600.0, file=None, env=False):
     """Redeploy production on Vercel so the app reads the new MTN_SESSION, wait for READY, then verify."""
     import time
 
-    from ..console import Console
-    from ..deploy import redeploy
+    from ..core.console import Console
+    from ..services.redeploy import redeploy
 
     s = settings(c)
     out = Console()
@@ -88,6 +88,6 @@ def deploy(c, wait=True, check=False, timeout=600.0, file=None, env=False):
 })
 def verify(c, window=0.0, file=None, env=False):
     """Check production: /auth reports the local session's id and /products answers 200 (exit 1 if not)."""
-    from ..console import Console
+    from ..core.console import Console
 
     run_verify(c, Console(), file=file, env=env, window=window)

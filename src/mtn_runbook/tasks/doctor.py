@@ -17,8 +17,8 @@ def doctor(c, json=False, no_browser=False):
 
     from invoke import Exit
 
-    from ..console import Console
-    from ..doctor import run_checks
+    from ..core.console import Console
+    from ..health.doctor import run_checks
 
     out = Console(json_mode=json)
     checks = run_checks(settings(c), Path.cwd(), skip_browser=no_browser)

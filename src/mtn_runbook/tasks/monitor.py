@@ -22,10 +22,11 @@ def monitor_(c, json=False, no_alert=False, check=False):
 
     from invoke import Exit
 
-    from ..console import Console, protect, scrub
-    from ..monitor import annotations, monitor, step_summary
-    from ..session import decode
-    from ..errors import SessionFormatError
+    from ..core.console import Console, protect, scrub
+    from ..health.actions_output import annotations, step_summary
+    from ..health.monitor import monitor
+    from ..core.session import decode
+    from ..core.errors import SessionFormatError
 
     s = settings(c)
     try:  # cookie values and the id, in case any message ever carried one
@@ -65,8 +66,8 @@ def monitor_(c, json=False, no_alert=False, check=False):
 @runbook_task(help={"check": "say whether it would enable the workflow, change nothing"})
 def enable(c, check=False):
     """Re-enable the scheduled validate-mtn-session.yml workflow (= gh workflow enable)."""
-    from ..console import Console
-    from ..workflow import enable_workflow
+    from ..core.console import Console
+    from ..services.workflow import enable_workflow
 
     Console().step("would" if check else "ok", "monitor.enable", enable_workflow(settings(c), check=check))
 
@@ -77,8 +78,8 @@ def enable(c, check=False):
 })
 def trigger(c, ref=None, check=False):
     """Start a validate-mtn-session.yml run now (= gh workflow run)."""
-    from ..console import Console
-    from ..workflow import trigger_workflow
+    from ..core.console import Console
+    from ..services.workflow import trigger_workflow
 
     Console().step("would" if check else "ok", "monitor.trigger", trigger_workflow(settings(c), ref=ref, check=check))
 

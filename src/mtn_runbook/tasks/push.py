@@ -21,8 +21,8 @@ def run_push(c, kind=None, file=None, env=False, check=False) -> None:
     """Load the session, validate it, push it, print one line per target, exit non-zero on failure."""
     from invoke import Exit
 
-    from ..console import Console
-    from ..errors import ServiceError, SessionExpired
+    from ..core.console import Console
+    from ..core.errors import ServiceError, SessionExpired
     from ..mtn.api import validate
     from ..mtn.source import open_session
     from ..targets import configured, exit_code, push

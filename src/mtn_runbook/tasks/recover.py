@@ -21,7 +21,7 @@ COMMON_HELP = {
 @runbook_task(help=COMMON_HELP)
 def recover(c, check=False, resume=False, from_=None, sandbox=False, headless=False, timeout=300.0, json=False):
     """Bring production back: validate → extend or log in → validate → export → push → deploy → verify."""
-    from ..recovery import RECOVER
+    from ..runner.recovery import RECOVER
 
     _run(c, "recover", RECOVER, check=check, resume=resume, from_=from_, sandbox=sandbox,
          headless=headless, timeout=timeout, json=json)
@@ -31,7 +31,7 @@ def recover(c, check=False, resume=False, from_=None, sandbox=False, headless=Fa
     "from_": "start at this step (login, validate-new, export, push, deploy, verify)"})
 def refresh(c, check=False, resume=False, from_=None, sandbox=False, headless=False, timeout=300.0, json=False):
     """Proactive refresh before expiry: always log in again, then validate → export → push → deploy → verify."""
-    from ..recovery import REFRESH
+    from ..runner.recovery import REFRESH
 
     _run(c, "refresh", REFRESH, check=check, resume=resume, from_=from_, sandbox=sandbox,
          headless=headless, timeout=timeout, json=json)
@@ -42,12 +42,12 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
 
     from invoke import Exit
 
-    from .. import session as sessions
-    from ..console import Console
-    from ..errors import ConfigError
-    from ..recap import print_recap, recap_data
-    from ..rehearsal import sandbox_settings
-    from ..runbook import Run, execute
+    from ..core import session as sessions
+    from ..core.console import Console
+    from ..core.errors import ConfigError
+    from ..runner.recap import print_recap, recap_data
+    from ..runner.rehearsal import sandbox_settings
+    from ..runner.engine import Run, execute
 
     out = Console(json_mode=json)
     base = settings(c)
@@ -60,7 +60,7 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
     with scope as active:
         if sandbox:
             out.line("Rehearsal: running against local stand-ins of MTN, Vercel, GitHub and the app.")
-            from ..console import protect
+            from ..core.console import protect
 
             protect(*active.secrets())
         with sessions.lock(active.session_file):
@@ -78,10 +78,10 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
 
 def _start(run, plan, *, resume, from_):
     """Index of the first step to run, for --from and --resume."""
-    from ..errors import ConfigError, SessionExpired
+    from ..core.errors import ConfigError, SessionExpired
     from ..mtn.api import validate
-    from ..recovery import current_session
-    from ..runbook import resume_point, start_index
+    from ..runner.recovery import current_session
+    from ..runner.engine import resume_point, start_index
 
     if from_:
         index = start_index(plan, from_)

@@ -28,11 +28,11 @@ def auth(c, headless=False, timeout=300.0, check=False):
     """Log in to MTN in Chromium (you solve the reCAPTCHA) and save the captured session (0600)."""
     from urllib.parse import urlsplit
 
-    from .. import session as sessions
-    from ..config import require
-    from ..console import Console, protect
-    from ..errors import ConfigError
-    from ..journal import Journal
+    from ..core import session as sessions
+    from ..core.config import require
+    from ..core.console import Console, protect
+    from ..core.errors import ConfigError
+    from ..core.journal import Journal
 
     s = settings(c)
     out = Console()
@@ -74,10 +74,10 @@ def export(c, stdout=False, output=None, file=None, env=False, check=False):
     """Encode the session as MTN_SESSION (base64 of its JSON) into session.txt (0600) or --stdout."""
     from pathlib import Path
 
-    from ..console import Console
-    from ..errors import ConfigError
+    from ..core.console import Console
+    from ..core.errors import ConfigError
     from ..mtn.source import open_session
-    from ..session import write_private
+    from ..core.session import write_private
 
     if stdout and output:
         raise ConfigError("--stdout and --output go separately", "use one of them")
@@ -108,7 +108,7 @@ def validate(c, env=False, file=None, json=False):
     """Ask the MTN API whether it accepts the session. Exit 0 valid, 3 expired, 1 API error."""
     from invoke import Exit
 
-    from ..console import Console
+    from ..core.console import Console
     from ..mtn.api import validate as check_session
     from ..mtn.source import open_session
 
@@ -142,8 +142,8 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
     """Guide's Method 3: while the API still accepts the session, move its expiresAt forward."""
     from pathlib import Path
 
-    from .. import session as sessions
-    from ..console import Console
+    from ..core import session as sessions
+    from ..core.console import Console
     from ..mtn.api import extend as extend_session
     from ..mtn.source import open_session
 
@@ -168,8 +168,8 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
 @runbook_task(help={"json": "print the status as JSON on stdout"})
 def status(c, json=False):
     """Session age, tracked and predicted expiry, last validation, each target's last push (no service is called)."""
-    from ..console import Console
-    from ..status import session_status
+    from ..core.console import Console
+    from ..health.status import session_status
 
     s = settings(c)
     out = Console(json_mode=json)

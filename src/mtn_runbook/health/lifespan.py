@@ -17,9 +17,9 @@ import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
-from .journal import Journal
-from .session import Session, iso, now, parse_time
-from .errors import SessionFormatError
+from ..core.journal import Journal
+from ..core.session import Session, iso, now, parse_time
+from ..core.errors import SessionFormatError
 
 METHOD = ("median observed lifespan (createdAt, else first seen valid -> first seen expired), "
           "added to the current session's createdAt, else its first-seen time")

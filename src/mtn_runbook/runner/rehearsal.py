@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-from .config import Settings
+from ..core.config import Settings
 
 
 @contextlib.contextmanager
 def sandbox_settings(base: Settings, captcha_delay: float | None = 1.0,
                      deploy_seconds: float = 2.0) -> Iterator[Settings]:
-    from .sandbox import Sandbox
+    from ..sandbox import Sandbox
 
     with Sandbox(captcha_delay=captcha_delay, deploy_seconds=deploy_seconds) as sb:
         env = dict(sb.env())

@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
-from . import apis
-from .config import Settings, require
-from .console import Console
-from .errors import ConfigError, ServiceError
-from .http import Api, api_message
+from ..core import apis
+from ..core.config import Settings, require
+from ..core.console import Console
+from ..core.errors import ConfigError, ServiceError
+from ..core.http import Api, api_message
 
 DONE = {"READY"}
 FAILED = {"ERROR", "CANCELED"}

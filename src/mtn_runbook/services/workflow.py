@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from .alerts import github_api
-from .checks import Check
-from .config import Settings
-from .errors import RunbookError, SessionFormatError
-from .session import now, parse_time
+from ..core.checks import Check
+from ..core.config import Settings
+from ..core.errors import RunbookError, SessionFormatError
+from ..core.session import now, parse_time
 
 WORKFLOW_FILE = "validate-mtn-session.yml"
 SCHEDULE_STALE = timedelta(hours=5)     # the schedule is every 4 hours

@@ -12,10 +12,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-from .config import Settings, require
-from .errors import ServiceError
-from .http import Api, api_message
-from .session import Session
+from ..core.config import Settings, require
+from ..core.errors import ServiceError
+from ..core.http import Api, api_message
+from ..core.session import Session
 
 AUTH_PATH = "/api/mtn-wholesale/auth"
 PRODUCTS_PATH = "/api/mtn-wholesale/products"

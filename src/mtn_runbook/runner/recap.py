@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .console import Console
-from .runbook import Run
+from ..core.console import Console
+from .engine import Run
 
 
 def _minutes(seconds: float) -> str:

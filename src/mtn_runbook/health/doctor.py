@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .checks import Check
-from .config import Settings
-from .errors import RunbookError
+from ..core.checks import Check
+from ..core.config import Settings
+from ..core.errors import RunbookError
 
 PROTECTED = (".cache/mtn-session.json", "session.txt", ".env")
 
@@ -23,7 +23,7 @@ def credentials(settings: Settings) -> Check:
 
 
 def browser(settings: Settings) -> Check:
-    from .mtn.browser import launch_check
+    from ..mtn.browser import launch_check
 
     try:
         detail = launch_check(settings)
@@ -62,7 +62,7 @@ def session_file_mode(settings: Settings) -> Check:
 def production_url(settings: Settings) -> Check:
     if not settings.production_url:
         return Check("production app", False, "PRODUCTION_URL not set", "set it to the deployed app's URL")
-    from .http import Api
+    from ..core.http import Api
 
     try:
         with Api("production app", settings.production_url, retries=1) as api:
@@ -75,8 +75,8 @@ def production_url(settings: Settings) -> Check:
 def tokens(settings: Settings) -> list[Check]:
     """Each token set works at all: Vercel GET /v2/user, GitHub GET /repos/{repo} (which an
     Actions GITHUB_TOKEN may also read, unlike /user)."""
-    from . import apis
-    from .alerts import github_api
+    from ..core import apis
+    from ..services.alerts import github_api
 
     checks = []
     if settings.vercel_token:
@@ -100,7 +100,7 @@ def tokens(settings: Settings) -> list[Check]:
 
 def target_access(settings: Settings) -> list[Check]:
     """Every configured push target: the token works and the project/repo is readable."""
-    from .targets import configured
+    from ..targets import configured
 
     try:
         targets = configured(settings)
@@ -123,7 +123,7 @@ def target_access(settings: Settings) -> list[Check]:
 def workflow(settings: Settings) -> list[Check]:
     if not (settings.github_token and settings.github_repository):
         return [Check("monitor workflow", True, "GITHUB_TOKEN/GITHUB_REPOSITORY not set: not checked", warning=True)]
-    from .workflow import workflow_checks
+    from ..services.workflow import workflow_checks
 
     return workflow_checks(settings)
 

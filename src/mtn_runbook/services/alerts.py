@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from . import apis
-from .config import Settings
-from .errors import ConfigError, RunbookError
-from .http import Api
+from ..core import apis
+from ..core.config import Settings
+from ..core.errors import ConfigError, RunbookError
+from ..core.http import Api
 
 LABEL = "mtn-session"
 TITLE = "MTN session unhealthy: production may be without MTN"

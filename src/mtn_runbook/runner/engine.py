@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from .config import Settings
-from .console import Console
-from .errors import ConfigError, RunbookError
-from .journal import Journal
-from .session import Session
+from ..core.config import Settings
+from ..core.console import Console
+from ..core.errors import ConfigError, RunbookError
+from ..core.journal import Journal
+from ..core.session import Session
 
 FINISHED = ("ok", "changed", "skipped", "would")
 
@@ -93,7 +93,7 @@ def execute(run: Run, plan: Sequence[Step], *, start_at: int = 0) -> Run:
         except RunbookError as e:
             result, run.error = StepResult("failed", e.line()), e
         except KeyboardInterrupt:
-            from .errors import Interrupted
+            from ..core.errors import Interrupted
 
             run.error = Interrupted(f"interrupted during {step.name}")
             result = StepResult("failed", "interrupted")

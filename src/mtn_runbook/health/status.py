@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import Settings
-from .errors import RunbookError
-from .journal import Journal
+from ..core.config import Settings
+from ..core.errors import RunbookError
+from ..core.journal import Journal
 from .lifespan import lifespan_report
-from .session import iso, now
+from ..core.session import iso, now
 
 
 def session_status(settings: Settings) -> dict[str, Any]:
     """What is known locally, without calling any service."""
-    from .mtn.source import current_session
+    from ..mtn.source import current_session
 
     at = now()
     status: dict[str, Any] = {"checkedAt": iso(at), "session": None, "problem": None, "warnings": [],

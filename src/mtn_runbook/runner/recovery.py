@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from . import session as sessions
-from .errors import ConfigError, ServiceError, SessionExpired
-from .runbook import Run, Step, StepResult
+from ..core import session as sessions
+from ..core.errors import ConfigError, ServiceError, SessionExpired
+from .engine import Run, Step, StepResult
 
 EXTEND_HOURS = 24.0
 
 
 def current_session(run: Run) -> sessions.Session | None:
     """The session in hand (the session file, else MTN_SESSION), or None when there is neither."""
-    from .mtn.source import open_session
+    from ..mtn.source import open_session
 
     if not run.settings.session_file.exists() and not run.settings.mtn_session:
         return None
@@ -25,13 +25,13 @@ def current_session(run: Run) -> sessions.Session | None:
 
 
 def _protect(session: sessions.Session) -> None:
-    from .console import protect
+    from ..core.console import protect
 
     protect(*session.secrets())
 
 
 def _validate(run: Run, session: sessions.Session):
-    from .mtn.api import validate
+    from ..mtn.api import validate
 
     return validate(run.settings, session)
 
@@ -74,7 +74,7 @@ def login(run: Run) -> StepResult:
     if run.check:
         run.facts["new_session_pending"] = True
         return StepResult("would", "would open the browser for a new login (the one human step)")
-    from .mtn.sso import login as sso_login
+    from ..mtn.sso import login as sso_login
 
     new = sso_login(run.settings, console=run.console, headless=run.facts.get("headless", False),
                     timeout=run.facts.get("timeout", 300.0))
@@ -110,10 +110,10 @@ def export(run: Run) -> StepResult:
 
 
 def push(run: Run) -> StepResult:
-    from .targets import push as push_all
+    from ..targets import push as push_all
 
     if pending(run):
-        from .targets import configured
+        from ..targets import configured
 
         names = ", ".join(t.name for t in configured(run.settings))
         return StepResult("would", f"would push the new session to: {names}")
@@ -133,8 +133,8 @@ def push(run: Run) -> StepResult:
 
 
 def deploy(run: Run) -> StepResult:
-    from .deploy import redeploy
-    from .production import check_production
+    from ..services.redeploy import redeploy
+    from ..services.production import check_production
 
     if not pending(run) and run.settings.production_url:
         if check_production(run.settings, run.session).ok:
@@ -147,7 +147,7 @@ def deploy(run: Run) -> StepResult:
 
 
 def verify(run: Run) -> StepResult:
-    from .production import check_production
+    from ..services.production import check_production
 
     if not run.settings.production_url:
         raise ConfigError("PRODUCTION_URL not set: cannot verify production", "set it in the environment or .env")

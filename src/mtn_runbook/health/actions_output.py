@@ -1,0 +1,42 @@
+"""The monitor in GitHub Actions: workflow-command annotations and the job summary."""
+
+from __future__ import annotations
+
+from .alert_texts import checks_table
+from .monitor import MonitorResult
+
+
+def annotations(result: MonitorResult) -> list[str]:
+    """GitHub Actions workflow commands: ::error:: / ::warning:: lines for the run's summary."""
+    out = []
+    h = result.health
+    if h.state == "unhealthy":
+        out.append(f"::error title=MTN session unhealthy::{_escape(h.message)}")
+    elif h.state == "warning":
+        out.append(f"::warning title=MTN session warning::{_escape(h.message)}")
+    for a in result.actions:
+        if a.error:
+            out.append(f"::error title=Monitor alert failed::{_escape(a.line(False))}")
+    return out
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def step_summary(result: MonitorResult) -> str:
+    """Markdown for $GITHUB_STEP_SUMMARY: the verdict, the checks, the lifespans, the alerts."""
+    h = result.health
+    life = h.lifespan
+    lines = [f"## MTN session monitor: {h.state}", "", h.message, "", checks_table(h), "",
+             "### Observed lifespans", "", f"- {life['summary']}", f"- method: {life['method']}"]
+    cur = life.get("current") or {}
+    if cur:
+        lines.append(f"- current session {cur.get('fingerprint')}: started {cur.get('start')} "
+                     f"({cur.get('startSource')}), predicted expiry {cur.get('predictedExpiry')} ({cur.get('basis')})")
+    lines += ["", "### Alerts", ""]
+    if result.actions:
+        lines += [f"- {a.line(result.alerts == 'check')}" for a in result.actions]
+    else:
+        lines.append(f"- nothing to send (alerts {result.alerts}; previous state {result.previous or 'unknown'})")
+    return "\n".join(lines) + "\n"

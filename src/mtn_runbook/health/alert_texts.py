@@ -1,0 +1,95 @@
+"""What the monitor's sinks say: the alert issue's body and comments, the webhook line, and the
+link to the Actions run they cite."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from ..core.config import Settings
+from ..core.session import iso
+from ..services.alerts import marker, runbook_link
+from .verdict import Health
+
+
+def actions_run_url(environ: Mapping[str, str]) -> str | None:
+    """The link to this GitHub Actions run, when running in one."""
+    if environ.get("GITHUB_RUN_ID") and environ.get("GITHUB_REPOSITORY"):
+        server = environ.get("GITHUB_SERVER_URL", "https://github.com")
+        return f"{server}/{environ['GITHUB_REPOSITORY']}/actions/runs/{environ['GITHUB_RUN_ID']}"
+    return None
+
+
+def checks_table(health: Health) -> str:
+    rows = ["| check | result | detail |", "|---|---|---|"]
+    for c in health.checks:
+        result = "⚠ warning" if c.ok and c.warning else "✔ ok" if c.ok else "✘ failed"
+        detail = c.detail + (f" — {c.hint}" if c.hint and not c.ok else "")
+        rows.append(f"| {c.name} | {result} | {detail.replace('|', '/')} |")
+    return "\n".join(rows)
+
+
+def issue_body(settings: Settings, health: Health, run_url: str | None) -> str:
+    seen = f"[this run]({run_url})" if run_url else "a local `inv monitor` run"
+    return f"""**{health.message}**
+
+Found by {seen} at {iso(health.at)}.
+
+{checks_table(health)}
+
+## What to do
+
+1. Recover: log in (solve the captcha), push the new session everywhere, redeploy, verify:
+   ```
+   inv recover
+   ```
+2. Confirm the secret and production are healthy again:
+   ```
+   inv monitor
+   ```
+
+Step by step, and what each failure means: [runbooks/incident-recovery.md]({runbook_link(settings)}).
+This issue is commented on while the scheduled check keeps failing, and closed by the first healthy run.
+
+{marker("unhealthy", health.fingerprint)}"""
+
+
+def still_failing_comment(health: Health, run_url: str | None) -> str:
+    seen = f" ([run]({run_url}))" if run_url else ""
+    return f"""Still unhealthy at {iso(health.at)}{seen}: {health.message}
+
+{checks_table(health)}
+
+{marker("unhealthy", health.fingerprint)}"""
+
+
+def recovery_comment(health: Health, last: tuple[str, str] | None, run_url: str | None) -> str:
+    failing = last[1] if last else ""
+    if not health.fingerprint:
+        how = "the monitor sees it healthy again"
+    elif failing and failing != health.fingerprint:
+        how = (f"a new session is in MTN_SESSION (fingerprint {health.fingerprint}, replacing {failing}), "
+               "the MTN API accepts it and production serves it")
+    elif failing:
+        how = (f"the same session (fingerprint {health.fingerprint}) works again and production serves it: "
+               "production was redeployed, or MTN or the app recovered by itself")
+    else:
+        how = f"the session in MTN_SESSION (fingerprint {health.fingerprint}) works and production serves it"
+    seen = f" ([run]({run_url}))" if run_url else ""
+    return f"""Recovered at {iso(health.at)}{seen}: {how}.
+
+State now: **{health.state}** — {health.message}
+
+{checks_table(health)}
+
+{marker(health.state, health.fingerprint)}"""
+
+
+def webhook_text(health: Health, previous: str | None, issue_url: str | None) -> str:
+    if health.state == "unhealthy":
+        tail = f" Issue: {issue_url}" if issue_url else ""
+        return f"MTN session UNHEALTHY: {health.message}.{tail}"
+    if previous == "unhealthy":
+        return f"MTN session recovered ({health.state}): {health.message}."
+    return f"MTN session {health.state}: {health.message}."
+
+

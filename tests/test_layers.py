@@ -1,0 +1,78 @@
+"""The package's layers hold: no module imports from a layer above its own, or from a sibling
+layer of the same rank (ARCHITECTURE.md draws them). Lazy imports inside functions count too."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mtn_runbook"
+
+# layer -> rank; a module may import its own layer and any layer of a lower rank
+RANK = {"core": 0, "mtn": 1, "targets": 1, "services": 1, "sandbox": 1, "runner": 2, "health": 3,
+        "tasks": 4, "": 5}
+# stricter than rank: the sandbox stands in for the outside world, so it leans on core alone
+ONLY = {"sandbox": {"core", "sandbox"}}
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in RANK) else ""
+
+
+def imports(path: Path) -> list[tuple[int, str]]:
+    module = "mtn_runbook." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    package = package.removesuffix(".__init__")
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            names = [f"{target}.{a.name}" for a in node.names] if not node.module else [target]
+            found += [(node.lineno, n) for n in names]
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+    return [(line, t) for line, t in found if t.startswith("mtn_runbook.") or t == "mtn_runbook"]
+
+
+def violations() -> list[str]:
+    bad = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = "mtn_runbook." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        own = layer_of(module.removesuffix(".__init__"))
+        for line, target in imports(path):
+            other = layer_of(target)
+            if other == own:
+                continue
+            allowed = ONLY.get(own)
+            ok = other in allowed if allowed else (other in RANK and RANK[other] < RANK[own])
+            if not ok:
+                bad.append(f"{path.relative_to(PACKAGE)}:{line} ({own or 'top'}) imports {target} ({other or 'top'})")
+    return bad
+
+
+def test_every_module_is_in_a_known_layer():
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE).parts
+        assert len(parts) == 1 and parts[0] in ("__init__.py", "cli.py") or parts[0] in RANK, path
+
+
+def test_no_import_runs_up_or_sideways():
+    assert violations() == []
+
+
+def test_the_check_catches_an_upward_import(tmp_path, monkeypatch):
+    # the test itself can fail: a core module that imports the runner is reported
+    fake = tmp_path / "mtn_runbook"
+    (fake / "core").mkdir(parents=True)
+    (fake / "core" / "bad.py").write_text("def f():\n    from ..runner.engine import Run\n")
+    (fake / "sandbox").mkdir()
+    (fake / "sandbox" / "leak.py").write_text("from ..targets import push\n")
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
+    assert violations() == ["core/bad.py:2 (core) imports mtn_runbook.runner.engine (runner)",
+                            "sandbox/leak.py:1 (sandbox) imports mtn_runbook.targets (targets)"]
