@@ -1,4 +1,4 @@
-"""The scheduled workflow: actionlint finds nothing, and it runs `inv monitor` every 4 hours with
+"""The scheduled workflow: actionlint finds nothing, and it runs `inv monitor` every hour with
 the secrets passed through `env:` and no more permissions than the issue needs."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def test_actionlint_catches_a_broken_schedule(tmp_path):
     """The lint is real: a four-field cron fails."""
     broken = tmp_path / ".github" / "workflows" / "x.yml"
     broken.parent.mkdir(parents=True)
-    broken.write_text(WORKFLOW.read_text().replace('"0 */4 * * *"', '"0 */4 * *"'))
+    broken.write_text(WORKFLOW.read_text().replace('"17 * * * *"', '"17 * * *"'))
     proc = subprocess.run([actionlint(), "-no-color", str(broken.relative_to(tmp_path))], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "cron" in proc.stdout.lower()
@@ -49,7 +49,7 @@ def test_actionlint_catches_a_broken_schedule(tmp_path):
 def test_schedule_and_manual_trigger():
     wf = load()
     on = wf.get("on", wf.get(True))   # YAML 1.1 reads the key `on` as True
-    assert on["schedule"] == [{"cron": "0 */4 * * *"}]
+    assert on["schedule"] == [{"cron": "17 * * * *"}]
     assert "workflow_dispatch" in on
 
 

@@ -40,6 +40,11 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "GITHUB_REPOSITORY": ("github_repository", "", False),
     "PRODUCTION_URL": ("production_url", "", False),
     "ALERT_WEBHOOK_URL": ("alert_webhook_url", "", True),
+    "MONITOR_WORKING_HOURS": ("monitor_working_hours", "Mon-Fri 08:00-18:00", False),
+    "MONITOR_TIMEZONE": ("monitor_timezone", "Africa/Johannesburg", False),
+    "MONITOR_REFRESH_RISK": ("monitor_refresh_risk", "0.10", False),
+    "MONITOR_MIN_DEATHS": ("monitor_min_deaths", "5", False),
+    "MONITOR_PRIOR_HOURS": ("monitor_prior_hours", "12", False),
 }
 ALIASES = {"VERCEL_ORG_ID": "VERCEL_TEAM_ID"}
 SECRET_VARIABLES = frozenset(name for name, (_, _, secret) in VARIABLES.items() if secret)
@@ -64,6 +69,12 @@ class Settings:
     github_repository: str = ""
     production_url: str = ""
     alert_webhook_url: str = ""
+    # refresh due: working hours and the survival estimate (read and checked in health/)
+    monitor_working_hours: str = "Mon-Fri 08:00-18:00"
+    monitor_timezone: str = "Africa/Johannesburg"
+    monitor_refresh_risk: str = "0.10"
+    monitor_min_deaths: str = "5"
+    monitor_prior_hours: str = "12"
     # `targets:` from invoke.yaml, as written there (see mtn_runbook.targets)
     targets: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
 

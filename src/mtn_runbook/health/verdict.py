@@ -47,7 +47,7 @@ class Health:
 
 def is_change(previous: str | None, current: str) -> bool:
     """With no memory of the last state, only "unhealthy" is news (so a steady warning in CI,
-    where the journal does not persist, is not posted every 4 hours)."""
+    where the journal does not persist, is not posted every hour)."""
     return current == "unhealthy" if previous is None else previous != current
 
 

@@ -16,7 +16,7 @@ from ..core.errors import RunbookError, SessionFormatError
 from ..core.session import now, parse_time
 
 WORKFLOW_FILE = "validate-mtn-session.yml"
-SCHEDULE_STALE = timedelta(hours=5)     # the schedule is every 4 hours
+SCHEDULE_STALE = timedelta(hours=3)     # the schedule is hourly (health/schedule.py CRON): 2 missed runs
 
 
 def _workflow_path(settings: Settings) -> str:
@@ -25,7 +25,7 @@ def _workflow_path(settings: Settings) -> str:
 
 def workflow_checks(settings: Settings, *, at: datetime | None = None) -> list[Check]:
     """For `inv doctor`: the monitor workflow exists, is active, and ran on schedule in the last
-    5 hours without failing. A disabled schedule looks like a healthy one: no runs, no issues."""
+    3 hours without failing. A disabled schedule looks like a healthy one: no runs, no issues."""
     at = at or now()
     try:
         with github_api(settings) as api:
@@ -57,7 +57,7 @@ def workflow_checks(settings: Settings, *, at: datetime | None = None) -> list[C
     conclusion = last.get("conclusion")
     link = f" ({last['html_url']})" if last.get("html_url") else ""
     if age is None or age > SCHEDULE_STALE:
-        checks.append(Check("monitor schedule", False, f"last scheduled run {hours} (it runs every 4 h)",
+        checks.append(Check("monitor schedule", False, f"last scheduled run {hours} (it runs every hour)",
                             "`inv monitor.enable` if disabled, `inv monitor.trigger` to run now"))
     elif last.get("status") == "completed" and conclusion not in ("success", "skipped", "neutral"):
         checks.append(Check("monitor schedule", False, f"last scheduled run {hours} ended {conclusion}{link}",
