@@ -12,6 +12,7 @@ from invoke import Exit, task
 from ..core.config import Settings
 from ..core.console import protect, scrub
 from ..core.errors import RunbookError
+from .flags import RunbookTask, dry_as_check
 
 
 def settings(c: Any, **flags: Any) -> Settings:
@@ -30,6 +31,8 @@ def runbook_task(*args: Any, **kwargs: Any) -> Callable:
         def body(c: Any, *a: Any, **kw: Any) -> Any:
             debug = os.environ.get("MTN_RUNBOOK_DEBUG") == "1"
             try:
+                if c.config.run.dry:  # Invoke's --dry: check mode, or one line and exit 2; never act
+                    kw = dry_as_check(fn, kw)
                 return fn(c, *a, **kw)
             except Exit:
                 raise
@@ -46,8 +49,8 @@ def runbook_task(*args: Any, **kwargs: Any) -> Callable:
                                  "for a traceback"), 1) from None
 
         if args and callable(args[0]) and not kwargs:
-            return task(body)
-        return task(*args, **kwargs)(body)
+            return task(body, klass=RunbookTask)
+        return task(*args, klass=RunbookTask, **kwargs)(body)
 
     if args and callable(args[0]) and not kwargs:
         return decorate(args[0])
