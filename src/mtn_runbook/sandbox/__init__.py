@@ -36,6 +36,11 @@ class Options:
     github_token: str = "ghp_sandbox_token"
     github_repository: str = "acme/mtn-app"
     mtn_api_key: str = ""               # when set, the MTN API stand-in requires X-API-Key
+    # how long MTN keeps a session (sandbox/lifetimes.py): never dies of age by default
+    session_hours: Any = None           # hours, "normal:24,6" or "lognormal:72,1.0"
+    session_idle_hours: float | None = None  # dies after this long without an accepted API call
+    time_scale: float = 1.0             # sandbox seconds per wall-clock second
+    lifetime_seed: int | None = None
 
 
 class Sandbox:

@@ -12,13 +12,25 @@ from . import Sandbox
 
 
 def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str | None = None,
-          stop: threading.Event | None = None) -> None:
+          stop: threading.Event | None = None, session_hours: str | float | None = None,
+          time_scale: float = 1.0) -> None:
     from ..core.console import Console
     from ..core.session import write_private
 
     out = Console()
+    from .lifetimes import drawer
+
     delay = None if captcha_delay < 0 else captcha_delay
-    with Sandbox(captcha_delay=delay, deploy_seconds=deploy_seconds) as sb:
+    try:  # a plain number of hours, or a draw spec
+        session_hours = float(session_hours) if session_hours not in (None, "") else None
+    except (TypeError, ValueError):
+        pass
+    drawer(session_hours)  # a bad spec is one line, exit 2, before anything starts
+    if time_scale <= 0:
+        from ..core.errors import ConfigError
+        raise ConfigError(f"--time-scale {time_scale:g} must be above 0")
+    with Sandbox(captcha_delay=delay, deploy_seconds=deploy_seconds, session_hours=session_hours,
+                 time_scale=time_scale) as sb:
         env = sb.env()
         lines = [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
         if env_file:
@@ -38,8 +50,11 @@ def main() -> None:
     parser.add_argument("--captcha-delay", type=float, default=3.0)
     parser.add_argument("--deploy-seconds", type=float, default=3.0)
     parser.add_argument("--env-file")
+    parser.add_argument("--session-hours", help="hours, or normal:MEAN,SD / lognormal:MEDIAN,SIGMA")
+    parser.add_argument("--time-scale", type=float, default=1.0)
     args = parser.parse_args()
-    serve(args.captcha_delay, args.deploy_seconds, args.env_file)
+    serve(args.captcha_delay, args.deploy_seconds, args.env_file, session_hours=args.session_hours,
+          time_scale=args.time_scale)
 
 
 if __name__ == "__main__":

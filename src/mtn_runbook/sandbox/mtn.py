@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from .core import Service
+from .lifetimes import Lifetimes
 
 PRODUCTS_PATH = "/api/v1/feasibility/product/wholesale/mns"
 PRODUCTS = (
@@ -67,6 +68,7 @@ class MtnState:
         self.api_sessions: dict[str, str] = {}   # API JSESSIONID -> SSO JSESSIONID of its login
         self.logins = 0
         self._issued: set[str] = set()
+        self.lifetimes = Lifetimes(sb.options)   # kills sessions after a drawn lifetime or idle spell
 
     # -- the SSO side ---------------------------------------------------------------------
     def new_challenge(self) -> str:
@@ -112,6 +114,7 @@ class MtnState:
             self.logins += 1
             self.sso_sessions[sid] = login
             self._issued.update({sid, login["castgc"], login["grecaptcha"]})
+        self.lifetimes.born(sid)
         self.sb.history.add("mtn_sso", "login", sessionId=sid)
         return login
 
@@ -139,7 +142,16 @@ class MtnState:
     def is_live(self, api_jsessionid: str | None) -> bool:
         with self._lock:
             login = self.api_sessions.get(api_jsessionid or "")
-            return login is not None and self.sso_sessions[login]["live"]
+            if login is None or not self.sso_sessions[login]["live"]:
+                return False
+        why = self.lifetimes.ended(login)
+        if why:
+            with self._lock:
+                self.sso_sessions[login]["live"] = False
+            self.sb.history.add("mtn_sso", "expire", sessionId=login, reason=why)
+            return False
+        self.lifetimes.used(login)
+        return True
 
     def expire(self, session_id: str | None = None) -> int:
         """End one login (by its SSO sessionId) or all of them, as MTN's server does at will."""
