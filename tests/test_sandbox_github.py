@@ -209,3 +209,21 @@ def test_a_body_that_is_not_json_is_400(sandbox, api, method, path):
     response = api.request(method, f"{repo(sandbox)}{path}", content=b"{not json")
     assert response.status_code == 400
     assert response.json()["message"] == "Problems parsing JSON"
+
+
+def test_deleting_a_comment_and_overlong_bodies(sandbox, api):
+    r = repo(sandbox)
+    number = api.post(f"{r}/issues", json={"title": "ledger", "body": "x"}).json()["number"]
+    first = api.post(f"{r}/issues/{number}/comments", json={"body": "one"}).json()
+    api.post(f"{r}/issues/{number}/comments", json={"body": "two"})
+    assert api.delete(f"{r}/issues/comments/{first['id']}").status_code == 204
+    again = api.delete(f"{r}/issues/comments/{first['id']}")
+    assert again.status_code == 404 and again.json()["message"] == "Not Found"   # a second writer's delete
+    assert [c["body"] for c in sandbox.github.comments(number)] == ["two"]
+    long = "x" * 65537
+    for response in (api.post(f"{r}/issues/{number}/comments", json={"body": long}),
+                     api.patch(f"{r}/issues/{number}", json={"body": long}),
+                     api.post(f"{r}/issues", json={"title": "t", "body": long})):
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["message"] == "body is too long (maximum is 65536 characters)"
+    assert api.patch(f"{r}/issues/{number}", json={"body": "x" * 65536}).status_code == 200

@@ -18,6 +18,7 @@ the real API).
     GET    /repos/{o}/{r}/issues?state=&labels=&per_page=&page=     POST /repos/{o}/{r}/issues
     GET    /repos/{o}/{r}/issues/{n}     PATCH {state, state_reason, title, body, labels}
     GET    /repos/{o}/{r}/issues/{n}/comments                       POST {body}
+    DELETE /repos/{o}/{r}/issues/comments/{id}   (bodies over 65,536 characters: 422)
     GET    /repos/{o}/{r}/actions/workflows[/{id or file}]
     PUT    .../actions/workflows/{wf}/enable | /disable   204
     POST   .../actions/workflows/{wf}/dispatches {ref, inputs}   204; records a queued run
@@ -63,6 +64,7 @@ NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_SECRET_BYTES = 48 * 1024
 WORKFLOW_FILE = "validate-mtn-session.yml"
 STATE_REASONS = ("completed", "not_planned", "reopened", None)
+MAX_BODY = 65536   # issue and comment bodies: longer is 422 "body is too long (maximum is 65536 characters)"
 
 
 def stamp(moment: datetime | None = None) -> str:
@@ -73,6 +75,13 @@ def stamp(moment: datetime | None = None) -> str:
 
 def gh_error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"message": message, "documentation_url": DOCS, "status": str(status), **extra}, status)
+
+
+def too_long(resource: str, body: Any) -> JSONResponse | None:
+    if isinstance(body, str) and len(body) > MAX_BODY:
+        return gh_error(422, "Validation Failed", errors=[{"resource": resource, "code": "custom", "field": "body",
+                                                          "message": f"body is too long (maximum is {MAX_BODY} characters)"}])
+    return None
 
 
 class KeyBox:
@@ -484,6 +493,8 @@ def build(sb: Any) -> list[Service]:
             return gh_error(422, "Invalid request.\n\nFor 'labels', is not an array of strings.")
         if body.get("body") is not None and not isinstance(body["body"], str):
             return gh_error(422, "Invalid request.\n\nFor 'body', is not a string.")
+        if too_long("Issue", body.get("body")):
+            return too_long("Issue", body.get("body"))
         with state._lock:
             issue = state._new_issue(body["title"], body.get("body"), labels)
             out = state.issue_json(issue)
@@ -507,6 +518,8 @@ def build(sb: Any) -> list[Service]:
         labels = label_names(body["labels"]) if "labels" in body else None
         if "labels" in body and labels is None:
             return gh_error(422, "Invalid request.\n\nFor 'labels', is not an array of strings.")
+        if too_long("Issue", body.get("body")):
+            return too_long("Issue", body.get("body"))
         with state._lock:
             issue = find_issue(request)
             if issue is None:
@@ -548,6 +561,8 @@ def build(sb: Any) -> list[Service]:
         if not isinstance(body, dict) or not isinstance(body.get("body"), str) or not body["body"].strip():
             return gh_error(422, "Validation Failed", errors=[{"resource": "IssueComment", "field": "body",
                                                               "code": "missing_field"}])
+        if too_long("IssueComment", body["body"]):
+            return too_long("IssueComment", body["body"])
         with state._lock:
             issue = find_issue(request)
             if issue is None:
@@ -561,6 +576,23 @@ def build(sb: Any) -> list[Service]:
             issue["updated_at"] = now
         sb.history.add("github", "issue.comment", number=issue["number"])
         return JSONResponse(comment, 201)
+
+    async def delete_comment(request: Request) -> Response:
+        """DELETE /repos/{o}/{r}/issues/comments/{id}: 204, or 404 once it is gone (a second delete)."""
+        try:
+            wanted = int(request.path_params["comment_id"])
+        except ValueError:
+            return gh_error(404, "Not Found")
+        with state._lock:
+            for number, comments in state._comments.items():
+                found = next((c for c in comments if c["id"] == wanted), None)
+                if found is not None:
+                    comments.remove(found)
+                    break
+            else:
+                return gh_error(404, "Not Found")
+        sb.history.add("github", "issue.comment.delete", number=number, id=wanted)
+        return Response(status_code=204)
 
     # -- workflows --------------------------------------------------------------------
     async def list_workflows(request: Request) -> JSONResponse:
@@ -654,6 +686,7 @@ def build(sb: Any) -> list[Service]:
         Route(f"{r}/issues/{{number}}", in_repo(update_issue), methods=["PATCH"]),
         Route(f"{r}/issues/{{number}}/comments", in_repo(list_comments), methods=["GET"]),
         Route(f"{r}/issues/{{number}}/comments", in_repo(create_comment), methods=["POST"]),
+        Route(f"{r}/issues/comments/{{comment_id}}", in_repo(delete_comment), methods=["DELETE"]),
         Route(f"{r}/actions/workflows", in_repo(list_workflows)),
         Route(wf, in_repo(get_workflow)),
         Route(f"{wf}/{{action:str}}", in_repo(toggle_workflow), methods=["PUT"]),
