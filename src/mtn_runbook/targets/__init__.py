@@ -228,10 +228,12 @@ def push(settings: Settings, value: str, *, console: Console, kind: str | None =
     protect(value)
     targets = configured(settings, kind) if targets is None else targets
     journal = Journal(settings.journal_file)
-    unfinished = {t.name for t in targets if (journal.last("push", target=t.name) or {}).get("outcome") == "failed"}
+    last = journal.latest_by("push", "target")  # one pass over the journal, not one per target
+    unfinished = {t.name for t in targets if last.get(t.name, {}).get("outcome") == "failed"}
     verb = "checking" if check else "pushing MTN_SESSION to"
     with console.waiting(f"{verb} {len(targets)} target(s)"):
-        with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
+        # one thread per target: every push is I/O-bound, and any number goes in one round
+        with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
             futures = [pool.submit(push_one, t, value, check=check, activate_anyway=t.name in unfinished)
                        for t in targets]
             results = [f.result() for f in futures]
