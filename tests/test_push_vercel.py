@@ -180,8 +180,9 @@ def test_stored_value_never_ends_in_whitespace(sandbox, workdir):
         push(s, " \n", console=Console(), kind="vercel")
 
 
-def test_failures_inside_a_201_are_reported(sandbox, workdir):
-    """A 201 can carry `failed[]`: here two vars already cover the environments being created."""
+def test_a_create_that_failed_is_reported_with_vercels_reason(sandbox, workdir):
+    """Two vars already cover the environments being created: every item fails, and Vercel answers
+    400 ENV_CONFLICT (a 201 carries `failed[]` only when some items were created)."""
     session = live_session(sandbox, workdir)
     sandbox.vercel.set_env("MTN_SESSION", "dev-value", target=["development"])
 

@@ -95,16 +95,26 @@ def test_list_shows_ciphertext_and_get_one_decrypts(sandbox, api):
     assert api.get(env_path(sandbox, "v1", "nope")).status_code == 404
 
 
-def test_duplicate_without_upsert_is_a_201_that_carries_env_conflict(sandbox, api):
+def test_duplicate_without_upsert_is_a_400_env_conflict(sandbox, api):
+    """Rule 5: a create where every item failed is a 400 ENV_CONFLICT, not a 201 (it was a 201)."""
     before = sandbox.vercel.env_value("MTN_SESSION")
     reply = api.post(env_path(sandbox), json={"key": "MTN_SESSION", "value": "new-value", "type": "encrypted",
                                               "target": ["production"]})
-    assert reply.status_code == 201
-    body = reply.json()
-    assert body["failed"][0]["error"]["code"] == "ENV_CONFLICT"
-    assert body["failed"][0]["error"]["envVarId"] == mtn_var(sandbox)["id"]
-    assert not body["created"]
+    assert reply.status_code == 400, reply.text
+    err = reply.json()["error"]
+    assert err["code"] == "ENV_CONFLICT" and err["envVarId"] == mtn_var(sandbox)["id"]
     assert sandbox.vercel.env_value("MTN_SESSION") == before
+
+
+def test_a_batch_where_only_some_items_failed_is_a_201_that_carries_them(sandbox, api):
+    reply = api.post(env_path(sandbox), json=[
+        {"key": "MTN_SESSION", "value": "new-value", "type": "encrypted", "target": ["production"]},
+        {"key": "OTHER_VAR", "value": "v", "type": "plain", "target": ["production"]}])
+    assert reply.status_code == 201, reply.text
+    body = reply.json()
+    assert [c["key"] for c in body["created"]] == ["OTHER_VAR"]
+    assert body["failed"][0]["error"]["code"] == "ENV_CONFLICT"
+    assert sandbox.vercel.env_value("MTN_SESSION") == sandbox.vercel.seed_value
 
 
 def test_upsert_replaces_in_place_and_is_recorded(sandbox, api):
@@ -121,8 +131,38 @@ def test_upsert_replaces_in_place_and_is_recorded(sandbox, api):
     assert change["targets"] == ["production", "preview"] and change["type"] == "encrypted" and change["t"] > 0
 
 
+def test_upsert_keeps_the_targets_and_refuses_a_sensitive_type_change(sandbox, api):
+    """Rule 3: upsert used to replace the type (sensitive -> encrypted) and the targets."""
+    created = api.post(env_path(sandbox), json={"key": "API_SECRET", "value": "first", "type": "sensitive",
+                                                "target": ["production", "preview"]})
+    assert created.status_code == 201, created.text
+    retype = api.post(env_path(sandbox), params={"upsert": "true"},
+                      json={"key": "API_SECRET", "value": "second", "type": "encrypted", "target": ["production"]})
+    assert retype.status_code == 400 and "Sensitive" in retype.json()["error"]["message"]
+    var = next(e for e in sandbox.vercel.env_vars() if e["key"] == "API_SECRET")
+    assert var["type"] == "sensitive" and var["value"] == "first"
+    same_type = api.post(env_path(sandbox), params={"upsert": "true"},
+                         json={"key": "API_SECRET", "value": "third", "type": "sensitive", "target": ["production"]})
+    assert same_type.status_code == 201, same_type.text
+    var = next(e for e in sandbox.vercel.env_vars() if e["key"] == "API_SECRET")
+    assert var["value"] == "third" and var["target"] == ["production", "preview"]
+    assert sandbox.vercel.env_value("API_SECRET", "preview") == "third"
+
+
+def test_an_empty_value_is_stored_as_vercel_does(sandbox, api):
+    """Rule 10: Vercel stores "" (the CLI has been seen to exit 0 doing so); the stand-in refused it."""
+    reply = api.post(env_path(sandbox), json={"key": "X_EMPTY", "value": "", "type": "encrypted",
+                                              "target": ["production"]})
+    assert reply.status_code == 201, reply.text
+    assert sandbox.vercel.env_value("X_EMPTY") == ""
+    var = mtn_var(sandbox)
+    assert api.patch(env_path(sandbox, "v9", var["id"]), json={"value": ""}).status_code == 200
+    assert sandbox.vercel.env_value("MTN_SESSION") == ""
+
+
 @pytest.mark.parametrize("item, words", [
-    ({"key": "X_EMPTY", "value": "", "type": "encrypted", "target": ["production"]}, "shorter"),
+    ({"key": "X_EXTRA", "value": "v", "type": "plain", "target": ["production"], "force": True}, "additional"),
+    ({"key": "X_STRTARGET", "value": "v", "type": "plain", "target": "production"}, "target"),
     ({"key": "X_NUM", "value": 42, "type": "encrypted", "target": ["production"]}, "string"),
     ({"key": "X_NOTYPE", "value": "v", "target": ["production"]}, "type"),
     ({"key": "X_NOTARGET", "value": "v", "type": "plain"}, "target"),
@@ -161,10 +201,16 @@ def test_sensitive_vars_never_return_their_value_and_refuse_key_and_type_edits(s
     assert sandbox.vercel.env_value("API_SECRET") == "rotated"
 
 
-def test_patch_edits_in_place_and_rejects_empty_values(sandbox, api):
+def test_patch_edits_in_place_and_rejects_bad_bodies(sandbox, api):
+    """Rule 4 for PATCH: an unknown field or a string `target` is a 400 (both used to pass)."""
     var = mtn_var(sandbox)
-    assert api.patch(env_path(sandbox, "v9", var["id"]), json={"value": ""}).status_code == 400
     assert api.patch(env_path(sandbox, "v9", var["id"]), json={"value": None}).status_code == 400
+    extra = api.patch(env_path(sandbox, "v9", var["id"]), json={"value": "x", "upsert": True})
+    assert extra.status_code == 400 and "additional property" in extra.json()["error"]["message"]
+    as_string = api.patch(env_path(sandbox, "v9", var["id"]), json={"value": "x", "target": "production"})
+    assert as_string.status_code == 400
+    assert sandbox.vercel.env_value("MTN_SESSION") == sandbox.vercel.seed_value
+    assert mtn_var(sandbox)["target"] == ["production", "preview"]
     reply = api.patch(env_path(sandbox, "v9", var["id"]), json={"key": "MTN_SESSION", "value": "patched",
                                                                  "type": "encrypted", "target": ["production", "preview"]})
     assert reply.status_code == 200 and reply.json()["id"] == var["id"]
@@ -228,10 +274,8 @@ def test_failed_deployments_carry_a_message_and_leave_production_alone(sandbox, 
     assert sandbox.vercel.production_deployment()["id"] == prod
 
 
-def test_redeploy_rejects_a_wrong_name_an_unknown_deployment_and_a_missing_team(sandbox, api):
+def test_redeploy_rejects_an_unknown_deployment_and_a_missing_team(sandbox, api):
     prod = sandbox.vercel.production_deployment()["id"]
-    body = {"name": "someone-else", "deploymentId": prod, "target": "production"}
-    assert api.post("/v13/deployments", json=body).status_code == 400
     body = {"name": sandbox.options.vercel_project_name, "deploymentId": "dpl_nope", "target": "production"}
     assert api.post("/v13/deployments", json=body).status_code == 404
     body["deploymentId"] = prod
@@ -247,7 +291,7 @@ def test_admin_routes_seed_and_read_env(sandbox):
     assert reply.status_code == 201
     got = httpx.get(f"{admin}/admin/vercel/env/MTN_SESSION").json()
     assert got["value"] == "from-admin" and got["fingerprint"] == fingerprint("from-admin")
-    assert httpx.post(f"{admin}/admin/vercel/env", json={"key": "X", "value": ""}).status_code == 400
+    assert httpx.post(f"{admin}/admin/vercel/env", json={"key": "X", "value": "v", "target": "production"}).status_code == 400
     prod = httpx.get(f"{admin}/admin/vercel/production").json()["deployment"]
     assert prod["readyState"] == "READY" and prod["env"]["MTN_SESSION"] == sandbox.vercel.seed_value
     state = httpx.get(f"{admin}/admin/state").json()["vercel"]
@@ -259,3 +303,46 @@ def test_the_seeded_session_is_dead_and_listed_for_leak_checks(sandbox):
     api_cookie = next(c for c in seeded["cookies"] if c["domain"] == "localhost")
     assert not sandbox.mtn.is_live(api_cookie["value"])
     assert {sandbox.vercel.seed_value, api_cookie["value"]} <= sandbox.vercel.secret_values()
+
+
+def test_a_redeploy_may_carry_another_name_and_stays_in_the_project(sandbox, api):
+    """Rule 10: the name is the deployment's, not a key to the project (the stand-in demanded the project's)."""
+    dep = redeploy(sandbox, api, name="mtn-app-redeploy")
+    assert dep["name"] == "mtn-app-redeploy" and dep["projectId"] == sandbox.options.vercel_project_id
+    assert wait_final(api, dep["id"])["readyState"] == "READY"
+    assert sandbox.vercel.production_deployment()["id"] == dep["id"]
+
+
+# -- what the real vercel CLI needs (tests/test_fidelity_vercel_cli.py runs the CLI itself) -----------
+def test_teams_and_the_team_slug(sandbox, api):
+    o = sandbox.options
+    headers = {"Authorization": f"Bearer {o.vercel_token}"}
+    url = sandbox.urls["vercel"]
+    for path in (f"/teams/{o.vercel_team_id}", f"/teams/{o.vercel_team_slug}", f"/v2/teams/{o.vercel_team_id}"):
+        team = httpx.get(url + path, headers=headers)
+        assert team.status_code == 200 and team.json()["slug"] == o.vercel_team_slug
+    assert httpx.get(f"{url}/teams/team_other", headers=headers).status_code == 404
+    listed = httpx.get(f"{url}/v1/teams", headers=headers).json()["teams"]
+    assert [t["id"] for t in listed] == [o.vercel_team_id]
+    assert httpx.get(f"{url}/v1/teams").status_code == 403
+    by_slug = httpx.get(f"{url}/v9/projects/{o.vercel_project_id}", headers=headers, params={"slug": o.vercel_team_slug})
+    assert by_slug.status_code == 200, by_slug.text   # rule 10: slug= in place of teamId
+    other = httpx.get(f"{url}/v9/projects/{o.vercel_project_id}", headers=headers, params={"slug": "other-team"})
+    assert other.status_code == 403
+
+
+def test_v10_edits_and_removes_and_deployments_carry_the_team(sandbox, api):
+    var = mtn_var(sandbox)
+    assert api.patch(env_path(sandbox, "v10", var["id"]), json={"target": ["preview"]}).status_code == 200
+    assert mtn_var(sandbox)["target"] == ["preview"] and sandbox.vercel.env_value("MTN_SESSION") is None
+    assert api.delete(env_path(sandbox, "v10", var["id"])).status_code == 200
+    assert not [e for e in sandbox.vercel.env_vars() if e["key"] == "MTN_SESSION"]
+    dep = api.get(f"/v13/deployments/{sandbox.vercel.production_deployment()['id']}").json()
+    assert dep["ownerId"] == sandbox.options.vercel_team_id and dep["team"]["id"] == sandbox.options.vercel_team_id
+    customs = api.get(f"/projects/{sandbox.options.vercel_project_id}/custom-environments")
+    assert customs.status_code == 200 and customs.json()["environments"] == []
+
+
+def test_the_sandbox_token_is_one_the_vercel_cli_accepts(sandbox):
+    import re
+    assert re.fullmatch(r"[A-Za-z0-9]+", sandbox.options.vercel_token)

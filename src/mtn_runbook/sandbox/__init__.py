@@ -29,8 +29,9 @@ class Options:
     next_deploy_state: str = "READY"    # "ERROR" or "CANCELED" makes the next deployment(s) fail
     username: str = "ops@example.test"
     password: str = "sandbox-password"
-    vercel_token: str = "vercel-sandbox-token"
+    vercel_token: str = "vercelSandboxToken7r3x"   # no "-": the vercel CLI refuses such a token unsent
     vercel_team_id: str = "team_sandbox"
+    vercel_team_slug: str = "sandbox-team"
     vercel_project_id: str = "prj_sandbox"
     vercel_project_name: str = "mtn-app"
     github_token: str = "ghp_sandbox_token"

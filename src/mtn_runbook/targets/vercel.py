@@ -145,11 +145,12 @@ class VercelTarget:
         current.state["created"] = []
         if missing:
             response = self.api.post(self._path("/env", "v10"), params={"upsert": "true"}, idempotent=True,
-                                     expect=(200, 201),
+                                     expect=(200, 201, 400),
                                      json={"key": self.key, "value": value, "type": self.type, "target": missing})
             body = response.json()
-            failed = body.get("failed") or []
-            if failed:  # a 201 can still carry failures
+            # a 201 can still carry failures; when every item failed, Vercel answers 400 with one error
+            failed = [body] if response.status_code == 400 else body.get("failed") or []
+            if failed:
                 err = failed[0].get("error", failed[0]) if isinstance(failed[0], dict) else {}
                 raise ServiceError(
                     f"{self.name}: Vercel did not create {self.key} for {', '.join(missing)}: "
