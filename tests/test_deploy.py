@@ -126,3 +126,19 @@ def test_check_production_never_returns_a_session_id(sandbox, workdir):
     assert not health.ok and health.products_status == 401
     assert sandbox.vercel.seed_session["sessionId"] not in repr(health)
     assert health.auth["sessionId"].count("…") == 1
+
+
+def test_deploy_prints_each_state_change_and_the_inspector_url_without_a_terminal(inv, sandbox, workdir):
+    live_session(sandbox, workdir)
+    assert inv("push.vercel").code == 0
+    sandbox.options.deploy_seconds = 4.5  # QUEUED 1.5 s, BUILDING 3 s: long enough to be seen polling
+
+    result = inv("deploy")  # output is a pipe, as in CI logs or `| tee`
+
+    assert result.code == 0, result.output
+    lines = result.stdout.splitlines()
+    created = next(i for i, line in enumerate(lines) if "created (QUEUED)" in line)
+    assert "https://vercel.com/" in lines[created]  # the inspector URL, as soon as it exists
+    building = next(i for i, line in enumerate(lines) if "QUEUED → BUILDING" in line)
+    ready = next(i for i, line in enumerate(lines) if "BUILDING → READY" in line)
+    assert created < building < ready, result.stdout

@@ -75,10 +75,13 @@ def redeploy(settings: Settings, *, console: Console, wait: bool = True, check: 
             "name": name or settings.vercel_project_id, "deploymentId": current.id,
             "target": "production", "meta": {"action": "redeploy"}})
         deployment = _deployment(response.json(), current.id)
+        # said at once, as a line (CI logs and `| tee` see no spinner): where to watch it build
+        console.line(f"… deployment {deployment.id} created ({deployment.state})"
+                     + (f": {deployment.inspector_url}" if deployment.inspector_url else ""))
         if not wait:
             return deployment
         start = time.monotonic()
-        with console.waiting(f"deployment {deployment.id}: {deployment.state}") as update:
+        with console.waiting(f"waiting for deployment {deployment.id} to be READY") as update:
             while deployment.state not in DONE | FAILED:
                 if time.monotonic() - start > timeout:
                     raise ServiceError(f"vercel: deployment {deployment.id} not READY after {timeout:.0f}s "
@@ -86,7 +89,11 @@ def redeploy(settings: Settings, *, console: Console, wait: bool = True, check: 
                                        f"see {deployment.inspector_url or 'the Vercel dashboard'}")
                 time.sleep(interval)
                 interval = min(interval * 1.5, 5.0)  # quick for short builds, gentle for long ones
+                previous = deployment.state
                 deployment = _deployment(api.get(f"/v13/deployments/{deployment.id}").json(), current.id)
+                if deployment.state != previous:
+                    console.line(f"… deployment {deployment.id}: {previous} → {deployment.state} "
+                                 f"after {time.monotonic() - start:.0f}s")
                 update(f"deployment {deployment.id}: {deployment.state}")
     if deployment.state in FAILED:
         raise ServiceError(
