@@ -12,13 +12,14 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable, Sequence
 
 from ..core.config import Settings
 from ..core.console import Console
 from ..core.errors import ConfigError, RunbookError
 from ..core.journal import Journal
-from ..core.session import Session
+from ..core.session import Session, iso, now, parse_time
 
 FINISHED = ("ok", "changed", "skipped", "would")
 
@@ -58,8 +59,14 @@ class Run:
     facts: dict[str, Any] = field(default_factory=dict)   # what steps learn for later steps and the recap
     records: list[StepRecord] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    started_at: datetime = field(default_factory=now)
     person_seconds: float = 0.0
     error: RunbookError | None = None
+    # an incident can span runs (--resume): when its first run started, and what came before
+    incident_started: datetime | None = None
+    earlier_person_seconds: float = 0.0
+    resumed_from: str | None = None
+    skip_reason: str = "done in the interrupted run"
 
     def __post_init__(self) -> None:
         if self.journal is None:
@@ -77,15 +84,24 @@ class Run:
     def succeeded(self) -> bool:
         return self.error is None
 
+    @property
+    def incident_seconds_before(self) -> float:
+        """Seconds from the incident's first run's start to this run's start (0 for a fresh run)."""
+        if self.incident_started is None:
+            return 0.0
+        return max(0.0, (self.started_at - self.incident_started).total_seconds())
+
 
 def execute(run: Run, plan: Sequence[Step], *, start_at: int = 0) -> Run:
     """Run `plan` from index `start_at`; earlier steps are journaled as carried over."""
     if run.check:
         run.console.banner("CHECK MODE: nothing will be changed")
     run.journal.write("run", run=run.run_id, task=run.task, event="start", check=run.check,
-                      start_at=plan[start_at].name if start_at < len(plan) else None)
+                      start_at=plan[start_at].name if start_at < len(plan) else None,
+                      resumes=run.resumed_from, incident_started=iso(run.incident_started or run.started_at),
+                      person_seconds_before=round(run.earlier_person_seconds, 3))
     for step in plan[:start_at]:
-        run.records.append(StepRecord(step.name, "skipped", 0.0, "done in the interrupted run"))
+        run.records.append(StepRecord(step.name, "skipped", 0.0, run.skip_reason))
     for step in plan[start_at:]:
         began = time.monotonic()
         try:
@@ -129,6 +145,35 @@ def resume_point(journal: Journal, task: str, plan: Sequence[Step]) -> tuple[int
         return 0, None
     last = done[-1]
     return names.index(last["step"]) + 1, last
+
+
+def last_run(journal: Journal, task: str) -> dict | None:
+    """The last journal entry (start or end) of a real run (not --check) of `task`."""
+    runs = [e for e in journal.entries("run", task=task) if not e.get("check")]
+    return runs[-1] if runs else None
+
+
+def finished_run(journal: Journal, task: str) -> dict | None:
+    """The end entry of the last real run of `task` when that run finished: nothing to resume."""
+    last = last_run(journal, task)
+    return last if last and last.get("event") == "end" and last.get("outcome") == "done" else None
+
+
+def carry_over(run: Run, journal: Journal, interrupted: str, plan: Sequence[Step]) -> None:
+    """Make `run` the continuation of run `interrupted`: the incident's start, the time already
+    spent waiting for the person, and why the steps before it are skipped."""
+    start = journal.last("run", run=interrupted, event="start") or {}
+    try:
+        began = parse_time(start.get("incident_started") or start.get("ts"), "ts")
+    except RunbookError:
+        began = None
+    human = {s.name for s in plan if s.waits_for_person}
+    waited = sum(float(e.get("seconds") or 0) for e in journal.entries("step", run=interrupted)
+                 if e.get("step") in human and e.get("outcome") == "changed")
+    run.incident_started = began
+    run.earlier_person_seconds = float(start.get("person_seconds_before") or 0) + waited
+    run.resumed_from = interrupted
+    run.skip_reason = f"done in the interrupted run {interrupted}"
 
 
 def start_index(plan: Sequence[Step], name: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.console import Console
+from ..core.session import iso
 from .engine import Run
 
 
@@ -13,7 +14,9 @@ def _minutes(seconds: float) -> str:
 
 
 def recap_data(run: Run) -> dict[str, Any]:
+    """Times cover the whole incident: after --resume they count from the first run's start."""
     targets = run.facts.get("targets") or []
+    before = run.incident_seconds_before
     return {
         "task": run.task,
         "run": run.run_id,
@@ -27,9 +30,11 @@ def recap_data(run: Run) -> dict[str, Any]:
                      "holds": run.fingerprint if t.outcome in ("changed", "ok") else None}
                     for t in targets],
         "sessionFingerprint": run.fingerprint,
-        "secondsToRecover": round(run.facts["verified_after"], 3) if "verified_after" in run.facts else None,
-        "secondsWaitingForPerson": round(run.person_seconds, 3),
-        "secondsTotal": round(run.elapsed, 3),
+        "secondsToRecover": round(before + run.facts["verified_after"], 3) if "verified_after" in run.facts else None,
+        "secondsWaitingForPerson": round(run.earlier_person_seconds + run.person_seconds, 3),
+        "secondsTotal": round(before + run.elapsed, 3),
+        "incidentStarted": iso(run.incident_started or run.started_at),
+        "resumedFrom": run.resumed_from,
     }
 
 
@@ -46,11 +51,15 @@ def print_recap(run: Run, out: Console) -> None:
     if run.check:
         out.line("Check mode: nothing was changed.")
     elif data["secondsToRecover"] is not None:
-        out.ok(f"Time to recover: {_minutes(data['secondsToRecover'])} (start to verified production), "
+        span = (f"from the first run's start at {data['incidentStarted']} to verified production, "
+                f"across the interrupted run {run.resumed_from} and this one" if run.resumed_from
+                else "start to verified production")
+        out.ok(f"Time to recover: {_minutes(data['secondsToRecover'])} ({span}), "
                f"of which {_minutes(data['secondsWaitingForPerson'])} waiting for the login")
         if run.fingerprint:
             out.line(f"Production now runs session {run.fingerprint}.")
     else:
-        out.fail(f"Not recovered after {_minutes(data['secondsTotal'])}: {data['error']}")
+        since = f" (since the first run's start at {data['incidentStarted']})" if run.resumed_from else ""
+        out.fail(f"Not recovered after {_minutes(data['secondsTotal'])}{since}: {data['error']}")
         out.line(f"Continue with `inv {run.task} --resume` once the cause is fixed "
                  "(see runbooks/incident-recovery.md).")

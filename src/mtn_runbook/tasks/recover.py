@@ -67,6 +67,11 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
             run = Run(task=task, settings=active, console=out, check=check)
             run.facts.update(headless=headless or sandbox, timeout=timeout)
             start = _start(run, plan, resume=resume, from_=from_)
+            if start is None:  # --resume with nothing to resume: said so; no browser, nothing journaled
+                if json:
+                    out.json({"task": task, "outcome": "nothing to resume", "exitCode": 0,
+                              "lastRun": run.facts.get("last_run")})
+                return
             execute(run, plan, start_at=start)
         if json:
             out.json(recap_data(run))
@@ -77,14 +82,15 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
 
 
 def _start(run, plan, *, resume, from_):
-    """Index of the first step to run, for --from and --resume."""
+    """Index of the first step to run, for --from and --resume; None when there is nothing to resume."""
     from ..core.errors import ConfigError, SessionExpired
     from ..mtn.api import validate
     from ..runner.recovery import current_session
-    from ..runner.engine import resume_point, start_index
+    from ..runner.engine import carry_over, finished_run, last_run, resume_point, start_index
 
     if from_:
         index = start_index(plan, from_)
+        run.skip_reason = f"not run: --from {from_}"
         if index > 1:
             run.session = current_session(run)
             if run.session is None:
@@ -96,9 +102,21 @@ def _start(run, plan, *, resume, from_):
         return index
     if not resume:
         return 0
+    finished = finished_run(run.journal, run.task)
+    run.facts["last_run"] = finished
+    if finished is not None:
+        run.console.ok(f"the last run finished at {finished.get('ts')}; nothing to resume "
+                       f"(`inv {run.task}` starts a new one)")
+        return None
+    interrupted = last_run(run.journal, run.task)
+    if interrupted is None:
+        run.console.ok(f"no earlier `inv {run.task}` run is recorded; nothing to resume (`inv {run.task}` starts one)")
+        return None
+    carry_over(run, run.journal, interrupted["run"], plan)  # same incident, whatever step it resumes at
     index, last = resume_point(run.journal, run.task, plan)
     if index <= 1 or last is None:
-        run.console.line("Nothing to resume: starting from the beginning.")
+        run.console.line(f"The interrupted run {interrupted['run']} finished no step worth keeping: "
+                         "starting from the beginning.")
         return 0
     session = current_session(run)
     if session is None or session.fingerprint != last.get("fingerprint"):
