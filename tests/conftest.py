@@ -1,5 +1,10 @@
 """Shared fixtures: a fresh sandbox per test, a work directory, and `inv` as a subprocess.
 
+`inv` never reads the user's configuration: it runs the repository's tasks.py from a copy in a
+folder of its own (Invoke reads invoke.yaml beside tasks.py, and the repository's invoke.yaml may
+list real SSH hosts), in `workdir` (where `.env` is read), with HOME pointing at an empty folder
+(`~/.invoke.yaml`, `~/.ssh/known_hosts`, `~/.ssh/config`).
+
 Every `inv` run is checked for leaked secrets: no token, password, cookie value or encoded
 session known to the sandbox may appear in its output (except the one value `export --stdout`
 is asked to print).
@@ -52,6 +57,22 @@ def sandbox():
     sb.stop()
 
 
+@pytest.fixture(scope="session")
+def tasks_root(tmp_path_factory) -> Path:
+    """The folder `inv --search-root` points at: the repository's tasks.py, and nothing else."""
+    root = tmp_path_factory.mktemp("tasks-root")
+    shutil.copy(ROOT / "tasks.py", root / "tasks.py")
+    return root
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """HOME for every `inv` run: empty, so no user file (~/.invoke.yaml, ~/.ssh) is read."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     work = tmp_path / "work"
@@ -86,7 +107,7 @@ def secrets_known(sandbox, workdir: Path) -> set[str]:
 
 
 @pytest.fixture
-def inv(sandbox, workdir):
+def inv(sandbox, workdir, tasks_root, home):
     """Run `inv ARGS` in `workdir` with the sandbox's environment; returns a Result.
 
     `env=` adds or overrides variables (None removes one); `allow=` names values that may
@@ -96,7 +117,7 @@ def inv(sandbox, workdir):
             input: str | None = None) -> Result:
         full_env = {
             "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "HOME": os.environ.get("HOME", "/root"),
+            "HOME": str(home),
             "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1",
             "PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": chromium_path(),
@@ -108,7 +129,7 @@ def inv(sandbox, workdir):
                 full_env.pop(key, None)
             else:
                 full_env[key] = value
-        proc = subprocess.run([str(BIN / "inv"), "--search-root", str(ROOT), *args], cwd=workdir,
+        proc = subprocess.run([str(BIN / "inv"), "--search-root", str(tasks_root), *args], cwd=workdir,
                               env=full_env, capture_output=True, text=True, timeout=timeout, input=input)
         result = Result(proc.returncode, proc.stdout, proc.stderr)
         leaked = [s for s in secrets_known(sandbox, workdir) - set(allow) if s in result.output]
