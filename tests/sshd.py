@@ -36,6 +36,16 @@ class Sshd:
         """How many connections the server has accepted so far."""
         return self.log.read_text(errors="replace").count("Connection from") if self.log.exists() else 0
 
+    def fingerprint(self) -> str:
+        """The host key's fingerprint as `ssh` shows it (SHA256:...), from ssh-keygen itself."""
+        out = subprocess.run(["ssh-keygen", "-lf", str(self.root / "host_key.pub")], capture_output=True,
+                             text=True, check=True).stdout
+        return out.split()[1]
+
+    def known_hosts_line(self) -> str:
+        """This server's line for a known_hosts file."""
+        return self.known_hosts.read_text()
+
     def target(self, env_file: Path, **fields) -> dict:
         """An invoke.yaml `targets:` entry pointing at this server."""
         return {"kind": "ssh", "host": self.host, "port": self.port, "user": self.user,

@@ -1,5 +1,5 @@
-"""push.ssh against a real sshd on loopback: only the MTN_SESSION line changes, 0600, restart ran,
-`--check` opens no connection."""
+"""push.ssh against a real sshd on loopback: only the MTN_SESSION line changes, mode/owner/group
+kept, restart ran, `--check` opens no connection."""
 
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ def test_push_ssh_replaces_only_the_line_atomically_and_restarts(inv, sandbox, w
     assert result.code == 0, result.output
     value = session.encode()
     assert env_file.read_bytes() == BEFORE.replace(b"MTN_SESSION=old-dead-value", b"MTN_SESSION=" + value.encode())
-    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o644  # kept, with a warning
+    assert f"others can read it: `chmod o-r {env_file}`" in result.output
     assert marker.read_text() == "1\n"
     assert sorted(p.name for p in srv.iterdir()) == ["app.env", "restarted"]  # no temp file left behind
     assert "✔ ssh" in result.output and "ran `grep" in result.output
@@ -135,18 +136,108 @@ def test_wrong_key_is_a_configuration_error(inv, sandbox, workdir, sshd, host, t
     assert env_file.read_bytes() == BEFORE
 
 
-def test_unknown_host_key_is_refused(inv, sandbox, workdir, sshd, host, tmp_path):
+def test_configured_empty_known_hosts_refuses_the_key(inv, sandbox, workdir, sshd, host, tmp_path):
     _, env_file, _ = host
     live_session(sandbox, workdir)
     empty = tmp_path / "known_hosts"
     empty.write_text("")
     config = write_config(workdir, {**sshd.target(env_file), "known_hosts": str(empty)})
+    before = sshd.connections()
 
     result = inv("-f", config, "push.ssh")
 
-    assert result.code == 1, result.output
-    assert "known_hosts" in result.output
+    assert result.code == 2, result.output
+    assert f"unknown host key for [127.0.0.1]:{sshd.port}: ssh-ed25519 {sshd.fingerprint()} is not in {empty}" \
+        in result.output
+    assert "trust: first-use" in result.output
+    assert env_file.read_bytes() == BEFORE and empty.read_text() == ""
+    assert sshd.connections() == before + 1  # connected, saw the key, sent nothing
+
+
+def other_key_line(tmp_path: Path, port: int) -> str:
+    import subprocess
+
+    other = tmp_path / "other_host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    kind, blob = (other.with_suffix(".pub")).read_text().split()[:2]
+    return f"[127.0.0.1]:{port} {kind} {blob}\n"
+
+
+def test_configured_other_key_is_refused_as_changed(inv, sandbox, workdir, sshd, host, tmp_path):
+    _, env_file, marker = host
+    live_session(sandbox, workdir)
+    known = tmp_path / "known_hosts"
+    recorded = other_key_line(tmp_path, sshd.port)
+    known.write_text(recorded)
+    config = write_config(workdir, {**sshd.target(env_file, restart=restart_command(env_file, marker)),
+                                    "known_hosts": str(known), "trust": "first-use"})
+
+    result = inv("-f", config, "push.ssh")
+
+    assert result.code == 2, result.output
+    assert f"host key for [127.0.0.1]:{sshd.port} CHANGED: it offered ssh-ed25519 {sshd.fingerprint()}" in result.output, result.output
+    assert "man-in-the-middle" in result.output and "ssh-keygen -R" in result.output
+    assert env_file.read_bytes() == BEFORE and not marker.exists()
+    assert known.read_text() == recorded  # first-use never replaces a recorded key
+
+
+def without_known_hosts(sshd, env_file: Path, **fields) -> dict:
+    entry = sshd.target(env_file, **fields)
+    del entry["known_hosts"]
+    return entry
+
+
+def test_default_is_the_users_known_hosts(inv, sandbox, workdir, sshd, host, home):
+    _, env_file, _ = host
+    session = live_session(sandbox, workdir)
+    config = write_config(workdir, without_known_hosts(sshd, env_file))
+
+    unknown = inv("-f", config, "push.ssh")  # no ~/.ssh/known_hosts at all: refused, not accepted
+
+    assert unknown.code == 2, unknown.output
+    assert f"unknown host key for [127.0.0.1]:{sshd.port}: ssh-ed25519 {sshd.fingerprint()}" in unknown.output
+    assert f"{home}/.ssh/known_hosts" in unknown.output
     assert env_file.read_bytes() == BEFORE
+
+    (home / ".ssh").mkdir()
+    (home / ".ssh" / "known_hosts").write_text("github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+                                               + sshd.known_hosts_line())
+    known = inv("-f", config, "push.ssh")
+
+    assert known.code == 0, known.output
+    assert f"MTN_SESSION={session.encode()}\n".encode() in env_file.read_bytes()
+
+
+def test_default_known_hosts_with_another_key_is_refused(inv, sandbox, workdir, sshd, host, home, tmp_path):
+    _, env_file, _ = host
+    live_session(sandbox, workdir)
+    (home / ".ssh").mkdir()
+    (home / ".ssh" / "known_hosts").write_text(other_key_line(tmp_path, sshd.port))
+
+    result = inv("-f", write_config(workdir, without_known_hosts(sshd, env_file)), "push.ssh")
+
+    assert result.code == 2, result.output
+    assert f"CHANGED: it offered ssh-ed25519 {sshd.fingerprint()}" in result.output
+    assert env_file.read_bytes() == BEFORE
+
+
+def test_trust_first_use_records_the_key_then_holds_to_it(inv, sandbox, workdir, sshd, host, home):
+    _, env_file, _ = host
+    session = live_session(sandbox, workdir)
+    config = write_config(workdir, without_known_hosts(sshd, env_file, trust="first-use"))
+
+    result = inv("-f", config, "push.ssh")
+
+    assert result.code == 0, result.output
+    known = home / ".ssh" / "known_hosts"
+    assert f"recorded [127.0.0.1]:{sshd.port}'s key {sshd.fingerprint()} in {known} (trust: first-use)" in result.output
+    assert known.read_text() == sshd.known_hosts_line()
+    assert stat.S_IMODE(known.stat().st_mode) == 0o600
+    assert f"MTN_SESSION={session.encode()}\n".encode() in env_file.read_bytes()
+
+    again = inv("-f", config, "push.ssh")  # the key is known now: nothing recorded twice
+    assert again.code == 0, again.output
+    assert "recorded" not in again.output and known.read_text() == sshd.known_hosts_line()
 
 
 def test_missing_env_file_is_not_created(inv, sandbox, workdir, sshd, host):
@@ -212,3 +303,81 @@ def test_nothing_configured_exits_2(inv, sandbox, workdir):
     assert (every.code, ssh.code) == (2, 2)
     assert "no push targets configured" in every.output and "VERCEL_TOKEN" in every.output
     assert "no ssh push targets configured" in ssh.output
+
+
+def test_symlinked_env_file_is_edited_at_its_real_path_keeping_mode_owner_and_group(inv, sandbox, workdir, sshd,
+                                                                                     host):
+    import os
+
+    srv, _, _ = host
+    (srv / "shared").mkdir()
+    (srv / "releases" / "20260101").mkdir(parents=True)
+    real = srv / "shared" / ".env"
+    real.write_bytes(BEFORE)
+    os.chown(real, 0, 1)  # the app reads it through its group (daemon here)
+    real.chmod(0o640)
+    link = srv / "releases" / "20260101" / ".env"
+    link.symlink_to("../../shared/.env")
+    session = live_session(sandbox, workdir)
+
+    result = inv("-f", write_config(workdir, sshd.target(link)), "push.ssh")
+
+    assert result.code == 0, result.output
+    assert link.is_symlink() and os.readlink(link) == "../../shared/.env"  # still a link, same target
+    assert real.read_bytes() == BEFORE.replace(b"old-dead-value", session.encode().encode())
+    st = real.stat()
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o640, 0, 1)
+    assert f"file updated at its real path {real} (mode 0640, owner and group kept)" in result.output
+    assert "others can read it" not in result.output
+    assert sorted(p.name for p in (srv / "shared").iterdir()) == [".env"]
+
+
+def test_a_silent_link_ends_at_the_deadline_in_one_line(inv, sandbox, workdir, sshd, host):
+    import os
+    import time
+
+    srv, env_file, _ = host
+    env_file.unlink()
+    os.mkfifo(env_file)  # reading it over SFTP waits forever: the server goes silent mid-push
+    live_session(sandbox, workdir)
+    config = write_config(workdir, sshd.target(env_file, timeout=3))
+    start = time.monotonic()
+    try:
+        result = inv("-f", config, "push.ssh", timeout=90)
+    finally:
+        try:  # let the stuck sftp-server go
+            os.close(os.open(env_file, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+
+    assert result.code == 1, result.output
+    assert time.monotonic() - start < 45
+    assert f"{sshd.user}@127.0.0.1:{sshd.port} did not finish within 3 s (connect, edit and restart together)" \
+        in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_hanging_restart_ends_at_the_same_deadline(inv, sandbox, workdir, sshd, host):
+    _, env_file, _ = host
+    session = live_session(sandbox, workdir)
+    config = write_config(workdir, sshd.target(env_file, restart="sleep 60", timeout=4))
+
+    result = inv("-f", config, "push.ssh", timeout=90)
+
+    assert result.code == 1, result.output
+    assert "did not finish within 4 s" in result.output
+    assert f"MTN_SESSION={session.encode()}\n".encode() in env_file.read_bytes()  # the file itself is in place
+
+
+@pytest.mark.parametrize("fields, says", [
+    ({"trust": "always"}, "trust 'always' is not one of known-hosts, first-use"),
+    ({"timeout": "soon"}, "timeout 'soon' is not a positive number of seconds"),
+    ({"timeout": 0}, "timeout 0 is not a positive number of seconds"),
+])
+def test_bad_trust_or_timeout_exits_2(inv, sandbox, workdir, sshd, host, fields, says):
+    _, env_file, _ = host
+    live_session(sandbox, workdir)
+    result = inv("-f", write_config(workdir, sshd.target(env_file, **fields)), "push.ssh")
+    assert result.code == 2, result.output
+    assert says in result.output
+    assert env_file.read_bytes() == BEFORE

@@ -96,7 +96,8 @@ class Entry:
 FIELDS = {
     "vercel": {"project", "team", "environments", "type", "key", "name"},
     "github": {"repository", "environments", "repository_secret", "secret", "name"},
-    "ssh": {"host", "user", "port", "key_filename", "known_hosts", "env_file", "restart", "key", "name"},
+    "ssh": {"host", "user", "port", "key_filename", "known_hosts", "trust", "timeout", "env_file", "restart", "key",
+            "name"},
 }
 REQUIRED = {"vercel": (), "github": (), "ssh": ("host", "env_file")}
 

@@ -1,74 +1,55 @@
 """MTN_SESSION in an env file on a host reached over SSH (Fabric), then the app restarted.
 
-Only the `MTN_SESSION=` line changes (every other byte stays as it was; the line is appended
-when missing). The new file is written beside the old one over SFTP, made 0600 before it holds
-anything, then moved over it with `mv` (a rename: readers see the old file or the new one, never
-half of one). The value travels only inside the SFTP file transfer, never on a command line.
-`--check` opens no connection.
+Only the `MTN_SESSION=` line changes (env_file.py). The host's key must be one known_hosts
+trusts (host_keys.py). A symlinked env file (Capistrano's `current/.env -> shared/.env`) is
+edited at its real path, so the link keeps pointing at the new value. The new file is written
+beside the real one over SFTP, 0600 while it is being written, given the old file's owner, group
+and mode, then renamed over it (posix-rename: readers see the old file or the new one, never half
+of one). The value travels only inside the SFTP transfer, never on a command line.
+Connect, edit and restart share one deadline (`timeout:`, default 180 s): a link that goes silent
+ends in one line instead of a hang. `--check` opens no connection.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import secrets
-import shlex
 import stat
-from typing import Any
+import threading
+import time
+from typing import Any, Callable
 
 from ..core.config import Settings
 from ..core.errors import ConfigError, ServiceError
 from . import Current, Entry
+from .env_file import EnvFile
+from .host_keys import HostKeys
 
-MODE = 0o600
+__all__ = ["SshTarget", "EnvFile"]
+
+WRITING_MODE = 0o600   # the temporary file's mode until it holds the old file's mode
+DEADLINE = 180.0       # seconds for connect + edit + restart, unless the target sets `timeout:`
 
 
-def _eol(line: bytes) -> bytes:
-    return line[len(line.rstrip(b"\r\n")):]
+def _others_read(mode: int) -> bool:
+    return bool(mode & stat.S_IROTH)
 
 
-class EnvFile:
-    """The bytes of an env file, and the one variable in it this target owns."""
+def _within_deadline(method: Callable) -> Callable:
+    """Whatever a cut-off connection raised, report it as the deadline it is."""
 
-    def __init__(self, content: bytes, key: str):
-        self.content, self.key = content, key.encode("ascii")
-        self.lines = content.splitlines(keepends=True)
+    @functools.wraps(method)
+    def guarded(self: "SshTarget", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            if self._expired.is_set():
+                raise self._deadline_error() from None
+            raise
 
-    def _split(self, line: bytes) -> tuple[bytes, bytes] | None:
-        """(prefix, raw value) when `line` assigns the key, e.g. `MTN_SESSION=...` or `export MTN_SESSION=...`."""
-        body = line.rstrip(b"\r\n")
-        head, sep, rest = body.partition(self.key + b"=")
-        bare = head.strip(b" \t")
-        if sep and (bare == b"" or (bare == b"export" and head.endswith((b" ", b"\t")))):
-            return head, rest
-        return None
-
-    def values(self) -> list[str]:
-        found = []
-        for line in self.lines:
-            split = self._split(line)
-            if split:
-                raw = split[1].strip()
-                if len(raw) >= 2 and raw[:1] in (b'"', b"'") and raw[-1:] == raw[:1]:
-                    raw = raw[1:-1]
-                found.append(raw.decode("utf-8", "replace"))
-        return found
-
-    def with_value(self, value: str) -> bytes:
-        new, replaced = [], False
-        for line in self.lines:
-            split = self._split(line)
-            if split is None:
-                new.append(line)
-                continue
-            prefix, raw = split
-            quote = raw.strip()[:1] if raw.strip()[:1] in (b'"', b"'") else b""
-            new.append(prefix + self.key + b"=" + quote + value.encode("utf-8") + quote + _eol(line))
-            replaced = True
-        if not replaced:
-            if new and not new[-1].endswith(b"\n"):
-                new[-1] += b"\n"
-            new.append(self.key + b"=" + value.encode("utf-8") + b"\n")
-        return b"".join(new)
+    return guarded
 
 
 class SshTarget:
@@ -77,12 +58,18 @@ class SshTarget:
 
     def __init__(self, settings: Settings, *, host: str, env_file: str, user: str | None = None,
                  port: int = 22, key_filename: str | list[str] | None = None, known_hosts: str | None = None,
-                 restart: str = "", key: str = "MTN_SESSION", name: str = ""):
+                 restart: str = "", key: str = "MTN_SESSION", name: str = "", trust: str = "known-hosts",
+                 timeout: float = DEADLINE):
         self.settings, self.host, self.env_file, self.user, self.port = settings, host, env_file, user, port
-        self.key_filename, self.known_hosts, self.restart, self.key = key_filename, known_hosts, restart, key
+        self.key_filename, self.restart, self.key, self.timeout = key_filename, restart, key, timeout
         self.name = name or f"ssh {user + '@' if user else ''}{host}:{env_file}"
+        self.host_keys = HostKeys(self.name, known_hosts, trust)
         self._conn: Any = None
+        self._conn_opening: Any = None  # the connection being opened, for the deadline to cut
         self._sftp: Any = None
+        self._expired = threading.Event()
+        self._timer: threading.Timer | None = None
+        self._started = 0.0
 
     @classmethod
     def from_entry(cls, settings: Settings, entry: Entry) -> "SshTarget":
@@ -98,67 +85,107 @@ class SshTarget:
             keys = [os.path.expanduser(str(k)) for k in keys]
         elif keys is not None:
             raise entry.error("key_filename must be a path or a list of paths")
+        try:
+            timeout = float(raw.get("timeout", DEADLINE))
+        except (TypeError, ValueError):
+            timeout = math.nan
+        if not (math.isfinite(timeout) and timeout > 0):
+            raise entry.error(f"timeout {raw.get('timeout')!r} is not a positive number of seconds")
         known = raw.get("known_hosts")
         return cls(settings, host=str(raw["host"]), env_file=str(raw["env_file"]),
                    user=str(raw["user"]) if raw.get("user") else None, port=port, key_filename=keys,
-                   known_hosts=os.path.expanduser(str(known)) if known else None,
+                   known_hosts=str(known) if known else None, trust=str(raw.get("trust") or "known-hosts"),
                    restart=str(raw.get("restart") or ""), key=str(raw.get("key") or "MTN_SESSION"),
-                   name=str(raw.get("name") or ""))
+                   name=str(raw.get("name") or ""), timeout=timeout)
 
     def describe(self) -> str:
         restart = f" and run `{self.restart}`" if self.restart else ""
-        return f"replace the {self.key} line of {self.env_file} on {self.host} (mode 0600){restart}"
+        return f"replace the {self.key} line of {self.env_file} on {self.host} (mode, owner and group kept){restart}"
 
+    @_within_deadline
     def preflight(self) -> str:
         try:
-            env, st = self._load()
+            env, st, real = self._load()
         finally:
             self.close()
         mode = stat.S_IMODE(st.st_mode)
-        return (f"connected; {self.env_file} has {'a' if env.values() else 'no'} {self.key} line, "
-                f"mode {mode:04o}{'' if mode == MODE else ' (push sets 0600)'}")
+        link = f" (→ {real})" if real != self.env_file else ""
+        return (f"connected; {self.env_file}{link} has {'a' if env.values() else 'no'} {self.key} line, "
+                f"mode {mode:04o}{'; others can read it: chmod o-r' if _others_read(mode) else ''}")
 
-    # -- the connection --------------------------------------------------------------------
+    # -- the connection, under one deadline ------------------------------------------------
+    @property
+    def where(self) -> str:
+        return f"{self.user + '@' if self.user else ''}{self.host}:{self.port}"
+
+    def _deadline_error(self) -> ServiceError:
+        return ServiceError(f"{self.name}: {self.where} did not finish within {self.timeout:g} s "
+                            "(connect, edit and restart together); the connection was cut",
+                            "the env file holds the old or the new value, never half; check the host "
+                            "and the network (or raise `timeout:` of this target), then rerun `inv push.ssh`")
+
+    def _left(self) -> float:
+        return max(0.1, self.timeout - (time.monotonic() - self._started))
+
+    def _expire(self) -> None:
+        self._expired.set()
+        conn = self._conn_opening
+        transport = conn.client.get_transport() if conn is not None else None
+        if transport is not None:
+            transport.close()  # every blocked read on it returns at once
+
     def _open(self) -> Any:
         if self._sftp is not None:
             return self._sftp
         import paramiko
         from fabric import Connection
 
-        connect_kwargs: dict[str, Any] = {}
+        connect_kwargs: dict[str, Any] = {"banner_timeout": 15, "auth_timeout": 15}
         if self.key_filename:
             # only the configured key: not whatever an agent or ~/.ssh happens to offer
             connect_kwargs.update(key_filename=self.key_filename, look_for_keys=False, allow_agent=False)
-        conn = Connection(self.host, user=self.user, port=self.port, connect_timeout=15,
+        conn = Connection(self.host, user=self.user, port=self.port, connect_timeout=min(15, self.timeout),
                           connect_kwargs=connect_kwargs)
-        if self.known_hosts:
-            conn.client.load_host_keys(self.known_hosts)
-            conn.client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        where = f"{self.user + '@' if self.user else ''}{self.host}:{self.port}"
+        self.host_keys.install(conn.client)  # replaces Fabric's accept-any-key default
+        if self._timer is None:
+            self._started = time.monotonic()
+            self._conn_opening = conn
+            self._timer = threading.Timer(self.timeout, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
         try:
             conn.open()
+        except paramiko.BadHostKeyException as e:
+            raise self.host_keys.changed(e, self.host if self.port == 22 else f"[{self.host}]:{self.port}") from None
         except paramiko.AuthenticationException:
-            raise ConfigError(f"{self.name}: SSH authentication as {where} failed",
+            raise ConfigError(f"{self.name}: SSH authentication as {self.where} failed",
                               "check user and key_filename of this target in invoke.yaml") from None
         except paramiko.SSHException as e:
-            raise ServiceError(f"{self.name}: SSH to {where} failed: {e}",
-                               "check host, port and known_hosts of this target in invoke.yaml") from None
+            raise ServiceError(f"{self.name}: SSH to {self.where} failed: {e}",
+                               "check host and port of this target in invoke.yaml") from None
         except OSError as e:
-            raise ServiceError(f"{self.name}: cannot connect to {where}: {e.strerror or type(e).__name__}",
+            raise ServiceError(f"{self.name}: cannot connect to {self.where}: {e.strerror or type(e).__name__}",
                                "check host and port of this target, and that sshd runs there") from None
         self._conn, self._sftp = conn, conn.sftp()
         return self._sftp
 
     def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._conn is not None:
             self._conn.close()
-            self._conn = self._sftp = None
+        elif self._conn_opening is not None:
+            self._conn_opening.close()
+        self._conn = self._sftp = self._conn_opening = None
 
-    def _load(self) -> tuple[EnvFile, Any]:
+    def _load(self) -> tuple[EnvFile, Any, str]:
+        """The env file's content, its stat and its real path (symlinks resolved)."""
         sftp = self._open()
         try:
-            st = sftp.stat(self.env_file)
-            with sftp.open(self.env_file, "rb") as f:
+            real = sftp.normalize(self.env_file)
+            st = sftp.stat(real)
+            with sftp.open(real, "rb") as f:
                 content = f.read()
         except FileNotFoundError:
             # a typo'd path would otherwise leave a stray file holding the secret
@@ -167,35 +194,40 @@ class SshTarget:
         except PermissionError:
             raise ConfigError(f"{self.name}: {self.env_file} on {self.host} is not readable as this user",
                               "use a user that owns the env file") from None
-        return EnvFile(content, self.key), st
+        return EnvFile(content, self.key), st, real
 
     # -- look, act, look again -------------------------------------------------------------
+    @_within_deadline
     def read(self, value: str) -> Current:
-        env, st = self._load()
+        env, st, real = self._load()
         values = env.values()
-        right_mode = stat.S_IMODE(st.st_mode) == MODE
-        holds = bool(values) and all(v == value for v in values) and right_mode
+        holds = bool(values) and all(v == value for v in values)
         plan = self.describe().replace("replace the", "append a" if not values else "replace the", 1)
-        return Current(holds, plan, {"env": env, "stat": st})
+        return Current(holds, plan, {"env": env, "stat": st, "real": real})
 
+    @_within_deadline
     def put(self, value: str, current: Current) -> None:
-        sftp, env, st = self._sftp, current.state["env"], current.state["stat"]
-        directory, base = os.path.split(self.env_file)
+        sftp, env, st, real = self._sftp, current.state["env"], current.state["stat"], current.state["real"]
+        directory, base = os.path.split(real)
         tmp = os.path.join(directory, f".{base}.mtn-runbook-{secrets.token_hex(4)}")
         new = env.with_value(value)
         current.state["expected"] = new
         try:
             with sftp.open(tmp, "wx") as f:
-                sftp.chmod(tmp, MODE)  # before it holds anything
+                sftp.chmod(tmp, WRITING_MODE)  # before it holds anything
                 f.write(new)
                 f.flush()
-            if (st.st_uid, st.st_gid) != (sftp.stat(tmp).st_uid, sftp.stat(tmp).st_gid):
+            mine = sftp.stat(tmp)
+            if (st.st_uid, st.st_gid) != (mine.st_uid, mine.st_gid):
                 try:
-                    sftp.chown(tmp, st.st_uid, st.st_gid)  # keep the owner the app runs as
+                    sftp.chown(tmp, st.st_uid, st.st_gid)  # the owner and group the app reads it as
                 except OSError:
-                    pass  # not allowed as this user: the file stays ours, still 0600
-            self._run(f"mv -f -- {shlex.quote(tmp)} {shlex.quote(self.env_file)}", "moving the new file in place",
-                      "the old file is untouched; check the directory's permissions")
+                    raise ConfigError(
+                        f"{self.name}: cannot give the new {real} its owner and group (uid {st.st_uid}, "
+                        f"gid {st.st_gid}) as {self.where}; the old file is untouched",
+                        "connect as the file's owner (`user:`), or as a user that may chown it") from None
+            sftp.chmod(tmp, stat.S_IMODE(st.st_mode))
+            sftp.posix_rename(tmp, real)
         except BaseException:
             try:
                 sftp.remove(tmp)
@@ -203,16 +235,27 @@ class SshTarget:
                 pass
             raise
 
+    @_within_deadline
     def verify(self, value: str, current: Current) -> str:
-        env, st = self._load()
+        env, st, real = self._load()
+        before = current.state["stat"]
         if env.content != current.state["expected"]:
             raise ServiceError(f"{self.name}: {self.env_file} reads back different from what was written",
                                "another process may be editing it; rerun `inv push.ssh`")
-        if stat.S_IMODE(st.st_mode) != MODE:
-            raise ServiceError(f"{self.name}: {self.env_file} has mode {stat.S_IMODE(st.st_mode):04o}, not 0600",
+        kept = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+        if kept != (stat.S_IMODE(before.st_mode), before.st_uid, before.st_gid):
+            raise ServiceError(f"{self.name}: {real} has mode {kept[0]:04o}, uid {kept[1]}, gid {kept[2]}, "
+                               f"not its old {stat.S_IMODE(before.st_mode):04o}, {before.st_uid}, {before.st_gid}",
                                "check the host's filesystem (ACLs, mount options)")
-        return "file updated (0600)" if self.restart else "file updated (0600); no restart configured"
+        link = f" at its real path {real}" if real != self.env_file else ""
+        detail = f"file updated{link} (mode {kept[0]:04o}, owner and group kept)"
+        if _others_read(kept[0]):
+            detail += f"; ⚠ others can read it: `chmod o-r {real}`"
+        if self.host_keys.recorded:
+            detail = f"{self.host_keys.recorded}; {detail}"
+        return detail if self.restart else f"{detail}; no restart configured"
 
+    @_within_deadline
     def activate(self) -> str:
         if not self.restart:
             return ""
@@ -225,9 +268,9 @@ class SshTarget:
         from invoke.exceptions import CommandTimedOut
 
         try:
-            result = self._conn.run(command, hide=True, warn=True, in_stream=False, timeout=600)
+            result = self._conn.run(command, hide=True, warn=True, in_stream=False, timeout=self._left())
         except CommandTimedOut:
-            raise ServiceError(f"{self.name}: {what} `{command}` did not finish within 600 s", hint) from None
+            raise self._deadline_error() from None
         if result.exited != 0:
             last = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:] or [""]
             raise ServiceError(f"{self.name}: {what} `{command}` exited {result.exited}: {last[0][:200]}".rstrip(": "),
