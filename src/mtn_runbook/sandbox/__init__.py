@@ -25,6 +25,7 @@ __all__ = ["Sandbox", "Options", "Fault", "Faults", "History", "Service"]
 class Options:
     """Knobs a test or a rehearsal can turn (also through POST /admin/options)."""
     captcha_delay: float | None = 1.0   # seconds until the stand-in captcha solves itself; None: never
+    captcha: str = "self"               # "click": it starts only on a real (trusted) click on its box
     deploy_seconds: float = 1.0         # QUEUED -> BUILDING -> READY takes about this long
     next_deploy_state: str = "READY"    # "ERROR" or "CANCELED" makes the next deployment(s) fail
     username: str = "ops@example.test"

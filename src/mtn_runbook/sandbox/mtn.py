@@ -207,13 +207,17 @@ def _with_query(url: str, **params: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def _login_page(flow: str, service: str, delay: float | None, error: str = "", username: str = "") -> str:
+def _login_page(flow: str, service: str, delay: float | None, error: str = "", username: str = "",
+                click: bool = False) -> str:
     action = "/login?" + urlencode({"service": service})
     error_html = f'<div class="alert alert-danger" role="alert">{html.escape(error)}</div>' if error else ""
+    # click mode: only a trusted click (a person's, or input dispatched through CDP) starts it
+    start = ("document.querySelector('.g-recaptcha').addEventListener('click', function f(e) {"
+             " if (e.isTrusted) { this.removeEventListener('click', f); poll(); } });") if click else "poll();"
     solve = "" if delay is None else f"""
 <script>
   // the sandbox's captcha stand-in: asks the server for a one-time token once the delay has passed
-  (function poll() {{
+  function poll() {{
     fetch("/recaptcha/solve?c={quote(flow)}").then(function (r) {{
       if (r.status === 200) {{
         r.json().then(function (d) {{
@@ -223,7 +227,8 @@ def _login_page(flow: str, service: str, delay: float | None, error: str = "", u
         }});
       }} else if (r.status === 425) {{ setTimeout(poll, 100); }}
     }});
-  }})();
+  }}
+  {start}
 </script>"""
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>MTN Business | Login (sandbox)</title></head>
@@ -236,7 +241,7 @@ def _login_page(flow: str, service: str, delay: float | None, error: str = "", u
   <input id="dummyUser" name="username" type="text" autocomplete="off" value="{html.escape(username)}">
   <label for="password">Password</label>
   <input id="password" name="password" type="password" autocomplete="off">
-  <div class="g-recaptcha" data-sitekey="{SITE_KEY}"><span id="captcha-state">I'm not a robot</span></div>
+  <div class="g-recaptcha" data-sitekey="{SITE_KEY}" style="display:inline-block;border:1px solid #999;padding:16px 24px;margin:12px 0"><span id="captcha-state">I'm not a robot</span></div>
   <textarea id="g-recaptcha-response" name="g-recaptcha-response" style="display:none"></textarea>
   <input type="hidden" name="execution" value="{html.escape(flow)}">
   <input type="hidden" name="_eventId" value="submit">
@@ -253,7 +258,8 @@ def build(sb: Any) -> list[Service]:
 
     def page(request: Request, service: str, error: str = "", username: str = "", status: int = 200) -> HTMLResponse:
         flow = state.new_challenge()
-        body = _login_page(flow, service, sb.options.captcha_delay, error, username)
+        body = _login_page(flow, service, sb.options.captcha_delay, error, username,
+                           click=sb.options.captcha == "click")
         return HTMLResponse(body, status, headers={"cache-control": "no-store"})
 
     def service_ok(service: str) -> bool:
