@@ -45,6 +45,8 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "MONITOR_REFRESH_RISK": ("monitor_refresh_risk", "0.10", False),
     "MONITOR_MIN_DEATHS": ("monitor_min_deaths", "5", False),
     "MONITOR_PRIOR_HOURS": ("monitor_prior_hours", "12", False),
+    "MTN_LINK_BIND": ("link_bind", "127.0.0.1", False),
+    "MTN_LINK_PORT": ("link_port", "8765", False),
 }
 ALIASES = {"VERCEL_ORG_ID": "VERCEL_TEAM_ID"}
 SECRET_VARIABLES = frozenset(name for name, (_, _, secret) in VARIABLES.items() if secret)
@@ -75,6 +77,8 @@ class Settings:
     monitor_refresh_risk: str = "0.10"
     monitor_min_deaths: str = "5"
     monitor_prior_hours: str = "12"
+    link_bind: str = "127.0.0.1"  # where `--link` serves its login page
+    link_port: str = "8765"       # 0: any free port
     # `targets:` from invoke.yaml, as written there (see mtn_runbook.targets)
     targets: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
 

@@ -8,6 +8,7 @@ and captures every cookie. Only the sandbox's stand-in captcha solves itself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -19,6 +20,7 @@ from ..core.console import Console
 from ..core.errors import ConfigError, LoginTimeout, ServiceError
 from ..core.session import Session
 from .browser import HOW_TO, find_chromium, launch_args
+from .link import Link
 
 POLL_SECONDS = 0.25
 # One look at the page: MTN's error text (visible only), the captcha token, the button state.
@@ -39,11 +41,14 @@ def on_login_page(url: str) -> bool:
     return "login" in url
 
 
-def login(settings: Settings, *, console: Console, headless: bool = False, timeout: float = 300.0) -> Session:
-    """Open Chromium at the SSO page, let the person finish the login, return the captured session."""
+def login(settings: Settings, *, console: Console, headless: bool = False, timeout: float = 300.0,
+          link: Link | None = None) -> Session:
+    """Open Chromium at the SSO page, let the person finish the login, return the captured session.
+    With `link`, the browser is headless and the person drives it through the link's page."""
     require(settings, "MTN_USERNAME", "MTN_PASSWORD")
     if timeout <= 0:
         raise ConfigError("--timeout must be a positive number of seconds")
+    headless = headless or link is not None
     executable = find_chromium(settings, headless=headless)
     if not headless and sys.platform.startswith("linux") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -59,10 +64,13 @@ def login(settings: Settings, *, console: Console, headless: bool = False, timeo
         except PlaywrightError as e:
             raise ConfigError(f"Chromium did not start: {_first_line(e)}", HOW_TO) from None
         try:
-            context = browser.new_context()
+            context = browser.new_context(**(link.context_options if link else {}))
             page = context.new_page()
+            if link:
+                link.confine(context)
             _open_and_fill(page, settings, timeout, PlaywrightError)
-            _wait_for_login(page, console, timeout, PlaywrightError)
+            with link.serve(page, timeout) if link else contextlib.nullcontext():
+                _wait_for_login(page, console, timeout, PlaywrightError)
             cookies = [dict(c) for c in context.cookies()]
         finally:
             try:

@@ -73,11 +73,16 @@ def renew(run: Run) -> StepResult:
 def login(run: Run) -> StepResult:
     if run.check:
         run.facts["new_session_pending"] = True
-        return StepResult("would", "would open the browser for a new login (the one human step)")
-    from ..mtn.sso import login as sso_login
+        how = "serve a one-time login link" if run.facts.get("link") else "open the browser"
+        return StepResult("would", f"would {how} for a new login (the one human step)")
+    import contextlib
 
-    new = sso_login(run.settings, console=run.console, headless=run.facts.get("headless", False),
-                    timeout=run.facts.get("timeout", 300.0))
+    from ..mtn.sso import login as sso_login
+    from .login_link import login_link
+
+    with login_link(run.settings, run.console) if run.facts.get("link") else contextlib.nullcontext() as link:
+        new = sso_login(run.settings, console=run.console, headless=run.facts.get("headless", False),
+                        timeout=run.facts.get("timeout", 300.0), link=link)
     _adopt(run, new)
     return StepResult("changed", f"logged in: session {new.short_id}, tracked expiry {sessions.iso(new.expires_at)}")
 

@@ -15,29 +15,33 @@ COMMON_HELP = {
     "headless": "run the browser without a window (only the sandbox's captcha can be solved so)",
     "timeout": "seconds to wait for the person to finish the login (default 300)",
     "json": "print the recap as JSON on stdout (progress goes to stderr)",
+    "link": "log in through a one-time link (headless browser here, the captcha solved from any "
+            "browser, e.g. a phone); see runbooks/session-refresh.md",
 }
 
 
 @runbook_task(help=COMMON_HELP)
-def recover(c, check=False, resume=False, from_=None, sandbox=False, headless=False, timeout=300.0, json=False):
+def recover(c, check=False, resume=False, from_=None, sandbox=False, headless=False, timeout=300.0, json=False,
+            link=False):
     """Bring production back: validate → extend or log in → validate → export → push → deploy → verify."""
     from ..runner.recovery import RECOVER
 
     _run(c, "recover", RECOVER, check=check, resume=resume, from_=from_, sandbox=sandbox,
-         headless=headless, timeout=timeout, json=json)
+         headless=headless, timeout=timeout, json=json, link=link)
 
 
 @runbook_task(help={k: v for k, v in COMMON_HELP.items() if k != "from_"} | {
     "from_": "start at this step (login, validate-new, export, push, deploy, verify)"})
-def refresh(c, check=False, resume=False, from_=None, sandbox=False, headless=False, timeout=300.0, json=False):
+def refresh(c, check=False, resume=False, from_=None, sandbox=False, headless=False, timeout=300.0, json=False,
+            link=False):
     """Proactive refresh before expiry: always log in again, then validate → export → push → deploy → verify."""
     from ..runner.recovery import REFRESH
 
     _run(c, "refresh", REFRESH, check=check, resume=resume, from_=from_, sandbox=sandbox,
-         headless=headless, timeout=timeout, json=json)
+         headless=headless, timeout=timeout, json=json, link=link)
 
 
-def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, json):
+def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, json, link):
     import contextlib
 
     from invoke import Exit
@@ -65,7 +69,7 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
             protect(*active.secrets())
         with sessions.lock(active.session_file):
             run = Run(task=task, settings=active, console=out, check=check)
-            run.facts.update(headless=headless or sandbox, timeout=timeout)
+            run.facts.update(headless=headless or sandbox, timeout=timeout, link=link)
             start = _start(run, plan, resume=resume, from_=from_)
             if start is None:  # --resume with nothing to resume: said so; no browser, nothing journaled
                 if json:

@@ -23,8 +23,10 @@ def _when(moment) -> str:
     "headless": "run the browser without a window (only the sandbox's stand-in captcha can be solved so)",
     "timeout": "seconds to wait for you to solve the reCAPTCHA and submit (default 300)",
     "check": "say what would happen (browser, where the session is saved); open nothing, save nothing",
+    "link": "headless browser on this machine, driven from any browser (a phone) through a one-time "
+            "link printed here and sent to ALERT_WEBHOOK_URL; see runbooks/session-refresh.md",
 })
-def auth(c, headless=False, timeout=300.0, check=False):
+def auth(c, headless=False, timeout=300.0, check=False, link=False):
     """Log in to MTN in Chromium (you solve the reCAPTCHA) and save the captured session (0600)."""
     from urllib.parse import urlsplit
 
@@ -44,17 +46,23 @@ def auth(c, headless=False, timeout=300.0, check=False):
     if check:
         from ..mtn.browser import find_chromium
 
-        browser = find_chromium(s, headless=headless) or "Playwright's own Chromium"
-        out.step("would", "auth", f"would open {'headless ' if headless else ''}{browser} at "
+        browser = find_chromium(s, headless=headless or link) or "Playwright's own Chromium"
+        served = f", served through a one-time link on {s.link_bind}:{s.link_port}" if link else ""
+        out.step("would", "auth", f"would open {'headless ' if headless or link else ''}{browser}{served} at "
                                   f"{urlsplit(s.mtn_sso_login_url).hostname}, pre-fill MTN_USERNAME/MTN_PASSWORD, "
                                   f"wait up to {timeout:.0f}s for the reCAPTCHA, save to {path} (keeping {path.name}.prev)")
         return
+    import contextlib
+
     from ..mtn.sso import login
+    from ..runner.login_link import login_link
 
     with sessions.lock(path):
-        out.line(f"Opening the MTN login in Chromium{' (headless)' if headless else ''}: "
+        where = "headless, behind a one-time link" if link else "headless" if headless else ""
+        out.line(f"Opening the MTN login in Chromium{f' ({where})' if where else ''}: "
                  "solve the reCAPTCHA; the form is filled in and submitted for you.")
-        new = login(s, console=out, headless=headless, timeout=timeout)
+        with login_link(s, out) if link else contextlib.nullcontext() as served:
+            new = login(s, console=out, headless=headless, timeout=timeout, link=served)
         protect(*new.secrets())
         sessions.save(path, new)
     Journal(s.journal_file).write("login", fingerprint=new.fingerprint, createdAt=new.extra.get("createdAt"),
