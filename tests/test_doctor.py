@@ -22,11 +22,13 @@ def ready(sandbox, workdir):
 
 
 def test_doctor_passes_when_everything_is_in_place(ready, inv):
-    result = inv("doctor")
+    result = inv("doctor", env={"MTN_LINK_PORT": "0"})  # 8765 may be taken on a shared machine
     assert result.code == 0, result.output
     for name in ("MTN credentials", "browser", ".gitignore", "session file", "Vercel token", "GitHub token",
                  "production app", "monitor workflow", "monitor schedule"):
         assert f"✔ {name}" in result.stdout, name
+    assert "login link: `--link` can work here: 127.0.0.1:" in result.stdout
+    assert "Chromium starts headless" in result.stdout
     assert "all " in result.stdout and "checks passed" in result.stdout
 
 
@@ -79,3 +81,14 @@ def test_doctor_names_a_bad_github_token(ready, inv):
     result = inv("doctor", "--no-browser", env={"GITHUB_TOKEN": "ghp_wrong"})
     assert result.code == 2, result.output
     assert "✘ GitHub token" in result.stdout and "GITHUB_TOKEN" in result.stdout
+
+
+def test_doctor_says_when_the_link_port_is_taken(ready, inv):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = inv("doctor", "--no-browser", env={"MTN_LINK_PORT": str(port)})
+    assert f"`--link` cannot work here: the login link cannot listen on 127.0.0.1:{port}" in result.stdout

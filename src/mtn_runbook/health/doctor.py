@@ -32,6 +32,23 @@ def browser(settings: Settings) -> Check:
     return Check("browser", True, detail)
 
 
+def login_link(settings: Settings, browser_ok: bool | None) -> Check:
+    """Can `--link` work here: its port binds, and Chromium starts headless (the browser check,
+    which launches it headless). A warning, not a failure: the link is one way among others."""
+    from ..mtn.link import Link
+
+    try:
+        with Link(settings, lambda url, timeout: None) as link:
+            where = f"{link.host}:{link.port or 'any free port'}"
+    except RunbookError as e:
+        return Check("login link", True, f"`--link` cannot work here: {e.message} — {e.hint}", warning=True)
+    if browser_ok is None:
+        return Check("login link", True, f"{where} can listen; Chromium not started (--no-browser)", warning=True)
+    if not browser_ok:
+        return Check("login link", True, f"{where} can listen, but Chromium does not start (see browser)", warning=True)
+    return Check("login link", True, f"`--link` can work here: {where} can listen and Chromium starts headless")
+
+
 def gitignore(root: Path) -> Check:
     """The session, session.txt and .env must never be committed."""
     try:
@@ -132,6 +149,7 @@ def run_checks(settings: Settings, root: Path, skip_browser: bool = False) -> li
     steps: Iterable[Callable[[], Check | list[Check]]] = (
         lambda: credentials(settings),
         *(() if skip_browser else (lambda: browser(settings),)),
+        lambda: login_link(settings, None if skip_browser else next(c.ok for c in checks if c.name == "browser")),
         lambda: gitignore(root),
         lambda: session_file_mode(settings),
         lambda: tokens(settings),

@@ -44,8 +44,8 @@ class Link:
             return socket.gethostname()
         return f"[{self.host}]" if ":" in self.host else self.host
 
-    def confine(self, context: Any) -> None:
-        confine(context, self._origins)
+    def confine(self, page: Any) -> None:
+        confine(page, self._origins)
 
     def close(self) -> None:
         if self._sock is not None:

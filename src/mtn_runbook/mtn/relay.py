@@ -51,10 +51,10 @@ def mtn_origins(login_url: str, api_base_url: str) -> set[str]:
     return found
 
 
-def confine(context: Any, allowed: Iterable[str]) -> None:
-    """Refuse every top-level navigation outside `allowed` origins, and close any popup.
-    Frames inside the page (reCAPTCHA's own iframes) still load: they are not navigation away."""
-    allowed = set(allowed)
+def confine(page: Any, allowed: Iterable[str]) -> None:
+    """Refuse every top-level navigation outside `allowed` origins, and close any other page
+    (a popup) at once. Frames inside the page (reCAPTCHA's own iframes) still load."""
+    allowed, context = set(allowed), page.context
 
     def route(r: Any) -> None:
         request = r.request
@@ -68,7 +68,7 @@ def confine(context: Any, allowed: Iterable[str]) -> None:
             r.fallback()
 
     context.route("**/*", route)
-    context.on("page", lambda popup: popup.close() if len(context.pages) > 1 else None)
+    context.on("page", lambda other: other.close() if other != page else None)
 
 
 class Relay:

@@ -67,7 +67,7 @@ def login(settings: Settings, *, console: Console, headless: bool = False, timeo
             context = browser.new_context(**(link.context_options if link else {}))
             page = context.new_page()
             if link:
-                link.confine(context)
+                link.confine(page)
             _open_and_fill(page, settings, timeout, PlaywrightError)
             with link.serve(page, timeout) if link else contextlib.nullcontext():
                 _wait_for_login(page, console, timeout, PlaywrightError)

@@ -57,12 +57,11 @@ def auth(c, headless=False, timeout=300.0, check=False, link=False):
     from ..mtn.sso import login
     from ..runner.login_link import login_link
 
-    with sessions.lock(path):
+    with sessions.lock(path), login_link(s, out) if link else contextlib.nullcontext() as served:
         where = "headless, behind a one-time link" if link else "headless" if headless else ""
         out.line(f"Opening the MTN login in Chromium{f' ({where})' if where else ''}: "
                  "solve the reCAPTCHA; the form is filled in and submitted for you.")
-        with login_link(s, out) if link else contextlib.nullcontext() as served:
-            new = login(s, console=out, headless=headless, timeout=timeout, link=served)
+        new = login(s, console=out, headless=headless, timeout=timeout, link=served)
         protect(*new.secrets())
         sessions.save(path, new)
     Journal(s.journal_file).write("login", fingerprint=new.fingerprint, createdAt=new.extra.get("createdAt"),

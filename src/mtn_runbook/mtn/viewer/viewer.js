@@ -8,7 +8,7 @@
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(scheme + "//" + location.host + location.pathname + "/ws");
   ws.binaryType = "blob";
-  let frameUrl = null, statusText = "", left = null, ended = false;
+  let frameUrl = null, statusText = "", left = null, ended = false, noticeTimer = null;
 
   function send(message) { if (ws.readyState === WebSocket.OPEN && !ended) ws.send(JSON.stringify(message)); }
   function clock() {
@@ -28,7 +28,8 @@
     const message = JSON.parse(event.data);
     if (message.type === "notice") {
       notice.textContent = message.text; notice.hidden = false;
-      setTimeout(function () { notice.hidden = true; }, 4000);
+      clearTimeout(noticeTimer);
+      noticeTimer = setTimeout(function () { notice.hidden = true; }, 4000);
       return;
     }
     if (message.type === "end") { ended = true; document.body.classList.add("ended"); status.textContent = message.text; return; }
