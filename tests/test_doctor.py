@@ -27,7 +27,7 @@ def test_doctor_passes_when_everything_is_in_place(ready, inv):
     for name in ("MTN credentials", "browser", ".gitignore", "session file", "Vercel token", "GitHub token",
                  "production app", "monitor workflow", "monitor schedule"):
         assert f"✔ {name}" in result.stdout, name
-    assert "login link: `--link` can work here: 127.0.0.1:" in result.stdout
+    assert "✔ login link — `--link` can work here: 127.0.0.1:" in result.stdout
     assert "Chromium starts headless" in result.stdout
     assert "all " in result.stdout and "checks passed" in result.stdout
 
