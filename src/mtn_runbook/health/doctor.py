@@ -91,27 +91,19 @@ def production_url(settings: Settings) -> Check:
 
 def tokens(settings: Settings) -> list[Check]:
     """Each token set works at all: Vercel GET /v2/user, GitHub GET /repos/{repo} (which an
-    Actions GITHUB_TOKEN may also read, unlike /user)."""
-    from ..core import apis
-    from ..services.alerts import github_api
+    Actions GITHUB_TOKEN may also read, unlike /user). The same calls recover makes before a login."""
+    from ..runner.preflight import github_repository, vercel_user
 
     checks = []
-    if settings.vercel_token:
+    for name, needed, check in (("Vercel token", settings.vercel_token, vercel_user),
+                                ("GitHub token", settings.github_token and settings.github_repository,
+                                 github_repository)):
+        if not needed:
+            continue
         try:
-            with apis.vercel(settings, team="", retries=1) as api:
-                user = api.get("/v2/user").json().get("user", {})
-            checks.append(Check("Vercel token", True, f"works (user {user.get('username') or user.get('id') or '?'})"))
+            checks.append(Check(name, True, check(settings)))
         except RunbookError as e:
-            checks.append(Check("Vercel token", False, e.message, e.hint))
-    if settings.github_token and settings.github_repository:
-        try:
-            with github_api(settings) as api:
-                repo = api.get(f"/repos/{settings.github_repository}").json()
-            rights = [k for k, v in (repo.get("permissions") or {}).items() if v]
-            checks.append(Check("GitHub token", True, f"works for {repo.get('full_name', settings.github_repository)}"
-                                + (f" ({', '.join(rights)})" if rights else "")))
-        except RunbookError as e:
-            checks.append(Check("GitHub token", False, e.message, e.hint))
+            checks.append(Check(name, False, e.message, e.hint))
     return checks
 
 

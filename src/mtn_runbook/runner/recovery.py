@@ -77,6 +77,11 @@ def login(run: Run) -> StepResult:
         return StepResult("would", f"would {how} for a new login (the one human step)")
     import contextlib
 
+    from .preflight import require_ready
+
+    # a wrong token or project must fail now, not after the person has solved the captcha
+    run.console.step("ok", "preflight", require_ready(run.settings))
+
     from ..mtn.sso import login as sso_login
     from .login_link import login_link
 
@@ -128,8 +133,12 @@ def push(run: Run) -> StepResult:
         raise ConfigError("no push targets configured", "set VERCEL_* and GITHUB_* (or `targets:` in invoke.yaml)")
     failed = [r for r in results if r.outcome == "failed"]
     if failed:
-        raise ServiceError(f"push failed for {', '.join(r.name for r in failed)}",
-                           "the other targets hold the new session; fix the cause and run `inv recover --resume`")
+        from ..targets import exit_code
+
+        # the same code as `inv push` for the same failures: 2 when each is a configuration error
+        error = ConfigError if exit_code(results) == ConfigError.exit_code else ServiceError
+        raise error(f"push failed for {', '.join(r.name for r in failed)}",
+                    "the other targets hold the new session; fix the cause and run `inv recover --resume`")
     if run.check:
         return StepResult("would", f"{sum(r.outcome == 'would' for r in results)} of {len(results)} targets would change")
     changed = sum(r.outcome == "changed" for r in results)

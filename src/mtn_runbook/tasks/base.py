@@ -82,6 +82,40 @@ def install_crash_hook() -> None:
         os._exit(2)  # sys.exit() inside an excepthook would only print another traceback
 
     sys.excepthook = hook
+    _map_parse_errors()
+
+
+def _map_parse_errors() -> None:
+    """Invoke ends argument errors (`--frm`, an unknown task, a flag without its value) with exit 1;
+    they are bad input, so exit 2 (DESIGN.md), in one line that says where to look. Invoke's
+    Program.run turns an Exit raised while parsing the task arguments into that message and code."""
+    from invoke import Program
+    from invoke.exceptions import ParseError
+
+    if getattr(Program.parse_tasks, "mapped_to_exit_2", False):
+        return
+    parse_tasks = Program.parse_tasks
+
+    def mapped(self: Any) -> None:
+        try:
+            parse_tasks(self)
+        except ParseError as e:
+            raise Exit(scrub(f"✘ {_argument_error(e)}"), 2) from None
+
+    mapped.mapped_to_exit_2 = True  # type: ignore[attr-defined]
+    Program.parse_tasks = mapped  # type: ignore[method-assign]
+
+
+def _argument_error(error: Exception) -> str:
+    import re
+
+    text = str(error)
+    context = getattr(error, "context", None)
+    where = f"`inv --help {context.name}`" if getattr(context, "name", None) else "`inv --list`"
+    flag = re.match(r"Flag <Argument: (\w+?)_? .*needed value", text)
+    if flag:
+        text = f"--{flag.group(1).replace('_', '-')} needs a value"
+    return f"{text} — see {where}"
 
 
 def _raised_in(tb: Any, fragment: str) -> bool:

@@ -1,0 +1,99 @@
+"""Cheap read-only checks before the browser opens: a wrong token, project or URL must fail
+before the person solves a captcha, not after (at push or deploy).
+
+Checked: each token set works (Vercel GET /v2/user, GitHub GET /repos/{repo}), every Vercel and
+GitHub push target is readable, the project deploy redeploys exists, and PRODUCTION_URL answers
+HTTP at all (any status: production may well be failing, that is the incident). SSH targets are
+not contacted here: a host that is down must not stop the login (the push says which failed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..core.config import Settings
+from ..core.errors import ConfigError, RunbookError, ServiceError
+
+CHEAP_KINDS = ("vercel", "github")
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    detail: str = ""
+    error: RunbookError | None = None
+
+
+def vercel_user(settings: Settings) -> str:
+    """VERCEL_TOKEN works at all (GET /v2/user). Raises RunbookError."""
+    from ..core import apis
+
+    with apis.vercel(settings, team="", retries=1) as api:
+        user = api.get("/v2/user").json().get("user", {})
+    return f"works (user {user.get('username') or user.get('id') or '?'})"
+
+
+def github_repository(settings: Settings) -> str:
+    """GITHUB_TOKEN reads GITHUB_REPOSITORY (an Actions token may read the repo, not /user)."""
+    from ..services.alerts import github_api
+
+    with github_api(settings) as api:
+        repo = api.get(f"/repos/{settings.github_repository}").json()
+    rights = [k for k, v in (repo.get("permissions") or {}).items() if v]
+    return f"works for {repo.get('full_name', settings.github_repository)}" + (f" ({', '.join(rights)})" if rights else "")
+
+
+def production_reachable(settings: Settings) -> str:
+    if not settings.production_url:
+        raise ConfigError("PRODUCTION_URL not set: production cannot be verified after the push",
+                          "set it to the deployed app's URL in the environment or .env")
+    from ..core.http import Api
+
+    with Api("production app", settings.production_url, retries=1) as api:
+        status = api.get("/api/mtn-wholesale/auth", expect=range(100, 600)).status_code
+    return f"answers ({status})"
+
+
+def deploy_project(settings: Settings) -> str:
+    from ..services.redeploy import production
+
+    name, current = production(settings)
+    return f"project {name or settings.vercel_project_id}" + (f", production {current.id}" if current else "")
+
+
+def findings(settings: Settings) -> list[Finding]:
+    from ..targets import configured
+
+    checks: list[tuple[str, Callable[[], str]]] = []
+    if settings.vercel_token:
+        checks.append(("Vercel token", lambda: vercel_user(settings)))
+    if settings.github_token and settings.github_repository:
+        checks.append(("GitHub token", lambda: github_repository(settings)))
+    try:
+        targets = [t for t in configured(settings) if t.kind in CHEAP_KINDS]
+    except RunbookError as e:
+        return [Finding("targets", error=e)]
+    checks += [(t.name, t.preflight) for t in targets]
+    checks += [("deploy", lambda: deploy_project(settings)), ("production app", lambda: production_reachable(settings))]
+    found = []
+    for name, check in checks:
+        try:
+            found.append(Finding(name, check()))
+        except RunbookError as e:
+            found.append(Finding(name, error=e))
+    return found
+
+
+def require_ready(settings: Settings) -> str:
+    """Run the checks; raise the first failure (ConfigError, exit 2, when any failure is one:
+    configuration is the likelier cause), else return a one-line summary."""
+    found = findings(settings)
+    failed = [f for f in found if f.error is not None]
+    if failed:
+        first = next((f for f in failed if isinstance(f.error, ConfigError)), failed[0])
+        more = f" (and {len(failed) - 1} more: {', '.join(f.name for f in failed if f is not first)})" if len(failed) > 1 else ""
+        kind = ConfigError if isinstance(first.error, ConfigError) else ServiceError
+        raise kind(f"before the login: {first.name}: {first.error.message}{more}; the browser was not opened",
+                   f"{first.error.hint} (`inv doctor` checks everything)" if first.error.hint else "run `inv doctor`")
+    return f"{len(found)} checks passed before the login ({', '.join(f.name for f in found)})"
