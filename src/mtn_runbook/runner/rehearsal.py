@@ -1,16 +1,26 @@
-"""`--sandbox`: run a task against fresh local stand-ins instead of MTN, Vercel and GitHub.
+"""Rehearsals against the sandbox, never against the real configuration.
 
-Nothing of the real configuration leaks in: no `.env`, no invoke.yaml targets, no webhook, and a
+`--sandbox` runs a task against fresh local stand-ins instead of MTN, Vercel and GitHub. A
+*sandbox shell* (one that sourced the env file `inv sandbox --env-file` writes, which sets
+MTN_RUNBOOK_SANDBOX=1) gets the same isolation for every task it runs by hand. Either way nothing
+of the real configuration leaks in: no `.env`, no invoke.yaml targets or values, no webhook, and a
 separate session file and journal under `.cache/sandbox/`, so a rehearsal never touches the real
-session.
+session, the real journal or a real sink.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+import os
+from typing import Any, Iterator, Mapping
+from urllib.parse import urlsplit
 
-from ..core.config import Settings
+from ..core.config import VARIABLES, Settings
+from ..core.errors import ConfigError
+from ..sandbox.shell import FORCED, SHELL_MARKER
+
+URL_VARIABLES = ("MTN_SSO_LOGIN_URL", "MTN_API_BASE_URL", "VERCEL_API_URL", "GITHUB_API_URL", "PRODUCTION_URL")
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @contextlib.contextmanager
@@ -24,3 +34,26 @@ def sandbox_settings(base: Settings, captcha_delay: float | None = 1.0,
         if base.chromium_path:
             env["PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH"] = base.chromium_path
         yield Settings.load({}, environ=env, use_dotenv=False)
+
+
+def in_sandbox_shell(environ: Mapping[str, str] | None = None) -> bool:
+    return (os.environ if environ is None else environ).get(SHELL_MARKER) == "1"
+
+
+def shell_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Settings | None:
+    """Settings for a task run in a sandbox shell (None outside one): only the shell's sandbox
+    variables, whatever `.env` and invoke.yaml say, and refused when a URL leaves loopback."""
+    environ = os.environ if environ is None else environ
+    if not in_sandbox_shell(environ):
+        return None
+    env = {name: environ.get(name, "") for name in VARIABLES}
+    env.update(FORCED)
+    for name in URL_VARIABLES:
+        host = urlsplit(env[name]).hostname if env[name] else None
+        if host not in LOOPBACK:
+            raise ConfigError(
+                f"sandbox shell ({SHELL_MARKER}=1), but {name} {'is not set' if not env[name] else 'is not on loopback'}: "
+                "this shell would reach a real service",
+                "start `inv sandbox --env-file .cache/sandbox.env` and source that file again, "
+                f"or leave the sandbox shell (`unset {SHELL_MARKER}`)")
+    return Settings.load({}, environ=env, use_dotenv=False, **flags)

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from . import Sandbox
+from .shell import SHELL_MARKER, shell_env
 
 
 def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str | None = None,
@@ -31,11 +32,13 @@ def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str
         raise ConfigError(f"--time-scale {time_scale:g} must be above 0")
     with Sandbox(captcha_delay=delay, deploy_seconds=deploy_seconds, session_hours=session_hours,
                  time_scale=time_scale) as sb:
-        env = sb.env()
+        env = shell_env(sb.env())
         lines = [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
         if env_file:
             write_private(Path(env_file), "".join(f"{k}={v}\n" for k, v in env.items()))
-        out.line("Sandbox running on loopback (sandbox credentials only; nothing here is real):")
+        out.line("Sandbox running on loopback (sandbox credentials only; nothing here is real).")
+        out.line(f"A shell with these variables ({SHELL_MARKER}=1) uses only the sandbox: its session "
+                 f"and journal under .cache/sandbox/, no .env, no invoke.yaml targets, no webhook.")
         for line in lines:
             out.data(line + "\n")
         out.line(f"Admin: {sb.urls['admin']}/admin/state — Ctrl-C to stop.")

@@ -17,7 +17,10 @@ from .flags import RunbookTask, dry_as_check
 
 def settings(c: Any, **flags: Any) -> Settings:
     """Settings for this run, with every secret registered so no output can show it."""
-    loaded = Settings.load(c.config, **flags)
+    from ..runner.rehearsal import shell_settings
+
+    # a sandbox shell (MTN_RUNBOOK_SANDBOX=1) reads no .env, no invoke.yaml, no real sink
+    loaded = shell_settings(**flags) or Settings.load(c.config, **flags)
     protect(*loaded.secrets())
     return loaded
 

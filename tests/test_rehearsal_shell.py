@@ -1,0 +1,121 @@
+"""runbooks/rehearsal.md "poking at it by hand": a shell that sourced the sandbox's env file uses
+sandbox files, sinks and targets only, whatever the real `.env` and invoke.yaml say."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mtn_runbook.core.session import Session, save
+from mtn_runbook.sandbox.shell import shell_env
+from sshd import sshd  # noqa: F401  (the fixture)
+
+APP_ENV = b"DATABASE_URL=postgres://app@db/app\nMTN_SESSION=the-real-production-value\n"
+
+
+@pytest.fixture
+def webhook():
+    """A real webhook receiver on loopback that records every request."""
+    hits: list[str] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/real-team-channel", hits
+    server.shutdown()
+
+
+@pytest.fixture
+def real_config(workdir: Path, sshd, webhook, tmp_path: Path, sandbox):  # noqa: F811
+    """What a real checkout holds: a .env with a webhook, an invoke.yaml naming a real SSH host,
+    a real session and a real journal."""
+    url, _ = webhook
+    (workdir / ".env").write_text(f"ALERT_WEBHOOK_URL={url}\nMTN_SESSION_FILE=.cache/mtn-session.json\n")
+    app_env = tmp_path / "srv" / "app.env"
+    app_env.parent.mkdir()
+    app_env.write_bytes(APP_ENV)
+    (workdir / "invoke.yaml").write_text(yaml.safe_dump({"targets": [sshd.target(app_env)]}))
+    real = Session.from_dict(sandbox.mtn.mint_session(), "real")
+    save(workdir / ".cache" / "mtn-session.json", real)
+    journal = workdir / ".cache" / "journal.jsonl"
+    journal.write_text('{"event": "validate", "at": "2026-01-01T00:00:00+00:00", "verdict": "valid"}\n')
+    return {"app_env": app_env, "session": workdir / ".cache" / "mtn-session.json", "journal": journal}
+
+
+def test_a_sandbox_shell_touches_only_the_sandbox(inv, sandbox, workdir, sshd, webhook, real_config):  # noqa: F811
+    _, hits = webhook
+    real_session = real_config["session"].read_bytes()
+    real_journal = real_config["journal"].read_bytes()
+    shell = shell_env(sandbox.env())  # = `set -a; . .cache/sandbox.env; set +a`
+    config = str(workdir / "invoke.yaml")
+    before = sshd.connections()
+
+    for step in (["auth", "--headless"], ["validate"], ["push"], ["deploy"]):
+        result = inv("-f", config, *step, env=shell, timeout=180)
+        assert result.code == 0, (step, result.output)
+
+    sandboxed = workdir / ".cache" / "sandbox" / "mtn-session.json"
+    assert sandboxed.exists()
+    new = Session.from_dict(__import__("json").loads(sandboxed.read_text()), "sandbox")
+    assert sandbox.vercel.env_value("MTN_SESSION") == new.encode()  # the sandbox's Vercel got it
+    sandbox.mtn.expire()
+    monitor = inv("-f", config, "monitor", env={**shell, "MTN_SESSION": new.encode()})
+    assert monitor.code == 3, monitor.output  # unhealthy: the alert went to the sandbox's GitHub only
+    assert sandbox.github.issues()
+
+    assert real_config["session"].read_bytes() == real_session
+    assert not Path(str(real_config["session"]) + ".prev").exists()
+    assert real_config["journal"].read_bytes() == real_journal
+    assert (workdir / ".cache" / "sandbox" / "journal.jsonl").exists()
+    assert hits == []
+    assert sshd.connections() == before
+    assert real_config["app_env"].read_bytes() == APP_ENV
+
+
+def test_a_sandbox_shell_refuses_a_real_url(inv, sandbox, workdir):
+    shell = {**shell_env(sandbox.env()), "VERCEL_API_URL": "https://api.vercel.com"}
+
+    result = inv("push", "--check", env=shell)
+
+    assert result.code == 2, result.output
+    assert result.stderr.strip().splitlines() == [
+        "✘ sandbox shell (MTN_RUNBOOK_SANDBOX=1), but VERCEL_API_URL is not on loopback: this shell would reach "
+        "a real service — start `inv sandbox --env-file .cache/sandbox.env` and source that file again, or leave "
+        "the sandbox shell (`unset MTN_RUNBOOK_SANDBOX`)"]
+
+
+def test_inv_sandbox_env_file_marks_the_shell_and_clears_real_values(tmp_path):
+    from dotenv import dotenv_values
+
+    from mtn_runbook.sandbox.__main__ import serve
+
+    path = tmp_path / "sandbox.env"
+    stop = threading.Event()
+    thread = threading.Thread(target=serve, kwargs={"captcha_delay": 0.1, "deploy_seconds": 0.1,
+                                                    "env_file": str(path), "stop": stop})
+    thread.start()
+    try:
+        for _ in range(200):
+            if path.exists() and path.stat().st_size:
+                break
+            threading.Event().wait(0.05)
+        values = dotenv_values(path)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert values["MTN_RUNBOOK_SANDBOX"] == "1"
+    assert values["MTN_SESSION_FILE"] == ".cache/sandbox/mtn-session.json"
+    assert values["ALERT_WEBHOOK_URL"] == "" and values["MTN_SESSION"] == ""  # sourcing clears real ones
+    assert values["VERCEL_API_URL"].startswith("http://127.0.0.1:")
