@@ -146,7 +146,7 @@ def test_export_stdout_prints_nothing_but_the_value(inv, sandbox, workdir, minte
 
 def test_status_shows_age_expiry_and_the_last_validation(inv, sandbox, workdir, minted):
     empty = inv("status")
-    assert empty.code == 0 and "no usable session" in empty.stdout
+    assert empty.code == 2 and "✘ no usable session" in empty.stdout  # as `inv validate` would exit
     save(workdir, minted)
     before = inv("status")
     assert f"Session {minted.short_id}" in before.stdout and "none recorded" in before.stdout

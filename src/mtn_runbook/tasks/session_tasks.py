@@ -183,13 +183,14 @@ def status(c, json=False):
     data = session_status(s)
     for warning in data["warnings"]:
         out.warn(warning)
+    verdict = data["verdict"]
     if json:
         out.json(data)
+        _status_exit(verdict)
         return
+    out.line(f"{verdict['symbol']} {verdict['line']}", {"ok": "green", "warning": "yellow", "failed": "red"}[verdict["state"]])
     session = data["session"]
-    if session is None:
-        out.fail(f"no usable session: {data['problem']}")
-    else:
+    if session is not None:  # without one, the headline said why
         age = f"{session['ageMinutes']:.0f} min old" if session["ageMinutes"] is not None else "age unknown"
         left = session["minutesUntilTrackedExpiry"]
         expiry = f"in {left:.0f} min" if left >= 0 else f"passed {-left:.0f} min ago"
@@ -203,9 +204,20 @@ def status(c, json=False):
         out.line(f"Last validation: {last['verdict']} (API {last['apiStatus']}) at {last['at']}, of {which}")
     out.line(f"Lifespans: {data['lifespan']['summary']}")
     if not data["targets"]:
-        out.line("Pushes: none recorded (`inv push`)")
+        out.line("Pushes: no target configured (`inv doctor`)")
     for push in data["targets"]:
         holds = "holds this session" if push["holdsCurrent"] else f"holds {push['fingerprint']}"
         if push["outcome"] == "failed":
             holds = "last push FAILED (still holds its previous value)"
-        out.line(f"Push {push['target']}: {push['outcome']} at {push['at']}, {holds}")
+        if push["outcome"] is None:
+            out.line(f"Push {push['target']}: none recorded (`inv push`)")
+        else:
+            out.line(f"Push {push['target']}: {push['outcome']} at {push['at']}, {holds}")
+    _status_exit(verdict)
+
+
+def _status_exit(verdict: dict) -> None:
+    if verdict["exitCode"]:
+        from invoke import Exit
+
+        raise Exit(code=verdict["exitCode"])
