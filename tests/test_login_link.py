@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from conftest import BIN, ROOT, Result, chromium_path, secrets_known
+from conftest import BIN, Result, chromium_path, secrets_known
 from mtn_runbook.core import session as sessions
 from mtn_runbook.mtn.relay import VIEWPORT
 
@@ -29,12 +29,12 @@ LINK = re.compile(r"http://[^\s/]+/l/[A-Za-z0-9_-]+")
 class LinkRun:
     """`inv ARGS` in the background, read line by line, so the test can open the printed link."""
 
-    def __init__(self, sandbox, workdir, *args: str, env: dict | None = None):
+    def __init__(self, sandbox, workdir, tasks_root, home, *args: str, env: dict | None = None):
         self.sandbox, self.workdir, self.args = sandbox, workdir, args
-        full_env = {"PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", "HOME": os.environ.get("HOME", "/root"),
+        full_env = {"PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", "HOME": str(home),
                     "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1", "PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": chromium_path(),
                     **sandbox.env(), "MTN_LINK_PORT": "0", **(env or {})}
-        self.proc = subprocess.Popen([str(BIN / "inv"), "--search-root", str(ROOT), *args], cwd=workdir, env=full_env,
+        self.proc = subprocess.Popen([str(BIN / "inv"), "--search-root", str(tasks_root), *args], cwd=workdir, env=full_env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         self.out: list[str] = []
         self.err: list[str] = []
@@ -74,13 +74,14 @@ class LinkRun:
 
 
 @pytest.fixture
-def run(sandbox, workdir):
+def run(sandbox, workdir, tasks_root, home):
+    """Like conftest's `inv`, in the background: the same tasks copy, empty HOME and leak check."""
     sandbox.options.captcha = "click"
     sandbox.options.captcha_delay = 0
     started: list[LinkRun] = []
 
     def start(*args: str, env: dict | None = None) -> LinkRun:
-        started.append(LinkRun(sandbox, workdir, *args, env=env))
+        started.append(LinkRun(sandbox, workdir, tasks_root, home, *args, env=env))
         return started[-1]
 
     yield start
