@@ -116,8 +116,9 @@ def spots(browser, sandbox) -> dict[str, tuple[float, float]]:
 class Viewer:
     """The person's tab on the link, recording everything the link served to it."""
 
-    def __init__(self, browser, url: str):
-        self.page = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=False)  # a phone's width
+    def __init__(self, browser, url: str, phone: bool = False):
+        # a phone's width; `phone` adds touch (taps, not mouse clicks)
+        self.page = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=phone, is_mobile=phone)
         self.responses = []
         self.ws_frames: list = []
         self.page.on("response", lambda r: self.responses.append(r))
@@ -130,6 +131,10 @@ class Viewer:
     def click(self, spot: tuple[float, float]) -> None:
         box = self.page.locator("#screen").bounding_box()
         self.page.mouse.click(box["x"] + spot[0] * box["width"], box["y"] + spot[1] * box["height"])
+
+    def tap(self, spot: tuple[float, float]) -> None:
+        box = self.page.locator("#screen").bounding_box()
+        self.page.touchscreen.tap(box["x"] + spot[0] * box["width"], box["y"] + spot[1] * box["height"])
 
     def status(self) -> str:
         return self.page.locator("#status").inner_text()
@@ -227,6 +232,18 @@ def test_the_password_field_takes_no_input_from_the_viewer(sandbox, workdir, run
     assert result.code == 0, result.output
     assert not sandbox.history.events("mtn_sso", "login.failed")
     assert sessions.load(workdir / ".cache" / "mtn-session.json")[0].session_id
+
+
+def test_on_a_phone_a_tap_becomes_a_click(sandbox, workdir, run, person):
+    where = spots(person, sandbox)
+    job = run("auth", "--link", "--timeout", "90")
+    viewer = Viewer(person, job.link(), phone=True)
+    box = viewer.page.locator("#screen").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # the picture fits the narrow screen
+    viewer.tap(where["captcha"])
+    result = job.finish()
+    assert result.code == 0, result.output
+    assert "logged in" in result.output
 
 
 def test_no_one_opens_the_link_exit_4_and_the_server_is_gone(sandbox, workdir, run):
