@@ -24,3 +24,30 @@ def test_the_namespace_imports_nothing_heavy():
 def test_the_mtn_package_itself_is_light():
     loaded = loaded_after("import mtn_runbook.mtn, mtn_runbook.mtn.source, mtn_runbook.health.status")
     assert sorted(loaded & set(HEAVY)) == []
+
+
+def test_httpx_comes_without_its_command_line_helpers():
+    """httpx's __init__ imports its CLI, which loads click and pygments when they are installed."""
+    loaded = loaded_after("import mtn_runbook.core.http, mtn_runbook.mtn.api")
+    assert "httpx" in loaded
+    assert sorted(loaded & {"click", "pygments"}) == []
+
+
+def test_inv_validate_loads_no_cli_helpers(inv, sandbox, workdir):
+    from mtn_runbook.core.session import Session, save
+
+    save(workdir / ".cache" / "mtn-session.json", Session.from_dict(sandbox.mtn.mint_session(), "sandbox"))
+    result = inv("validate", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.code == 0, result.output
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "httpx" in imported and not imported & {"click", "pygments"}, sorted(imported & {"click", "pygments"})
+
+
+def test_inv_writes_the_bytecode_of_the_projects_modules(inv, tmp_path):
+    """Invoke turns bytecode writing off; the editable install's modules were compiled on every run."""
+    cache = tmp_path / "pycache"
+    result = inv("--list", env={"PYTHONPYCACHEPREFIX": str(cache)})
+    assert result.code == 0, result.output
+    written = {p.name.split(".")[0] for p in cache.rglob("*.pyc") if "mtn_runbook" in p.parts}
+    assert {"base", "recover", "session_tasks"} <= written, sorted(written)

@@ -5,18 +5,21 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from invoke import Exit, task
 
-from ..core.config import Settings
 from ..core.console import protect, scrub
 from ..core.errors import RunbookError
 from .flags import RunbookTask, dry_as_check
 
+if TYPE_CHECKING:  # Settings is a large frozen dataclass: built when a task runs, not for `inv --list`
+    from ..core.config import Settings
+
 
 def settings(c: Any, **flags: Any) -> Settings:
     """Settings for this run, with every secret registered so no output can show it."""
+    from ..core.config import Settings
     from ..runner.rehearsal import shell_settings
 
     # a sandbox shell (MTN_RUNBOOK_SANDBOX=1) reads no .env, no invoke.yaml, no real sink
