@@ -62,7 +62,8 @@ def deploy_project(settings: Settings) -> str:
     return f"project {name or settings.vercel_project_id}" + (f", production {current.id}" if current else "")
 
 
-def findings(settings: Settings) -> list[Finding]:
+def findings(settings: Settings, targets: list | None = None) -> list[Finding]:
+    """`targets`: the ones this run pushes to (--only/--skip-target), else every configured one."""
     from ..targets import configured
 
     checks: list[tuple[str, Callable[[], str]]] = []
@@ -71,7 +72,7 @@ def findings(settings: Settings) -> list[Finding]:
     if settings.github_token and settings.github_repository:
         checks.append(("GitHub token", lambda: github_repository(settings)))
     try:
-        targets = [t for t in configured(settings) if t.kind in CHEAP_KINDS]
+        targets = [t for t in (configured(settings) if targets is None else targets) if t.kind in CHEAP_KINDS]
     except RunbookError as e:
         return [Finding("targets", error=e)]
     checks += [(t.name, t.preflight) for t in targets]
@@ -85,10 +86,10 @@ def findings(settings: Settings) -> list[Finding]:
     return found
 
 
-def require_ready(settings: Settings) -> str:
+def require_ready(settings: Settings, targets: list | None = None) -> str:
     """Run the checks; raise the first failure (ConfigError, exit 2, when any failure is one:
     configuration is the likelier cause), else return a one-line summary."""
-    found = findings(settings)
+    found = findings(settings, targets)
     failed = [f for f in found if f.error is not None]
     if failed:
         first = next((f for f in failed if isinstance(f.error, ConfigError)), failed[0])

@@ -80,7 +80,8 @@ def login(run: Run) -> StepResult:
     from .preflight import require_ready
 
     # a wrong token or project must fail now, not after the person has solved the captcha
-    run.console.step("ok", "preflight", require_ready(run.settings))
+    chosen = chosen_targets(run) if run.facts.get("only") or run.facts.get("skip") else None
+    run.console.step("ok", "preflight", require_ready(run.settings, targets=chosen))
 
     from ..mtn.sso import login as sso_login
     from .login_link import login_link
@@ -119,26 +120,46 @@ def export(run: Run) -> StepResult:
                             f"fingerprint {run.session.fingerprint}")
 
 
+def chosen_targets(run: Run):
+    """The configured targets, less those --only/--skip-target leave out."""
+    from ..targets import configured
+    from ..targets.selection import select
+
+    return select(configured(run.settings), only=run.facts.get("only", ()), skip=run.facts.get("skip", ()))
+
+
 def push(run: Run) -> StepResult:
-    from ..targets import push as push_all
+    from ..targets import exit_code, push as push_all
+    from ..targets.selection import finish_command, production_reads
 
+    targets = chosen_targets(run)
+    # production only reads Vercel: with none of its targets chosen there is nothing to redeploy
+    run.facts["production_selected"] = any(production_reads(t) for t in targets)
     if pending(run):
-        from ..targets import configured
-
-        names = ", ".join(t.name for t in configured(run.settings))
-        return StepResult("would", f"would push the new session to: {names}")
-    results = push_all(run.settings, run.session.encode(), console=run.console, check=run.check)
+        return StepResult("would", f"would push the new session to: {', '.join(t.name for t in targets)}")
+    results = push_all(run.settings, run.session.encode(), console=run.console, check=run.check, targets=targets)
     run.facts["targets"] = results
     if not results:
         raise ConfigError("no push targets configured", "set VERCEL_* and GITHUB_* (or `targets:` in invoke.yaml)")
     failed = [r for r in results if r.outcome == "failed"]
     if failed:
-        from ..targets import exit_code
-
         # the same code as `inv push` for the same failures: 2 when each is a configuration error
         error = ConfigError if exit_code(results) == ConfigError.exit_code else ServiceError
-        raise error(f"push failed for {', '.join(r.name for r in failed)}",
-                    "the other targets hold the new session; fix the cause and run `inv recover --resume`")
+        names = [r.name for r in failed]
+        reads = [r for r, t in zip(results, targets) if production_reads(t)]
+        if run.check or not reads or any(r.failed for r in reads):
+            raise error(f"push failed for {', '.join(names)}",
+                        "the other targets hold the new session; fix the cause and run `inv recover --resume` "
+                        f"(or `{finish_command(names)}`)")
+        # production reads only Vercel, which holds the new session: bring production back now,
+        # and still end in failure, naming what is left to do
+        run.facts["left_behind"] = error(
+            f"push failed for {', '.join(names)}; production was redeployed all the same "
+            f"({', '.join(r.name for r in reads)} holds the new session)",
+            f"fix the cause, then finish with `{finish_command(names)}`")
+        return StepResult("failed", f"{len(results) - len(failed)} of {len(results)} targets updated; "
+                                    f"failed: {', '.join(names)} (production reads "
+                                    f"{', '.join(r.name for r in reads)}, which holds it: deploying)")
     if run.check:
         return StepResult("would", f"{sum(r.outcome == 'would' for r in results)} of {len(results)} targets would change")
     changed = sum(r.outcome == "changed" for r in results)
@@ -146,9 +167,18 @@ def push(run: Run) -> StepResult:
                       f"{changed} of {len(results)} targets updated" if changed else "every target already holds it")
 
 
+def _production_left_out(run: Run) -> StepResult | None:
+    if run.facts.get("production_selected", True):
+        return None
+    return StepResult("skipped", "no target production reads was chosen (--only/--skip-target)")
+
+
 def deploy(run: Run) -> StepResult:
     from ..services.redeploy import redeploy
     from ..services.production import check_production
+
+    if (left_out := _production_left_out(run)) is not None:
+        return left_out
 
     if not pending(run) and run.settings.production_url:
         if check_production(run.settings, run.session).ok:
@@ -163,6 +193,8 @@ def deploy(run: Run) -> StepResult:
 def verify(run: Run) -> StepResult:
     from ..services.production import check_production
 
+    if (left_out := _production_left_out(run)) is not None:
+        return left_out
     if not run.settings.production_url:
         raise ConfigError("PRODUCTION_URL not set: cannot verify production", "set it in the environment or .env")
     health = check_production(run.settings, run.session)

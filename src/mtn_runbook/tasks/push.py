@@ -14,10 +14,14 @@ HELP = {
     "file": "push this session file instead of MTN_SESSION_FILE (.cache/mtn-session.json)",
     "env": "push MTN_SESSION (base64) from the environment instead of the session file",
     "check": "say what would change at each target; send no POST/PUT/PATCH, open no SSH connection",
+    "only": "push only to this target (its name as the push lines print it, its kind, or a pattern "
+            "such as 'ssh *'); repeatable",
+    "skip_target": "leave this target out (same forms as --only); repeatable",
 }
+SELECT = ["only", "skip_target"]
 
 
-def run_push(c, kind=None, file=None, env=False, check=False) -> None:
+def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) -> None:
     """Load the session, validate it, push it, print one line per target, exit non-zero on failure."""
     from invoke import Exit
 
@@ -26,11 +30,12 @@ def run_push(c, kind=None, file=None, env=False, check=False) -> None:
     from ..mtn.api import validate
     from ..mtn.source import open_session
     from ..targets import configured, exit_code, push
+    from ..targets.selection import finish_command, select
 
     s = settings(c)
     out = Console()
     loaded = open_session(s, out, file=file, env=env)
-    targets = configured(s, kind)  # bad configuration: exit 2 before anything is sent
+    targets = select(configured(s, kind), only=only, skip=skip)  # bad configuration: exit 2 before anything is sent
     verdict = validate(s, loaded.session, source=loaded.source)
     if not verdict.valid:
         error = SessionExpired if verdict.exit_code == SessionExpired.exit_code else ServiceError
@@ -41,7 +46,8 @@ def run_push(c, kind=None, file=None, env=False, check=False) -> None:
     code = exit_code(results)
     if code:
         failed = [r.name for r in results if r.failed]
-        raise Exit(f"✘ push failed for {len(failed)} of {len(results)} target(s): {', '.join(failed)}", code)
+        raise Exit(f"✘ push failed for {len(failed)} of {len(results)} target(s): {', '.join(failed)} "
+                   f"— fix the cause, then `{finish_command(failed)}`", code)
     if check:
         would = sum(r.outcome == "would" for r in results)
         out.line(f"check: {would} of {len(results)} target(s) would change; nothing was sent")
@@ -52,28 +58,28 @@ def run_push(c, kind=None, file=None, env=False, check=False) -> None:
                      r.kind == "vercel" for r in results) else ""))
 
 
-@runbook_task(help=HELP)
-def all_(c, file=None, env=False, check=False):
+@runbook_task(help=HELP, iterable=SELECT)
+def all_(c, file=None, env=False, check=False, only=None, skip_target=None):
     """Push the validated session to every configured target, concurrently (exit 1 if any failed)."""
-    run_push(c, None, file=file, env=env, check=check)
+    run_push(c, None, file=file, env=env, check=check, only=only, skip=skip_target)
 
 
-@runbook_task(help=HELP)
-def vercel(c, file=None, env=False, check=False):
+@runbook_task(help=HELP, iterable=SELECT)
+def vercel(c, file=None, env=False, check=False, only=None, skip_target=None):
     """Upsert MTN_SESSION in the Vercel project's environments (in place, never delete-then-add)."""
-    run_push(c, "vercel", file=file, env=env, check=check)
+    run_push(c, "vercel", file=file, env=env, check=check, only=only, skip=skip_target)
 
 
-@runbook_task(help=HELP)
-def github(c, file=None, env=False, check=False):
+@runbook_task(help=HELP, iterable=SELECT)
+def github(c, file=None, env=False, check=False, only=None, skip_target=None):
     """Set the MTN_SESSION Actions secret (repository, and environments when configured)."""
-    run_push(c, "github", file=file, env=env, check=check)
+    run_push(c, "github", file=file, env=env, check=check, only=only, skip=skip_target)
 
 
-@runbook_task(help=HELP)
-def ssh(c, file=None, env=False, check=False):
+@runbook_task(help=HELP, iterable=SELECT)
+def ssh(c, file=None, env=False, check=False, only=None, skip_target=None):
     """Replace the MTN_SESSION line of the env file on each SSH host, then run its restart command."""
-    run_push(c, "ssh", file=file, env=env, check=check)
+    run_push(c, "ssh", file=file, env=env, check=check, only=only, skip=skip_target)
 
 
 ns = Collection("push")

@@ -15,33 +15,35 @@ COMMON_HELP = {
     "headless": "run the browser without a window (only the sandbox's captcha can be solved so)",
     "timeout": "seconds to wait for the person to finish the login (default 300)",
     "json": "print the recap as JSON on stdout (progress goes to stderr)",
+    "only": "push only to this target (its name, its kind, or a pattern such as 'ssh *'); repeatable",
+    "skip_target": "leave this target out of the push (same forms as --only); repeatable",
     "link": "log in through a one-time link (headless browser here, the captcha solved from any "
             "browser, e.g. a phone); see runbooks/session-refresh.md",
 }
 
 
-@runbook_task(help=COMMON_HELP)
+@runbook_task(help=COMMON_HELP, iterable=["only", "skip_target"])
 def recover(c, check=False, resume=False, from_=None, sandbox=False, headless=False, timeout=300.0, json=False,
-            link=False):
+            link=False, only=None, skip_target=None):
     """Bring production back: validate → extend or log in → validate → export → push → deploy → verify."""
     from ..runner.recovery import RECOVER
 
     _run(c, "recover", RECOVER, check=check, resume=resume, from_=from_, sandbox=sandbox,
-         headless=headless, timeout=timeout, json=json, link=link)
+         headless=headless, timeout=timeout, json=json, link=link, only=only, skip=skip_target)
 
 
 @runbook_task(help={k: v for k, v in COMMON_HELP.items() if k != "from_"} | {
-    "from_": "start at this step (login, validate-new, export, push, deploy, verify)"})
+    "from_": "start at this step (login, validate-new, export, push, deploy, verify)"}, iterable=["only", "skip_target"])
 def refresh(c, check=False, resume=False, from_=None, sandbox=False, headless=False, timeout=300.0, json=False,
-            link=False):
+            link=False, only=None, skip_target=None):
     """Proactive refresh before expiry: always log in again, then validate → export → push → deploy → verify."""
     from ..runner.recovery import REFRESH
 
     _run(c, "refresh", REFRESH, check=check, resume=resume, from_=from_, sandbox=sandbox,
-         headless=headless, timeout=timeout, json=json, link=link)
+         headless=headless, timeout=timeout, json=json, link=link, only=only, skip=skip_target)
 
 
-def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, json, link):
+def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, json, link, only=(), skip=()):
     import contextlib
 
     from invoke import Exit
@@ -69,7 +71,11 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
             protect(*active.secrets())
         with sessions.lock(active.session_file):
             run = Run(task=task, settings=active, console=out, check=check)
-            run.facts.update(headless=headless or sandbox, timeout=timeout, link=link)
+            run.facts.update(headless=headless or sandbox, timeout=timeout, link=link, only=only or (), skip=skip or ())
+            if only or skip:  # a mistyped NAME: exit 2 now, not after the login
+                from ..runner.recovery import chosen_targets
+
+                chosen_targets(run)
             start = _start(run, plan, resume=resume, from_=from_)
             if start is None:  # --resume with nothing to resume: said so; no browser, nothing journaled
                 if json:
@@ -77,6 +83,7 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
                               "lastRun": run.facts.get("last_run")})
                 return
             execute(run, plan, start_at=start)
+            run.error = run.error or run.facts.get("left_behind")  # production is back; a target is not
         if json:
             out.json(recap_data(run))
         else:

@@ -1,0 +1,104 @@
+"""One unreachable target no longer keeps production down: recover still deploys and verifies once
+the targets production reads (Vercel) hold the new session, exits 1 naming the failed target and
+the exact command that finishes it; `--only` / `--skip-target` choose targets."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import yaml
+
+from mtn_runbook.core.session import Session, save
+from sshd import sshd  # noqa: F401  (the fixture)
+
+APP_ENV = b"MTN_SESSION=old-dead-value\n"
+
+
+def dead_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again at once: nothing listens there
+
+
+def config(workdir: Path, ssh_entry: dict) -> str:
+    path = workdir / "invoke.yaml"
+    path.write_text(yaml.safe_dump({"targets": [
+        {"kind": "vercel", "environments": ["production"]},
+        {"kind": "github", "repository": "acme/mtn-app"},
+        {**ssh_entry, "name": "app1"}]}))
+    return str(path)
+
+
+def ssh_entry(sshd, tmp_path: Path, port: int | None = None) -> dict:  # noqa: F811
+    env_file = tmp_path / "app.env"
+    if not env_file.exists():
+        env_file.write_bytes(APP_ENV)
+    return {**sshd.target(env_file), **({"port": port} if port else {})}
+
+
+def test_recover_deploys_when_vercel_holds_it_and_names_the_command_for_the_rest(inv, sandbox, workdir, sshd,
+                                                                                   tmp_path):  # noqa: F811
+    down = config(workdir, ssh_entry(sshd, tmp_path, port=dead_port()))
+
+    result = inv("-f", down, "recover", "--headless", timeout=240)
+
+    assert result.code == 1, result.output
+    new = Session.from_dict(__import__("json").loads((workdir / ".cache" / "mtn-session.json").read_text()), "x")
+    assert sandbox.vercel.env_value("MTN_SESSION") == new.encode()
+    assert sandbox.github.secret_value("MTN_SESSION") == new.encode()
+    assert "✔ deploy" in result.output and "✔ verify" in result.output  # production reads the new session
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("✘ push failed for app1; production was redeployed all the same"), last
+    assert last.endswith("fix the cause, then finish with `inv push --only app1`"), last
+    assert (tmp_path / "app.env").read_bytes() == APP_ENV
+
+    up = config(workdir, ssh_entry(sshd, tmp_path))
+    finish = inv("-f", up, "push", "--only", "app1")
+
+    assert finish.code == 0, finish.output
+    assert "1 of 1 target(s) updated" in finish.output
+    assert f"MTN_SESSION={new.encode()}\n".encode() in (tmp_path / "app.env").read_bytes()
+
+
+def test_recover_still_stops_before_deploy_when_vercel_failed(inv, sandbox, workdir, sshd, tmp_path):  # noqa: F811
+    path = config(workdir, ssh_entry(sshd, tmp_path))
+    before = sandbox.vercel.env_value("MTN_SESSION")
+    live = Session.from_dict(sandbox.mtn.mint_session(), "sandbox")
+    save(workdir / ".cache" / "mtn-session.json", live)
+
+    result = inv("-f", path, "recover", "--from", "push", "--skip-target", "app1",
+                 env={"VERCEL_TOKEN": "wrong-token"}, timeout=240)
+
+    assert result.code != 0, result.output
+    assert "deploy" not in [line.split()[1] for line in result.output.splitlines() if line.startswith("✔ ")]
+    assert sandbox.vercel.env_value("MTN_SESSION") == before
+    assert not [r for r in sandbox.history.requests("vercel") if r["method"] == "POST" and "deployments" in r["path"]]
+
+
+def test_push_skip_target_and_only(inv, sandbox, workdir, sshd, tmp_path):  # noqa: F811
+    live = Session.from_dict(sandbox.mtn.mint_session(), "sandbox")
+    save(workdir / ".cache" / "mtn-session.json", live)
+    path = config(workdir, ssh_entry(sshd, tmp_path, port=dead_port()))
+
+    skipped = inv("-f", path, "push", "--skip-target", "app1")
+    only = inv("-f", path, "push.github", "--only", "github *")
+
+    assert skipped.code == 0, skipped.output
+    assert "2 of 2 target(s) updated" in skipped.output and "app1" not in skipped.output
+    assert sandbox.vercel.env_value("MTN_SESSION") == live.encode()
+    assert only.code == 0 and "already held it" in only.output, only.output
+
+
+def test_a_name_that_matches_nothing_exits_2_before_anything(inv, sandbox, workdir, sshd, tmp_path):  # noqa: F811
+    path = config(workdir, ssh_entry(sshd, tmp_path))
+
+    recover = inv("-f", path, "recover", "--headless", "--skip-target", "ap1")
+    save(workdir / ".cache" / "mtn-session.json", Session.from_dict(sandbox.mtn.mint_session(), "sandbox"))
+    push = inv("-f", path, "push", "--only", "app2")
+
+    assert (push.code, recover.code) == (2, 2), push.output + recover.output
+    assert "--only 'app2' matches no configured target — the targets are: " in push.output
+    assert "--skip-target 'ap1' matches no configured target" in recover.output
+    assert not [r for r in sandbox.history.requests("mtn_sso") if r["method"] == "POST"]  # no login started
+    assert not [r for r in sandbox.history.requests() if r["method"] in ("PUT", "PATCH")]
