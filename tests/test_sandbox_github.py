@@ -44,7 +44,10 @@ def test_bad_token_is_401_and_other_repos_are_404(sandbox, api):
     bad = httpx.get(f"{url}{repo(sandbox)}", headers={"Authorization": "Bearer ghp_wrong"})
     assert bad.status_code == 401 and bad.json()["message"] == "Bad credentials"
     assert httpx.get(f"{url}/user").status_code == 401
-    assert httpx.get(f"{url}{repo(sandbox)}").status_code == 404   # private repo without a token
+    missing = httpx.get(f"{url}{repo(sandbox)}")   # rule 9: no token is 401, as GitHub says (it was 404)
+    assert missing.status_code == 401 and missing.json()["message"] == "Requires authentication"
+    secrets_without_token = httpx.get(f"{url}{repo(sandbox)}/actions/secrets/public-key")
+    assert secrets_without_token.status_code == 401
     other = api.get("/repos/acme/other-repo/actions/secrets/public-key")
     assert other.status_code == 404 and other.json()["message"] == "Not Found"
     assert api.get(repo(sandbox)).json()["full_name"] == sandbox.options.github_repository
@@ -181,6 +184,7 @@ def test_workflow_enable_disable_dispatch_and_runs(sandbox, api):
     assert api.put(f"{wf}/enable").status_code == 204
     assert api.post(f"{wf}/dispatches", json={}).status_code == 422
     assert api.post(f"{wf}/dispatches", json={"ref": "no-such-branch"}).status_code == 422
+    sandbox.options.run_seconds = 30   # stays queued for this test
     assert api.post(f"{wf}/dispatches", json={"ref": "main"}).status_code == 204
     runs = api.get(f"{wf}/runs", params={"per_page": 1}).json()
     assert runs["total_count"] == 2 and len(runs["workflow_runs"]) == 1
@@ -227,3 +231,79 @@ def test_deleting_a_comment_and_overlong_bodies(sandbox, api):
         assert response.status_code == 422
         assert response.json()["errors"][0]["message"] == "body is too long (maximum is 65536 characters)"
     assert api.patch(f"{r}/issues/{number}", json={"body": "x" * 65536}).status_code == 200
+
+
+# -- rules 8 and 10: what the stand-in used to accept or invent ------------------------------------
+def test_dispatch_with_inputs_the_workflow_does_not_declare_is_422(sandbox, api):
+    wf = f"{repo(sandbox)}/actions/workflows/validate-mtn-session.yml"
+    before = len(sandbox.github.runs())
+    reply = api.post(f"{wf}/dispatches", json={"ref": "main", "inputs": {"force": "true"}})
+    assert reply.status_code == 422 and reply.json()["message"].startswith("Unexpected inputs provided")
+    assert len(sandbox.github.runs()) == before
+    assert api.post(f"{wf}/dispatches", json={"ref": "main", "inputs": {}}).status_code == 204
+
+
+def test_a_dispatched_run_moves_on_to_completed(sandbox, api):
+    import time
+
+    sandbox.options.run_seconds = 0.6
+    wf = f"{repo(sandbox)}/actions/workflows/validate-mtn-session.yml"
+    assert api.post(f"{wf}/dispatches", json={"ref": "main"}).status_code == 204
+    seen = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (not seen or seen[-1] != "completed"):
+        run = api.get(f"{wf}/runs", params={"per_page": 1, "event": "workflow_dispatch"}).json()["workflow_runs"][0]
+        if not seen or seen[-1] != run["status"]:
+            seen.append(run["status"])
+        time.sleep(0.05)
+    assert seen[-1] == "completed" and run["conclusion"] == "success"
+    assert "in_progress" in seen
+
+
+def test_runs_are_filtered_by_branch_and_listed_for_the_repository(sandbox, api):
+    wf = f"{repo(sandbox)}/actions/workflows/validate-mtn-session.yml"
+    assert api.get(f"{wf}/runs", params={"branch": "main"}).json()["total_count"] == 1
+    assert api.get(f"{wf}/runs", params={"branch": "feature"}).json()["total_count"] == 0
+    everything = api.get(f"{repo(sandbox)}/actions/runs", params={"per_page": 20}).json()
+    assert everything["total_count"] == 1 and everything["workflow_runs"][0]["event"] == "schedule"
+
+
+def test_secret_names_keep_their_case_and_match_whatever_the_case(sandbox, api):
+    """Rule 10: the stand-in upper-cased names; GitHub matches them case-insensitively."""
+    assert put_secret(sandbox, api, "Mixed_Case", "v1").status_code == 201
+    assert [s["name"] for s in api.get(f"{repo(sandbox)}/actions/secrets").json()["secrets"]] == \
+        ["Mixed_Case", "MTN_SESSION"]
+    assert put_secret(sandbox, api, "MIXED_CASE", "v2").status_code == 204   # the same secret
+    assert sandbox.github.secret_value("mixed_case") == "v2"
+    assert api.get(f"{repo(sandbox)}/actions/secrets/MIXED_CASE").json()["name"] == "Mixed_Case"
+
+
+# -- what the real gh needs (tests/test_fidelity_gh.py runs gh itself) --------------------------
+def test_https_listener_serves_rest_under_api_v3_with_the_sandbox_ca(sandbox):
+    headers = {"Authorization": f"token {sandbox.options.github_token}"}
+    url = sandbox.urls["github_tls"]
+    assert url.startswith("https://127.0.0.1:")
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/api/v3{repo(sandbox)}", headers=headers)   # not trusted without the CA
+    reply = httpx.get(f"{url}/api/v3{repo(sandbox)}", headers=headers, verify=str(sandbox.certificates.ca_file))
+    assert reply.status_code == 200 and reply.json()["default_branch"] == "main"
+    assert [r["service"] for r in sandbox.history.requests()][-1] == "github"
+
+
+def test_graphql_lists_issues_without_pull_requests_and_creates_one(sandbox):
+    url = f"{sandbox.urls['github']}/api/graphql"
+    headers = {"Authorization": f"bearer {sandbox.options.github_token}"}
+    listed = httpx.post(url, headers=headers, json={
+        "query": "query IssueList($owner: String!) { repository { issues { nodes { number } } } }",
+        "variables": {"owner": "acme", "repo": "mtn-app", "states": ["OPEN", "CLOSED"], "limit": 30}})
+    numbers = [n["number"] for n in listed.json()["data"]["repository"]["issues"]["nodes"]]
+    assert numbers == [2]   # the seeded PR #1 is not an issue to GraphQL
+    made = httpx.post(url, headers=headers, json={
+        "query": "mutation IssueCreate($input: CreateIssueInput!) { createIssue(input: $input) { issue { url } } }",
+        "variables": {"input": {"repositoryId": "R_kgDOSandbox", "title": "MTN session expired",
+                                "labelIds": ["LA_mtn-session"]}}})
+    assert made.json()["data"]["createIssue"]["issue"]["url"].endswith("/issues/3")
+    assert sandbox.github.issues()[-1]["labels"][0]["name"] == "mtn-session"
+    unknown = httpx.post(url, headers=headers, json={"query": "query Whatever { viewer { login } }"})
+    assert unknown.json()["errors"][0]["message"].startswith("sandbox: GraphQL operation Whatever")
+    assert httpx.post(url, json={"query": "query IssueList { x }"}).status_code == 401

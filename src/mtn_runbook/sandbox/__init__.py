@@ -13,6 +13,7 @@ service rejects makes every test lie.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -27,6 +28,7 @@ class Options:
     captcha_delay: float | None = 1.0   # seconds until the stand-in captcha solves itself; None: never
     captcha: str = "self"               # "click": it starts only on a real (trusted) click on its box
     deploy_seconds: float = 1.0         # QUEUED -> BUILDING -> READY takes about this long
+    run_seconds: float = 1.0            # a dispatched workflow run: queued -> in_progress -> completed
     next_deploy_state: str = "READY"    # "ERROR" or "CANCELED" makes the next deployment(s) fail
     username: str = "ops@example.test"
     password: str = "sandbox-password"
@@ -56,6 +58,8 @@ class Sandbox:
         self.urls: dict[str, str] = {}
         self._threads: list[ServerThread] = []
         self._sockets: dict[str, Any] = {}
+        self._folder: Path | None = None
+        self._certificates: Any = None
 
     # the stand-ins' state, for tests in-process
     @property
@@ -83,21 +87,22 @@ class Sandbox:
         from .admin import build_admin
 
         # Reserve every port first, so each stand-in knows the others' URLs when it is built.
-        names = ["mtn_sso", "mtn_api", "vercel", "github", "app", "admin"]
+        names = ["mtn_sso", "mtn_api", "vercel", "github", "github_tls", "app", "admin"]
         hosts = {"mtn_api": "localhost"}
         for name in names:
             sock = free_socket()
             self._sockets[name] = sock
-            self.urls[name] = f"http://{hosts.get(name, '127.0.0.1')}:{sock.getsockname()[1]}"
+            scheme = "https" if name.endswith("_tls") else "http"
+            self.urls[name] = f"{scheme}://{hosts.get(name, '127.0.0.1')}:{sock.getsockname()[1]}"
         for module in self.SERVICES:
             for service in importlib.import_module(f"{__name__}.{module}").build(self):
                 self.services[service.name] = service
         self.services["admin"] = build_admin(self)
-        for name, service in self.services.items():
-            from .core import FaultLayer
+        from .core import FaultLayer
 
-            app = service.app if name == "admin" else FaultLayer(service.app, name, self.faults, self.history)
-            thread = ServerThread(app, self._sockets[name], name)
+        for name, service in self.services.items():
+            app = service.app if name == "admin" else FaultLayer(service.app, service.label, self.faults, self.history)
+            thread = ServerThread(app, self._sockets[name], name, self.certificates if service.tls else None)
             thread.start()
             self._threads.append(thread)
         return self
@@ -108,6 +113,48 @@ class Sandbox:
         for thread in self._threads:
             thread.stop()
         self._threads.clear()
+        if self._folder is not None:
+            import shutil
+
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder, self._certificates = None, None
+
+    @property
+    def folder(self) -> Path:
+        """A private temporary folder for this sandbox's run (certificates), removed by stop()."""
+        if self._folder is None:
+            import tempfile
+
+            self._folder = Path(tempfile.mkdtemp(prefix="mtn-sandbox-"))
+        return self._folder
+
+    @property
+    def certificates(self) -> Any:
+        """The sandbox CA and the GitHub HTTPS listener's certificate, made on first use."""
+        if self._certificates is None:
+            from .tls import make_certificates
+
+            self._certificates = make_certificates(self.folder / "tls")
+        return self._certificates
+
+    def gh_env(self, config_dir: str) -> dict[str, str]:
+        """What the real `gh` needs to talk to the GitHub stand-in, as a GitHub Enterprise host."""
+        host = self.urls["github_tls"].removeprefix("https://")
+        return {"GH_HOST": host, "GH_ENTERPRISE_TOKEN": self.options.github_token,
+                "GH_REPO": f"{host}/{self.options.github_repository}", "SSL_CERT_FILE": str(self.certificates.ca_file),
+                "GH_CONFIG_DIR": config_dir, "GH_NO_UPDATE_NOTIFIER": "1", "GH_PROMPT_DISABLED": "1",
+                "NO_COLOR": "1", "GH_PAGER": "cat"}
+
+    def vercel_cli_args(self) -> list[str]:
+        """Global flags that point the real `vercel` CLI at the Vercel stand-in, in its team."""
+        o = self.options
+        return ["--api", self.urls["vercel"], "--token", o.vercel_token, "--scope", o.vercel_team_slug]
+
+    def vercel_cli_env(self) -> dict[str, str]:
+        """The linked project, as `vercel link` would record it, and no telemetry or update check."""
+        o = self.options
+        return {"VERCEL_ORG_ID": o.vercel_team_id, "VERCEL_PROJECT_ID": o.vercel_project_id,
+                "VERCEL_TELEMETRY_DISABLED": "1", "NO_UPDATE_NOTIFIER": "1"}
 
     def __enter__(self) -> "Sandbox":
         return self.start()

@@ -24,6 +24,12 @@ class Service:
     host: str = "127.0.0.1"       # the host name in its URL; mtn_api uses "localhost" so cookies stay apart
     admin_routes: list = field(default_factory=list)  # starlette Routes mounted on the admin app
     state: Any = None             # the stand-in's state object, for tests in-process
+    tls: bool = False             # served over HTTPS with the sandbox's own certificate (tls.py)
+
+    @property
+    def label(self) -> str:
+        """The name its faults and history go under: github_tls is the same GitHub as github."""
+        return self.name.removesuffix("_tls")
 
 
 @dataclass
@@ -150,10 +156,12 @@ class ServerThread:
     """One uvicorn server in its own thread and event loop, so a stand-in may call another
     stand-in synchronously without blocking it."""
 
-    def __init__(self, app: Callable, sock: socket.socket, name: str):
+    def __init__(self, app: Callable, sock: socket.socket, name: str, certificates: Any = None):
         import uvicorn
 
-        config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off")
+        tls = {} if certificates is None else {"ssl_certfile": str(certificates.cert_file),
+                                                "ssl_keyfile": str(certificates.key_file)}
+        config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off", **tls)
         self.server = uvicorn.Server(config)
         self.sock = sock
         self.thread = threading.Thread(target=self._run, name=f"sandbox-{name}", daemon=True)
