@@ -1,0 +1,86 @@
+"""How the lifespan ledger reads to a person: the issue body (a table, a Mermaid chart of observed
+lifetimes, then the data, one JSON line per session), an entry comment, and the terminal chart
+`inv ledger` prints."""
+
+from __future__ import annotations
+
+import json
+
+from .ledger import ENTRY, MAX_SESSIONS, Record, data_lines
+
+CHART_SESSIONS = 30
+TABLE_SESSIONS = 15
+BAR = 40
+
+
+def _fp(r: Record) -> str:
+    return r.fps[-1] if r.fps else r.session[-12:]
+
+
+def ended(r: Record) -> str:
+    if r.first_dead:
+        return "died"
+    return "alive or replaced (censored)" if r.last_alive else "not yet seen alive"
+
+
+def _lived(r: Record) -> str:
+    life = r.lifetime()
+    if life is None:
+        return "–"
+    return f"{life[0]:.1f} h" if life[1] else f"≥ {life[0]:.1f} h"
+
+
+def entry_comment(entries: list[dict]) -> str:
+    what = ", ".join(f"{e['event']} {e['fp']}" for e in entries)
+    lines = "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in entries)
+    return f"Ledger entry ({what}), to be folded into the body by the next writer.\n\n```jsonl\n{lines}```\n{ENTRY}"
+
+
+def mermaid(records: list[Record]) -> str:
+    shown = [(r, r.lifetime()) for r in records if r.lifetime() is not None][-CHART_SESSIONS:]
+    if not shown:
+        return "_No lifetime observed yet._"
+    labels = ", ".join(f'"{r.start:%m-%d}"' for r, _ in shown)
+    died = ", ".join(f"{life[0]:.1f}" if life[1] else "0" for _, life in shown)
+    alive = ", ".join("0" if life[1] else f"{life[0]:.1f}" for _, life in shown)
+    return ("```mermaid\nxychart-beta\n"
+            '    title "Hours each session lived (first bars: died; second: still alive or replaced alive)"\n'
+            f"    x-axis [{labels}]\n    y-axis \"hours\"\n    bar [{died}]\n    bar [{alive}]\n```")
+
+
+def issue_body(records: list[Record], where: str) -> str:
+    lives = [r.lifetime() for r in records]
+    deaths = sum(1 for life in lives if life and life[1])
+    censored = sum(1 for life in lives if life and not life[1])
+    rows = ["| session (fingerprint) | started (UTC) | lived | how it ended | seen by |", "|---|---|---|---|---|"]
+    for r in reversed(records[-TABLE_SESSIONS:]):
+        rows.append(f"| `{_fp(r)}` | {r.start:%Y-%m-%d %H:%M} | {_lived(r)} | {ended(r)} | {', '.join(r.by)} |")
+    return f"""How long MTN sessions live, as every `inv monitor` and operator's `inv` saw them: {deaths} died,
+{censored} were replaced while alive or are still alive (their lifetimes are lower bounds). `inv ledger`
+shows the refresh-by time this gives; runbooks/monitoring.md explains it.
+
+Written by mtn-runbook: new observations arrive as comments and are folded into this body. No
+secret is kept here: session fingerprints, times, verdicts and who observed. Please do not edit.
+
+{mermaid(records)}
+
+{chr(10).join(rows)}
+
+<details><summary>data: one line per session (newest {MAX_SESSIONS} kept)</summary>
+
+```jsonl
+{data_lines(records)}```
+</details>
+"""
+
+
+def terminal_chart(records: list[Record], width: int = BAR) -> list[str]:
+    """One line per session, newest last: a bar of its lifetime (█ died, ░ censored)."""
+    shown = [(r, r.lifetime()) for r in records][-CHART_SESSIONS:]
+    longest = max((life[0] for _, life in shown if life), default=0) or 1
+    lines = []
+    for r, life in shown:
+        hours = life[0] if life else 0
+        bar = ("█" if life and life[1] else "░") * max(1 if life else 0, round(hours / longest * width))
+        lines.append(f"{_fp(r)}  {r.start:%Y-%m-%d %H:%M}  {bar:<{width}}  {_lived(r):>9}  {ended(r)}")
+    return lines

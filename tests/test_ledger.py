@@ -1,0 +1,112 @@
+"""The lifespan ledger: folding, censoring, concurrent writers, its size bound and its content."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+
+from mtn_runbook.core import apis
+from mtn_runbook.core.config import Settings
+from mtn_runbook.core.session import Session, iso
+from mtn_runbook.health.ledger import MAX_SESSIONS, FileStore, IssueStore, Record, entry, fold
+from mtn_runbook.health.ledger_view import issue_body
+from mtn_runbook.health.refresh_due import RefreshSettings, estimate
+
+T0 = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
+
+
+def h(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def session(n: int, created: float = 0) -> Session:
+    return Session(({"name": "JSESSIONID", "value": f"{n:032X}", "domain": "localhost", "path": "/"},),
+                   f"{n:032X}", h(created + 1), {"createdAt": iso(h(created))})
+
+
+def e(event: str, s: Session, at: float) -> dict:
+    return entry(event, s, by="test@host", every=60, at=h(at))
+
+
+def test_a_replaced_session_is_censored_and_a_death_is_placed_mid_interval():
+    a, b = session(1, 0), session(2, 20)
+    records = fold([], [e("alive", a, 1), e("alive", a, 19), e("alive", b, 21)])
+    life_a = next(r for r in records if r.session == f"created:{iso(h(0))}").lifetime()
+    assert life_a == (19.0, False)                     # replaced while alive: lived at least 19 h
+    records = fold(records, [e("dead", a, 23)])        # the shadow probe saw it die
+    life_a = next(r for r in records if r.session == f"created:{iso(h(0))}").lifetime()
+    assert life_a == (21.0, True)                      # halfway between 19 h (alive) and 23 h (dead)
+    # folding is idempotent: the same entries again change nothing
+    again = fold(records, [e("alive", a, 1), e("dead", a, 23)])
+    assert [r.to_json() for r in again] == [r.to_json() for r in records]
+
+
+def test_censored_lifetimes_reach_the_estimate():
+    s = Settings(monitor_min_deaths="2", monitor_refresh_risk="0.5")
+    rs = RefreshSettings.from_settings(s)
+    died = [fold([], [e("alive", session(i, 0), 9), e("dead", session(i, 0), 11)])[0] for i in range(2)]
+    alive_long = [fold([], [e("alive", session(10 + i, 0), 30)])[0] for i in range(6)]
+    assert estimate(died, rs).hours == 10                                  # deaths alone: 50 % by 10 h
+    assert estimate(died + alive_long, rs).learning is False
+    assert estimate(died + alive_long, rs).hours == 30                     # the censored push it to "longest watch"
+
+
+def test_file_store_two_writers_at_once(tmp_path):
+    store_path = tmp_path / ".cache" / "ledger.jsonl"
+    sessions = [session(i, i) for i in range(40)]
+
+    def write(part):
+        store = FileStore(store_path)   # each writer its own handle, as two processes would
+        for s in part:
+            store.append([e("alive", s, 100)])
+
+    threads = [threading.Thread(target=write, args=(sessions[i::2],)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(FileStore(store_path).records()) == 40
+    assert oct(store_path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_issue_store_concurrent_writers_lose_no_entry(sandbox):
+    """Eight writers, each appending a new session and folding, all at once: every session is in
+    the body at the end, and no comment is left over."""
+    settings = Settings.load(environ=sandbox.env(), use_dotenv=False)
+    repo = sandbox.options.github_repository
+    first = IssueStore(apis.github(settings), repo)
+    first.append([e("alive", session(99, 200), 201)])   # the issue exists (two first writers would make two)
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def write(i):
+        with apis.github(settings) as api:
+            store = IssueStore(api, repo)
+            barrier.wait()
+            try:
+                store.append([e("alive", session(i, i), 50), e("dead", session(i, i), 60)])
+            except Exception as exc:   # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with apis.github(settings) as api:
+        records = IssueStore(api, repo).records()
+    assert len(records) == 9 and sum(1 for r in records if r.first_dead) == 8
+    (ledger,) = [i for i in sandbox.github.issues() if [x["name"] for x in i["labels"]] == ["mtn-ledger"]]
+    body_sessions = [json.loads(x)["session"] for x in ledger["body"].split("```jsonl\n")[1].split("```")[0].splitlines()]
+    assert len(body_sessions) == 9 and sandbox.github.comments(ledger["number"]) == []
+
+
+def test_the_body_stays_bounded():
+    entries = [e("alive", session(i, i), i + 30) for i in range(MAX_SESSIONS + 50)]
+    records = fold([], entries)
+    assert len(records) == MAX_SESSIONS and records[0].start == h(50)    # the oldest dropped
+    body = issue_body(records, "here")
+    assert len(body) < 65536 and "xychart-beta" in body and "| session (fingerprint) |" in body
+    assert all(Record.from_json(r.to_json()).to_json() == r.to_json() for r in records)
