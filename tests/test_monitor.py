@@ -8,6 +8,7 @@ Vercel stand-in's env and a redeploy snapshots it (the app reads only the produc
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,7 +59,13 @@ def open_issues(sb) -> list[dict]:
 
 
 def writes(sb, service: str = "github") -> list[dict]:
-    return [r for r in sb.history.requests(service) if r["method"] != "GET"]
+    """Writes other than to the lifespan ledger's own issue (every run appends what it saw there)."""
+    ledger = {i["number"] for i in sb.github.issues() if "mtn-ledger" in [label["name"] for label in i["labels"]]}
+
+    def about_ledger(path: str) -> bool:
+        return "/issues/comments/" in path or any(re.search(rf"/issues/{n}(/|$)", path) for n in ledger)
+
+    return [r for r in sb.history.requests(service) if r["method"] != "GET" and not about_ledger(r["path"])]
 
 
 class Hook:

@@ -14,6 +14,8 @@ def annotations(result: MonitorResult) -> list[str]:
         out.append(f"::error title=MTN session unhealthy::{_escape(h.message)}")
     elif h.state == "warning":
         out.append(f"::warning title=MTN session warning::{_escape(h.message)}")
+    elif h.state == "refresh-due":
+        out.append(f"::warning title=MTN session refresh due::{_escape(h.message)}")
     for a in result.actions:
         if a.error:
             out.append(f"::error title=Monitor alert failed::{_escape(a.line(False))}")
@@ -34,6 +36,10 @@ def step_summary(result: MonitorResult) -> str:
     if cur:
         lines.append(f"- current session {cur.get('fingerprint')}: started {cur.get('start')} "
                      f"({cur.get('startSource')}), predicted expiry {cur.get('predictedExpiry')} ({cur.get('basis')})")
+    if result.refresh:
+        r = result.refresh
+        lines.append(f"- refresh-by {r['refreshBy']} ({r['basis']}); policy: {r['decision']} ({r['reason']})")
+    lines += [f"- {line}" for line in result.ledger]
     lines += ["", "### Alerts", ""]
     if result.actions:
         lines += [f"- {a.line(result.alerts == 'check')}" for a in result.actions]

@@ -53,6 +53,29 @@ This issue is commented on while the scheduled check keeps failing, and closed b
 {marker("unhealthy", health.fingerprint)}"""
 
 
+def refresh_due_body(settings: Settings, health: Health, run_url: str | None) -> str:
+    seen = f"[this run]({run_url})" if run_url else "a local `inv monitor` run"
+    return f"""**{health.message}**
+
+Found by {seen} at {iso(health.at)}. Production still works: this asks for a new login *before*
+the session dies, during working hours, so nobody is paged at night when it does.
+
+{checks_table(health)}
+
+## What to do
+
+1. Log in again (solve the captcha) and push the new session everywhere, redeploy, verify:
+   ```
+   inv refresh
+   ```
+2. The next scheduled check sees the new session and closes this issue.
+
+If the session dies first, this issue turns into an outage (`inv recover`). How refresh-by is
+computed: [runbooks/session-refresh.md]({runbook_link(settings).replace("incident-recovery", "session-refresh")}).
+
+{marker("refresh-due", health.fingerprint)}"""
+
+
 def still_failing_comment(health: Health, run_url: str | None) -> str:
     seen = f" ([run]({run_url}))" if run_url else ""
     return f"""Still unhealthy at {iso(health.at)}{seen}: {health.message}
@@ -75,7 +98,8 @@ def recovery_comment(health: Health, last: tuple[str, str] | None, run_url: str 
     else:
         how = f"the session in MTN_SESSION (fingerprint {health.fingerprint}) works and production serves it"
     seen = f" ([run]({run_url}))" if run_url else ""
-    return f"""Recovered at {iso(health.at)}{seen}: {how}.
+    word = "Refreshed" if last and last[0] == "refresh-due" else "Recovered"
+    return f"""{word} at {iso(health.at)}{seen}: {how}.
 
 State now: **{health.state}** — {health.message}
 
@@ -88,8 +112,13 @@ def webhook_text(health: Health, previous: str | None, issue_url: str | None) ->
     if health.state == "unhealthy":
         tail = f" Issue: {issue_url}" if issue_url else ""
         return f"MTN session UNHEALTHY: {health.message}.{tail}"
+    if health.state == "refresh-due":
+        tail = f" Issue: {issue_url}" if issue_url else ""
+        return f"MTN session {health.message}.{tail}"
     if previous == "unhealthy":
         return f"MTN session recovered ({health.state}): {health.message}."
+    if previous == "refresh-due":
+        return f"MTN session refreshed ({health.state}): {health.message}."
     return f"MTN session {health.state}: {health.message}."
 
 

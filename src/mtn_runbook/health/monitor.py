@@ -2,7 +2,11 @@
 What is checked and what each state means: verdict.py; what the alerts say: alert_texts.py;
 the Actions annotations and job summary: actions_output.py.
 
-Exit codes: 0 healthy or warning, 3 unhealthy, 2 bad configuration (including a secret that does
+States: healthy, warning, refresh-due (a new login is due soon: `inv refresh`, raised once per
+session, inside working hours; refresh_due.py), unhealthy. Each run appends what it saw of the
+secret's session to the lifespan ledger (ledger.py), and probes the retired `.prev` session.
+
+Exit codes: 0 healthy, warning or refresh-due, 3 unhealthy, 2 bad configuration (including a secret that does
 not decode), 1 when an alert could not be delivered. Alerts: see alerts.py. Whether the state
 changed (for the webhook) is read from the open issue (durable: survives CI runs) and else the
 journal's last alerting `monitor` entry (local runs); with neither, only "unhealthy" is news.
@@ -11,15 +15,20 @@ journal's last alerting `monitor` entry (local runs); with neither, only "unheal
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
+from ..core.checks import Check
 from ..core.config import Settings
-from ..core.errors import RunbookError
+from ..core.errors import RunbookError, SessionFormatError
 from ..core.journal import Journal
-from ..core.session import iso
-from ..services.alerts import Issue, IssueSink, github_api, post_webhook
-from .alert_texts import actions_run_url, issue_body, recovery_comment, still_failing_comment, webhook_text
+from ..core.session import Session, decode, iso
+from ..services.alerts import REFRESH_TITLE, Issue, IssueSink, github_api, post_webhook
+from .alert_texts import (actions_run_url, issue_body, recovery_comment, refresh_due_body, still_failing_comment,
+                          webhook_text)
+from .ledger import Record, entry, observer
+from .refresh_due import (Outlook, RefreshSettings, append, lifespans_known, observation, open_store, outlook,
+                          shadow_probe)
 from .verdict import Health, assess, is_change
 
 @dataclass(frozen=True)
@@ -49,6 +58,8 @@ class MonitorResult:
     actions: tuple[AlertAction, ...] = ()
     issue: str | None = None              # the open issue's URL, if any
     alerts: str = "on"                    # on | check | off
+    refresh: dict | None = None           # Outlook.to_json(): refresh-by and the policy's decision
+    ledger: tuple[str, ...] = ()          # what was appended to the lifespan ledger (or would be)
 
     @property
     def state(self) -> str:
@@ -70,7 +81,8 @@ class MonitorResult:
         return {"state": h.state, "exitCode": self.exit_code, "message": h.message, "checkedAt": iso(h.at),
                 "checks": [c.to_json() for c in h.checks], "secret": h.secret, "production": h.production,
                 "lifespan": h.lifespan, "previousState": self.previous, "stateChanged": self.changed,
-                "alerts": self.alerts, "issue": self.issue, "actions": [a.to_json() for a in self.actions]}
+                "alerts": self.alerts, "issue": self.issue, "actions": [a.to_json() for a in self.actions],
+                "refresh": self.refresh, "ledger": list(self.ledger)}
 
 
 
@@ -80,19 +92,36 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
     """Assess health, then open/comment/close the issue and post the webhook as needed
     (`check`: say what would be sent, send nothing; `alert=False`: only report)."""
     environ = environ or {}
-    if alert:
-        api = github_api(settings)  # bad GitHub config is exit 2 before anything runs
+    rs = RefreshSettings.from_settings(settings)   # bad working hours or risk: exit 2 before anything runs
+    api = github_api(settings) if alert else None  # bad GitHub config is exit 2 before anything runs
     journal = Journal(settings.journal_file)
-    health = assess(settings, journal=journal)
+    store = open_store(settings, api)
+    problems: list[AlertAction] = []
+    try:
+        records = store.records()
+    except RunbookError as e:
+        records = []
+        problems.append(AlertAction("ledger", "read", store.where, error=e.line(), error_code=e.exit_code))
+    health = assess(settings, journal=journal, lifespans_known=lifespans_known(records))
+    session = _session(settings)
+    view = _outlook(session, health, records, rs, store.where)
+    if view is not None:
+        health = _with_refresh(health, view, rs)
     last = next((e for e in reversed(journal.entries("monitor")) if e.get("alerted")), None)
     previous = last.get("state") if last else None
 
     if not alert:
-        result = MonitorResult(health, previous, alerts="off")
+        result = MonitorResult(health, previous, tuple(problems), alerts="off",
+                               refresh=view.to_json() if view else None)
+        try:
+            result = _ledger(settings, store, result, session, records, view, check=check)
+        finally:
+            if hasattr(store, "api"):
+                store.api.close()
         _journal(journal, result, alerted=False)
         return result
 
-    actions: list[AlertAction] = []
+    actions: list[AlertAction] = list(problems)
     issue: Issue | None = None
     with api:
         sink = IssueSink(settings, api)
@@ -102,10 +131,11 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
         except RunbookError as e:
             actions.append(AlertAction("github-issue", "find", "", error=e.line(), error_code=e.exit_code))
             last_mark = None
-        if issue is not None:
-            previous = "unhealthy"  # the durable memory: an open issue means the last alerting run failed
+        if issue is not None:  # the durable memory: the state the open issue was last about
+            previous = last_mark[0] if last_mark and last_mark[0] in ("unhealthy", "refresh-due") else "unhealthy"
         run_url = actions_run_url(environ)
-        if not actions:  # the issue list answered
+        prompt = view is not None and view.decision.action == "prompt" and health.state == "refresh-due"
+        if not any(a.sink == "github-issue" for a in actions):  # the issue list answered
             if health.state == "unhealthy":
                 if issue is None:
                     actions.append(_act(check, "github-issue", "open",
@@ -114,18 +144,83 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
                 else:
                     actions.append(_act(check, "github-issue", "comment", f"on {issue.label} (still unhealthy)",
                                         lambda: sink.comment(issue, still_failing_comment(health, run_url))))
+            elif health.state == "refresh-due":
+                if prompt and issue is None:
+                    actions.append(_act(check, "github-issue", "open", f"an issue labelled mtn-session: {health.message}",
+                                        lambda: sink.open(refresh_due_body(settings, health, run_url), REFRESH_TITLE)))
+                elif prompt and previous != "refresh-due":
+                    actions.append(_act(check, "github-issue", "comment", f"on {issue.label} (refresh due)",
+                                        lambda: sink.comment(issue, refresh_due_body(settings, health, run_url))))
             elif issue is not None:
                 actions.append(_act(check, "github-issue", "close", f"{issue.label} (recovered)",
                                     lambda: sink.close(issue, recovery_comment(health, last_mark, run_url))))
         issue_url = next((a.url for a in actions if a.url), issue.html_url if issue else None)
-        if settings.alert_webhook_url and is_change(previous, health.state):
+        changed = is_change(previous, health.state) and (health.state != "refresh-due" or prompt)
+        if settings.alert_webhook_url and changed:
             text = webhook_text(health, previous, issue_url)
             actions.append(_act(check, "webhook", "post", f"to ALERT_WEBHOOK_URL: {text}",
                                 lambda: post_webhook(settings, text)))
-
-    result = MonitorResult(health, previous, tuple(actions), issue_url, alerts="check" if check else "on")
-    _journal(journal, result, alerted=not check and not any(a.error for a in actions))
+        result = MonitorResult(health, previous, tuple(actions), issue_url, alerts="check" if check else "on",
+                               refresh=view.to_json() if view else None)
+        result = _ledger(settings, store, result, session, records, view, check=check, prompted=prompt)
+    _journal(journal, result, alerted=not check and not any(a.error for a in result.actions if a.sink != "ledger"))
     return result
+
+
+def _session(settings: Settings) -> Session | None:
+    try:
+        return decode(settings.mtn_session, "MTN_SESSION")[0]
+    except SessionFormatError:
+        return None
+
+
+def _outlook(session: Session | None, health: Health, records: list[Record], rs: RefreshSettings,
+             where: str) -> Outlook | None:
+    """Refresh-by for a session the MTN API accepts (a dead one pages: verdict.py's unhealthy)."""
+    if session is None or health.state == "unhealthy" or not health.secret.get("valid"):
+        return None
+    return outlook(session, records, rs, alive=True, at=health.at, where=where)
+
+
+def _with_refresh(health: Health, view: Outlook, rs: RefreshSettings) -> Health:
+    line = view.line(rs)
+    if not view.due:
+        return replace(health, checks=(*health.checks, Check("refresh-by", True, line)))
+    why = view.decision.reason if view.decision.action == "prompt" else "raised earlier for this session"
+    message = f"refresh due ({why}): {line}; run `inv refresh` (a new login while this one still works)"
+    return replace(health, state="refresh-due", message=message,
+                   checks=(*health.checks, Check("refresh-by", True, line, "`inv refresh`", warning=True)))
+
+
+def _ledger(settings: Settings, store: Any, result: MonitorResult, session: Session | None,
+            records: list[Record], view: Outlook | None, *, check: bool, prompted: bool = False) -> MonitorResult:
+    """Append this run's observations (and the shadow probe's) to the lifespan ledger."""
+    entries: list[dict] = []
+    notes: list[str] = []
+    verdict = result.health.secret.get("verdict")
+    if session is not None and verdict:
+        entries += observation(session, verdict, at=result.health.at)
+    delivered = not check and not any(a.error for a in result.actions if a.sink != "ledger")
+    if session is not None and prompted and delivered:
+        entries.append(entry("prompted", session, by=observer(), every=None, at=result.health.at))
+    try:
+        probed, note = shadow_probe(settings, records, session)
+    except RunbookError as e:
+        probed, note = [], f"shadow probe failed: {e.message}"
+    entries += probed
+    if note:
+        notes.append(note)
+    if not entries:
+        return replace(result, ledger=tuple(notes))
+    what = ", ".join(f"{e['event']} {e['fp']}" for e in entries)
+    if check:
+        return replace(result, ledger=(*notes, f"would append to the lifespan ledger ({store.where}): {what}"))
+    try:
+        append(store, records, entries)
+    except RunbookError as e:
+        failed = AlertAction("ledger", "append", what, error=e.line(), error_code=e.exit_code)
+        return replace(result, actions=(*result.actions, failed), ledger=tuple(notes))
+    return replace(result, ledger=(*notes, f"appended to the lifespan ledger ({store.where}): {what}"))
 
 
 def _act(check: bool, sink: str, action: str, detail: str, send: Any) -> AlertAction:

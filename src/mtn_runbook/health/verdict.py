@@ -4,26 +4,26 @@
     production  PRODUCTION_URL loads that same session (/auth) and /products answers 200
 
     healthy     both fine
-    warning     both fine, but the tracked expiry is under 60 min away or passed, or the predicted
-                expiry (lifespan.py) is under 5 h away (the next scheduled run may come too late)
+    warning     both fine, but the tracked expiry is under 60 min away or passed (only while no
+                lifespan is known yet: after that a fresh login's 60 minutes are not news)
+    refresh-due set by monitor.py from the lifespan ledger (refresh_due.py), not here
     unhealthy   either fails; the message says which, and what to run
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ..core.checks import Check
 from ..core.config import Settings, require
 from ..core.console import duration
 from ..core.errors import ConfigError, RunbookError, SessionFormatError
 from ..core.journal import Journal
-from ..core.session import Session, decode, iso, now, parse_time
+from ..core.session import Session, decode, iso, now
 
 TRACKED_WARNING_MINUTES = 60
-PREDICTED_NEAR = timedelta(hours=5)
-EXIT_CODES = {"healthy": 0, "warning": 0, "unhealthy": 3}
+EXIT_CODES = {"healthy": 0, "warning": 0, "refresh-due": 0, "unhealthy": 3}
 RECOVER = "`inv recover`"
 
 
@@ -46,13 +46,13 @@ class Health:
 
 
 def is_change(previous: str | None, current: str) -> bool:
-    """With no memory of the last state, only "unhealthy" is news (so a steady warning in CI,
-    where the journal does not persist, is not posted every hour)."""
-    return current == "unhealthy" if previous is None else previous != current
+    """With no memory of the last state, only "unhealthy" and "refresh-due" are news (so a steady
+    warning in CI, where the journal does not persist, is not posted every hour)."""
+    return current in ("unhealthy", "refresh-due") if previous is None else previous != current
 
 
 
-def assess(settings: Settings, *, journal: Journal | None = None) -> Health:
+def assess(settings: Settings, *, journal: Journal | None = None, lifespans_known: bool = False) -> Health:
     """Check the secret and production once; journal the validation (mtn.api does)."""
     from .lifespan import lifespan_report
     from ..mtn.api import validate
@@ -164,25 +164,13 @@ def assess(settings: Settings, *, journal: Journal | None = None) -> Health:
     # warnings, only worth raising when everything works
     if verdict is not None and verdict.valid:
         left = verdict.minutes_left()
-        if left < TRACKED_WARNING_MINUTES:
+        if left < TRACKED_WARNING_MINUTES and not lifespans_known:
             when = f"passed {duration(-left)} ago" if left < 0 else f"in {duration(left)}"
             notes.append(f"tracked expiry {when} (the API still accepts the session): `inv extend` moves it forward")
             checks.append(Check("tracked expiry", True, f"{iso(verdict.session.expires_at)}, {when}",
                                 "`inv extend`", warning=True))
         else:
             checks.append(Check("tracked expiry", True, f"{iso(verdict.session.expires_at)}, in {duration(left)}"))
-    current = report.get("current") or {}
-    predicted_at = current.get("predictedExpiry")
-    near = False
-    if predicted_at and report.get("observed"):
-        left_p = parse_time(predicted_at, "predicted expiry") - at
-        near = left_p < PREDICTED_NEAR
-        if near and not secret_bad:
-            notes.append(f"predicted expiry {'passed' if left_p.total_seconds() < 0 else 'is near'} "
-                         f"({predicted_at}, {current.get('basis')}): refresh soon (`inv refresh`)")
-    checks.append(Check("predicted expiry", True, report["summary"], "`inv refresh` before it" if near else "",
-                        warning=near))
-
     if problems:
         state = "unhealthy"
         action = RECOVER if secret_bad else "redeploy (`inv deploy`) or " + RECOVER

@@ -24,7 +24,8 @@ from ..core.http import Api
 
 LABEL = "mtn-session"
 TITLE = "MTN session unhealthy: production may be without MTN"
-MARKER = re.compile(r"<!-- mtn-runbook monitor state=(\w+) fingerprint=(\w*) -->")
+REFRESH_TITLE = "MTN session refresh due: run inv refresh"
+MARKER = re.compile(r"<!-- mtn-runbook monitor state=([\w-]+) fingerprint=(\w*) -->")
 
 
 def marker(state: str, fingerprint: str | None) -> str:
@@ -95,8 +96,8 @@ class IssueSink:
                 return found
         return read_marker(issue.body)
 
-    def open(self, body: str) -> Issue:
-        data = self.api.post(f"{self.repo}/issues", json={"title": TITLE, "body": body, "labels": [LABEL]},
+    def open(self, body: str, title: str = TITLE) -> Issue:
+        data = self.api.post(f"{self.repo}/issues", json={"title": title, "body": body, "labels": [LABEL]},
                              expect=(201,)).json()
         return Issue(data["number"], data.get("html_url", ""), body)
 

@@ -17,7 +17,7 @@ from .base import runbook_task, settings
 })
 def monitor_(c, json=False, no_alert=False, check=False):
     """Health of the MTN_SESSION secret AND of production; alert through a GitHub issue and webhook.
-    Exit 0 healthy or warning, 3 unhealthy, 2 bad configuration, 1 an alert was not delivered."""
+    Exit 0 healthy, warning or refresh-due, 3 unhealthy, 2 bad configuration, 1 an alert was not delivered."""
     import os
 
     from invoke import Exit
@@ -39,11 +39,14 @@ def monitor_(c, json=False, no_alert=False, check=False):
     for chk in h.checks:
         outcome = "warn" if chk.ok and chk.warning else "ok" if chk.ok else "failed"
         out.step(outcome, chk.name, chk.detail + (f" — {chk.hint}" if chk.hint and not chk.ok else ""))
-    {"healthy": out.ok, "warning": out.warn, "unhealthy": out.fail}[h.state](f"{h.state}: {h.message}")
+    {"healthy": out.ok, "warning": out.warn, "refresh-due": out.warn,
+     "unhealthy": out.fail}[h.state](f"{h.state}: {h.message}")
     for action in result.actions:
         outcome = "failed" if action.error else "would" if check else "changed"
         out.step(outcome, action.line(check))
-    if not result.actions:
+    for line in result.ledger:
+        out.step("would" if check else "ok", line)
+    if not [a for a in result.actions if a.sink != "ledger"]:
         why = {"off": "--no-alert", "check": "nothing to send", "on": "nothing to send"}[result.alerts]
         out.step("skipped", f"alerts: {why} (previous state: {result.previous or 'unknown'})")
 

@@ -123,6 +123,9 @@ def validate(c, env=False, file=None, json=False):
     out = Console(json_mode=json)
     loaded = open_session(s, out, file=file, env=env)
     verdict = check_session(s, loaded.session, source="MTN_SESSION" if loaded.path is None else "file")
+    from ..health.refresh_due import observe_validation
+
+    known, ledger_problem = observe_validation(s, loaded.session, verdict.state)
     if json:
         out.json(verdict.to_json())
     left = verdict.minutes_left()
@@ -132,7 +135,9 @@ def validate(c, env=False, file=None, json=False):
         out.fail(f"{verdict.state} — {verdict.message}")
     out.line(f"  session {loaded.session.short_id} from {loaded.source}; tracked expiry "
              f"{_when(loaded.session.expires_at)}; API status {verdict.api_status or 'none'}")
-    if verdict.state == "valid" and left < 60:
+    if ledger_problem:
+        out.line(f"  not recorded: {ledger_problem}")
+    if verdict.state == "valid" and left < 60 and not known:  # known lifespans: a fresh login's 60 min is no news
         out.warn(f"under 60 minutes of tracked expiry left ({left:.0f} min): `inv extend` or `inv refresh`")
     if verdict.state == "expired":
         out.line("  next: `inv recover` (or `inv auth`, then `inv push`)")

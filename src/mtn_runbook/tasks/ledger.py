@@ -1,0 +1,40 @@
+"""`inv ledger`: the lifespan ledger, with a chart of observed lifetimes and the refresh-by time."""
+
+from __future__ import annotations
+
+from .base import runbook_task, settings
+
+__all__ = ["ledger"]
+
+
+@runbook_task(help={"json": "print the ledger as JSON on stdout (sessions, estimate, current refresh-by)"})
+def ledger(c, json=False):
+    """Every session the monitor and operators saw, how long each lived, and when to refresh the current one."""
+    from ..core.console import Console, duration
+    from ..core.errors import RunbookError
+    from ..core.session import now, parse_time
+    from ..health.refresh_due import ledger_report
+    from ..mtn.source import current_session
+
+    s = settings(c)
+    out = Console(json_mode=json)
+    try:
+        current = current_session(s).session
+    except RunbookError:
+        current = None
+    data = ledger_report(s, current)
+    if json:
+        out.json(data)
+        return
+    out.line(f"Lifespan ledger: {data['where']} — {len(data['sessions'])} session(s), {data['deaths']} died, "
+             f"{data['censored']} replaced or still alive (censored)")
+    for line in data["chart"]:
+        out.data(line + "\n")
+    out.line(f"Estimate: {data['estimate']['basis']}")
+    cur = data["current"]
+    if cur is None:
+        out.line("Current session: none here (MTN_SESSION or the session file)")
+    else:
+        left = (parse_time(cur["refreshBy"], "refresh-by") - now()).total_seconds() / 60
+        when = f"in {duration(left)}" if left >= 0 else f"passed {duration(-left)} ago"
+        out.line(f"Current session {cur['fingerprint']}: {cur['line']}, {when} — then `inv refresh`")

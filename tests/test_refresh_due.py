@@ -1,0 +1,227 @@
+"""`inv monitor` with the lifespan ledger: refresh due once per session, in working hours or at
+the end of the window; quiet at night while alive, but a dead session pages; no tracked-expiry
+warning after a fresh login once lifespans are known; the shadow probe; no secret in the ledger.
+
+Time is real; the working hours are chosen around it: a fixed-offset zone (Etc/GMT±k) puts the
+local time near 12:00, and a session's createdAt and MONITOR_PRIOR_HOURS place its refresh-by.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+
+from test_monitor import Hook, mtn_issues, new_secret, open_issues, serve_in_production
+
+from mtn_runbook.core.session import Session, iso, save
+
+
+def noon_zone() -> str:
+    """A fixed-offset zone whose local time is 12:xx now (Etc/GMT-2 is UTC+2)."""
+    k = 12 - datetime.now(timezone.utc).hour
+    return "Etc/GMT" if k == 0 else f"Etc/GMT-{k}" if k > 0 else f"Etc/GMT+{-k}"
+
+
+def env_for(value: str, hours: str, hook: Hook | None = None, **extra) -> dict:
+    env = {"MTN_SESSION": value, "MONITOR_TIMEZONE": noon_zone(), "MONITOR_WORKING_HOURS": hours,
+           "MONITOR_PRIOR_HOURS": "12", **extra}
+    if hook:
+        env["ALERT_WEBHOOK_URL"] = hook.url
+    return env
+
+
+def aged(sb, hours_old: float) -> tuple[Session, str]:
+    """A live session that logged in `hours_old` ago (its createdAt), served by production."""
+    session, _ = new_secret(sb)
+    created = datetime.now(timezone.utc) - timedelta(hours=hours_old)
+    session = dataclasses.replace(session, extra={**session.extra, "createdAt": iso(created)})
+    value = session.encode()
+    serve_in_production(sb, value)
+    return session, value
+
+
+def ledger_issue(sb) -> dict:
+    (issue,) = [i for i in sb.github.issues() if [x["name"] for x in i["labels"]] == ["mtn-ledger"]]
+    return issue
+
+
+def ledger_data(sb) -> list[dict]:
+    body = ledger_issue(sb)["body"]
+    return [json.loads(x) for x in body.split("```jsonl\n")[1].split("```")[0].splitlines()]
+
+
+def fresh(tmp_path, n: int) -> dict:
+    """A new, empty .cache, as on a fresh CI runner."""
+    return {"MTN_SESSION_FILE": str(tmp_path / f"run{n}" / "mtn-session.json")}
+
+
+def test_refresh_due_is_raised_once_per_session_inside_working_hours(sandbox, inv, tmp_path):
+    hook = Hook()
+    try:
+        session, value = aged(sandbox, 11.5)          # refresh-by (12 h, learning) in 30 minutes
+        env = env_for(value, "Mon-Sun 08:00-20:00", hook)
+        r = inv("monitor", env={**env, **fresh(tmp_path, 1)}, allow=(value,))
+        assert r.code == 0, r.output
+        assert "refresh-due: refresh due (refresh-by comes before the next check)" in r.output
+        assert "learning (0 of 5 deaths observed): 12 h after login (the prior)" in r.output
+        assert "run `inv refresh`" in r.output
+        (issue,) = open_issues(sandbox)
+        assert issue["title"] == "MTN session refresh due: run inv refresh" and "inv refresh" in issue["body"]
+        assert len(hook.messages) == 1 and hook.texts()[0].startswith("MTN session refresh due")
+        assert "`inv refresh`" in hook.texts()[0] and issue["html_url"] in hook.texts()[0]
+        (record,) = ledger_data(sandbox)
+        assert record["prompted"] and record["fps"] == [session.fingerprint]
+
+        # the next hourly run, on a fresh runner: still due, but nobody is asked twice
+        r = inv("monitor", env={**env, **fresh(tmp_path, 2)}, allow=(value,))
+        assert r.code == 0 and "refresh-due: refresh due (raised earlier for this session)" in r.output
+        assert len(hook.messages) == 1 and len(open_issues(sandbox)) == 1
+        assert sandbox.github.comments(issue["number"]) == []
+
+        # `inv refresh` happened: a new login, served by production; the issue closes
+        new, new_value = aged(sandbox, 0)
+        r = inv("monitor", env={**env, "MTN_SESSION": new_value, **fresh(tmp_path, 3)}, allow=(new_value,))
+        assert r.code == 0 and "healthy: " in r.output, r.output
+        assert open_issues(sandbox) == []
+        last = sandbox.github.comments(issue["number"])[-1]["body"]
+        assert last.startswith("Refreshed at ") and f"replacing {session.fingerprint}" in last
+        assert len(hook.messages) == 2 and hook.texts()[1].startswith("MTN session refreshed (healthy)")
+        assert len(ledger_data(sandbox)) == 2
+    finally:
+        hook.close()
+
+
+def test_prompt_at_the_end_of_the_window_when_it_would_die_before_the_next(sandbox, inv):
+    _, value = aged(sandbox, 0)                       # refresh-by 12 h from now: tonight, local ~00:xx
+    r = inv("monitor", env=env_for(value, "Mon-Sun 08:00-20:00"), allow=(value,))
+    assert r.code == 0 and "healthy: " in r.output    # mid-afternoon of a long day: nothing yet
+    assert open_issues(sandbox) == []
+    r = inv("monitor", env=env_for(value, "Mon-Sun 10:00-14:00"), allow=(value,))   # the window closes soon
+    assert r.code == 0
+    assert "refresh due (the session is likely to die before the next working window)" in r.output
+    assert [i["title"] for i in open_issues(sandbox)] == ["MTN session refresh due: run inv refresh"]
+
+
+def test_quiet_at_night_while_alive_but_a_dead_session_pages(sandbox, inv):
+    hook = Hook()
+    try:
+        session, value = aged(sandbox, 11.5)          # refresh-by in 30 min, but it is night
+        env = env_for(value, "Mon-Sun 00:00-06:00", hook)
+        r = inv("monitor", env=env, allow=(value,))
+        assert r.code == 0 and "healthy: " in r.output and hook.messages == [] and open_issues(sandbox) == []
+        assert "refresh-by" in r.output
+        sandbox.mtn.expire(session.session_id)        # it dies at night
+        r = inv("monitor", env=env, allow=(value,))
+        assert r.code == 3 and "unhealthy: the MTN_SESSION secret is expired" in r.output
+        assert len(hook.messages) == 1 and hook.texts()[0].startswith("MTN session UNHEALTHY")
+        assert [i["title"] for i in open_issues(sandbox)] == ["MTN session unhealthy: production may be without MTN"]
+        (record,) = ledger_data(sandbox)
+        assert record["firstDead"] and record["lastAlive"]
+    finally:
+        hook.close()
+
+
+def test_no_tracked_expiry_warning_after_a_fresh_login_once_lifespans_are_known(sandbox, inv):
+    hours = "Mon-Sun 08:00-20:00"
+    login, value = new_secret(sandbox, hours=None)    # as `inv auth` leaves it: tracked expiry in 60 min
+    serve_in_production(sandbox, value)
+    r = inv("monitor", env=env_for(value, hours), allow=(value,))
+    assert r.code == 0 and "warning: tracked expiry in" in r.output     # nothing known yet: the old warning
+    r = inv("validate", "--env", env=env_for(value, hours), allow=(value,))
+    assert "under 60 minutes of tracked expiry left" in r.output
+
+    _, older = aged(sandbox, 3)                       # a session seen alive 3 h after its login
+    assert inv("monitor", env=env_for(older, hours), allow=(older,)).code == 0
+    serve_in_production(sandbox, value)
+    r = inv("monitor", env=env_for(value, hours), allow=(value,))
+    assert r.code == 0 and "healthy: " in r.output and "warning" not in r.output.lower(), r.output
+    r = inv("validate", "--env", env=env_for(value, hours), allow=(value,))
+    assert r.code == 0 and "under 60 minutes" not in r.output
+
+
+def test_two_monitors_at_once_both_reach_the_ledger(sandbox, inv, tmp_path):
+    _, first = aged(sandbox, 2)
+    _, second = aged(sandbox, 1)
+    results = {}
+
+    def run(n, value):
+        results[n] = inv("monitor", "--no-alert", env={**env_for(value, "Mon-Sun 08:00-20:00"), **fresh(tmp_path, n)},
+                         allow=(first, second))
+
+    threads = [threading.Thread(target=run, args=(n, v)) for n, v in ((1, first), (2, second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r.code in (0, 3) for r in results.values()), [r.output for r in results.values()]
+    ledgers = [i for i in sandbox.github.issues() if [x["name"] for x in i["labels"]] == ["mtn-ledger"]]
+    seen = set()
+    for issue in ledgers:   # two first writers may each open one; readers merge them
+        seen |= {json.loads(x)["session"] for x in issue["body"].split("```jsonl\n")[1].split("```")[0].splitlines()}
+        seen |= {json.loads(line)["session"] for c in sandbox.github.comments(issue["number"])
+                 for line in c["body"].split("```jsonl\n")[1].split("```")[0].splitlines()}
+    assert len(seen) == 2
+    r = inv("ledger", env=env_for(first, "Mon-Sun 08:00-20:00"), allow=(first, second))
+    assert r.code == 0 and "2 session(s)" in r.output, r.output
+
+
+def test_shadow_probe_learns_when_the_retired_session_dies(sandbox, inv, workdir):
+    retired, retired_value = aged(sandbox, 20)
+    session_file = workdir / ".cache" / "mtn-session.json"
+    save(session_file, retired)
+    current, value = aged(sandbox, 1)
+    save(session_file, current)                       # the refresh kept the old one as .prev
+    env = env_for(value, "Mon-Sun 08:00-20:00")
+    r = inv("monitor", env=env, allow=(value, retired_value))
+    assert f"shadow probe of the retired session {retired.fingerprint} (.prev): valid" in r.output
+    r = inv("monitor", env=env, allow=(value, retired_value))
+    assert "shadow probe" not in r.output             # probed under 6 h ago: not yet
+    data = {d["fps"][0]: d for d in ledger_data(sandbox)}
+    assert data[retired.fingerprint]["lastAlive"] and data[retired.fingerprint]["firstDead"] is None
+
+
+def test_shadow_probe_turns_a_censored_lifetime_into_a_death(sandbox, inv, workdir):
+    retired, retired_value = aged(sandbox, 20)
+    session_file = workdir / ".cache" / "mtn-session.json"
+    save(session_file, retired)
+    current, value = aged(sandbox, 1)
+    save(session_file, current)                       # the refresh kept the old one as .prev
+    sandbox.mtn.expire(retired.session_id)            # MTN ended the retired session
+    env = env_for(value, "Mon-Sun 08:00-20:00")
+    r = inv("monitor", env=env, allow=(value, retired_value))
+    assert f"shadow probe of the retired session {retired.fingerprint} (.prev): expired" in r.output
+    data = {d["fps"][0]: d for d in ledger_data(sandbox)}
+    assert data[retired.fingerprint]["firstDead"]     # a death, not "at least"
+    r = inv("ledger", "--json", env=env, allow=(value, retired_value))
+    assert json.loads(r.stdout)["deaths"] == 1
+    assert "shadow probe" not in inv("monitor", env=env, allow=(value, retired_value)).output   # dead: done
+
+
+def test_inv_ledger_shows_the_chart_and_holds_no_secret(sandbox, inv, workdir):
+    session, value = aged(sandbox, 5)
+    env = env_for(value, "Mon-Sun 08:00-20:00")
+    assert inv("monitor", env=env, allow=(value,)).code == 0
+    r = inv("ledger", env=env, allow=(value,))
+    assert r.code == 0 and "Lifespan ledger: https://github.com/acme/mtn-app/issues/" in r.output
+    assert "░" in r.output and "≥ 5.0 h" in r.output
+    assert "Estimate: learning (0 of 5 deaths observed)" in r.output
+    assert f"Current session {session.fingerprint}: refresh-by" in r.output and "then `inv refresh`" in r.output
+    data = json.loads(inv("ledger", "--json", env=env, allow=(value,)).stdout)
+    assert data["sessions"][0]["died"] is False and data["current"]["fingerprint"] == session.fingerprint
+    issue = ledger_issue(sandbox)
+    text = issue["body"] + "".join(c["body"] for c in sandbox.github.comments(issue["number"]))
+    secrets = {value, session.session_id, *(c["value"] for c in session.cookies), *sandbox.mtn.secret_values(),
+               sandbox.options.github_token, sandbox.options.password}
+    assert not [s for s in secrets if s and s in text]
+
+
+def test_bad_working_hours_are_one_line_and_exit_2(sandbox, inv):
+    _, value = aged(sandbox, 1)
+    r = inv("monitor", env=env_for(value, "Mon-Fri 08:00-18:00", MONITOR_TIMEZONE="Mars/Olympus"), allow=(value,))
+    assert r.code == 2 and "MONITOR_TIMEZONE 'Mars/Olympus' is not a known time zone" in r.output
+    r = inv("monitor", env=env_for(value, "Mon-Fri 08:00-18:00", MONITOR_REFRESH_RISK="10%"), allow=(value,))
+    assert r.code == 2 and "MONITOR_REFRESH_RISK '10%' must be a number from 0.001 to 0.9" in r.output
+    assert [i for i in sandbox.github.issues() if "mtn-ledger" in [x["name"] for x in i["labels"]]] == []
+    assert mtn_issues(sandbox) == [i for i in mtn_issues(sandbox) if i["state"] == "closed" or "pull_request" in i]
