@@ -16,6 +16,9 @@ Policies:   guide        cron 0 */4 * * *, an issue when the check finds the ses
             default      cron 17 * * * *, a page (webhook + issue) when dead, "refresh due" from
                          policy.decide with refresh-by from the Kaplan-Meier ledger it builds
 
+The ledger learns what the monitor would: alive/dead at each check it ran, folded by
+health/ledger.Record (a death halfway between last seen alive and first seen dead).
+
 Usage: .venv/bin/python bench/availability.py [--months 300] [--seed 13] [--png bench/availability.png]
 """
 
@@ -30,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from mtn_runbook.health.ledger import Record
 from mtn_runbook.health.policy import decide
 from mtn_runbook.health.schedule import CHECK_INTERVAL, WorkingHours
 from mtn_runbook.health.survival import DEFAULT_RISK, refresh_by
@@ -102,6 +106,7 @@ def simulate(policy: Policy, draw, months: int, seed: int, risk: float = DEFAULT
     start = START
     death = start + draw(rng)
     last_alive = start
+    dead_seen: datetime | None = None
     prompted = notified_dead = False
     act_at: datetime | None = None     # when the person acts on what they were told
     check = START.replace(minute=policy.minute)
@@ -128,16 +133,12 @@ def simulate(policy: Policy, draw, months: int, seed: int, risk: float = DEFAULT
             if death < done:                       # dead before the new session is live: outage
                 res.outage[month_of(death)] += (done - max(death, start)).total_seconds() / 3600
                 res.deaths += 1
-                died = True
-                lived = death - start
-                if last_alive < death:   # the monitor saw it dead: death between last-alive and dead-seen
-                    lived = death - start
-            else:
-                died, lived = False, last_alive - start     # refreshed while alive: censored
-            if policy.prompts:
-                ledger.append((max(lived.total_seconds() / 3600, 0.0), died))
+            if policy.prompts:   # what the ledger learns: the monitor's own observations, folded as it does
+                seen = Record("s", start, last_alive=last_alive if last_alive > start else None,
+                              first_dead=(dead_seen or act_at) if death < done else None)
+                ledger.append(seen.lifetime() or (0.0, False))
                 estimate = refresh_by(ledger[-LEDGER_SESSIONS:], risk=risk)
-            start, last_alive = done, done
+            start, last_alive, dead_seen = done, done, None
             death = start + draw(rng)
             prompted = notified_dead = False
             act_at = None
@@ -147,6 +148,8 @@ def simulate(policy: Policy, draw, months: int, seed: int, risk: float = DEFAULT
         alive = at < death
         if alive:
             last_alive = at
+        elif dead_seen is None:
+            dead_seen = at
         if policy.prompts:
             d = decide(at, alive=alive, refresh_by=start + timedelta(hours=estimate.hours), prompted=prompted,
                        hours=HOURS, interval=policy.interval)
