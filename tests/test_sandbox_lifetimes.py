@@ -64,9 +64,9 @@ def test_the_api_stand_in_stops_accepting_a_session_when_its_lifetime_ends():
         session = sb.mtn.mint_session()
         api_sid = next(c["value"] for c in session["cookies"] if "localhost" in c["domain"])
         url = sb.urls["mtn_api"] + PRODUCTS_PATH
-        assert httpx.get(url, cookies={"JSESSIONID": api_sid}).status_code == 200
+        assert httpx.get(url, cookies={"JSESSIONID": api_sid}, headers={"X-API-Key": sb.options.mtn_api_key}).status_code == 200
         time.sleep(0.6)
-        dead = httpx.get(url, cookies={"JSESSIONID": api_sid})
+        dead = httpx.get(url, cookies={"JSESSIONID": api_sid}, headers={"X-API-Key": sb.options.mtn_api_key})
         assert dead.status_code == 302 and dead.headers["location"].startswith(sb.urls["mtn_sso"])
         assert [e["reason"] for e in sb.history.events("mtn_sso", "expire")] == ["lifetime"]
         assert sb.mtn.snapshot()["sessions"][0]["live"] is False

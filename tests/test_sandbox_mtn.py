@@ -35,6 +35,10 @@ def solve(client: httpx.Client, sb, flow: str) -> str:
     raise AssertionError("captcha never solved")
 
 
+def key(sb) -> dict:
+    return {"X-API-Key": sb.options.mtn_api_key}
+
+
 def submit(client, sb, flow, token, password=None):
     return client.post(sb.login_url, data={
         "username": sb.options.username, "password": password or sb.options.password,
@@ -60,7 +64,7 @@ def test_a_full_login_over_http(sandbox):
         landed = api.get(target)
         assert landed.status_code == 302 and landed.headers["location"] == "/"
         assert "httponly" in landed.headers["set-cookie"].lower()
-        products = api.get(f"{sandbox.urls['mtn_api']}{PRODUCTS_PATH}")
+        products = api.get(f"{sandbox.urls['mtn_api']}{PRODUCTS_PATH}", headers=key(sandbox))
         assert products.status_code == 200
         assert products.json()["error_code"] == "200" and len(products.json()["outputs"]) == 7
         # the ticket was good once
@@ -110,7 +114,7 @@ def test_a_dead_session_is_redirected_to_the_sso_not_answered(sandbox):
     data = sandbox.mtn.mint_session()
     session = Session.from_dict(data, "minted")
     url = f"{sandbox.urls['mtn_api']}{PRODUCTS_PATH}"
-    assert httpx.get(url, cookies=session.cookies_for(url)).status_code == 200
+    assert httpx.get(url, cookies=session.cookies_for(url), headers=key(sandbox)).status_code == 200
     assert httpx.post(f"{sandbox.urls['admin']}/admin/mtn/expire", json={"sessionId": data["sessionId"]}).json() == {
         "expired": 1}
     dead = httpx.get(url, cookies=session.cookies_for(url))
@@ -150,3 +154,79 @@ def test_api_key_is_required_when_configured(sandbox, key, status):
     url = f"{sandbox.urls['mtn_api']}{PRODUCTS_PATH}"
     headers = {"X-API-Key": key} if key else {}
     assert httpx.get(url, cookies=session.cookies_for(url), headers=headers).status_code == status
+
+
+# -- rule 6: the API key by default, and the Cookie header recorded ----------------------------------
+@pytest.mark.parametrize("sent, status", [(None, 401), ("wrong", 401), ("right", 200)])
+def test_the_api_key_is_required_by_default(sandbox, sent, status):
+    """The stand-in used to answer 200 to a wrong X-API-Key unless a test configured one."""
+    assert sandbox.options.mtn_api_key and sandbox.env()["MTN_API_KEY"] == sandbox.options.mtn_api_key
+    session = Session.from_dict(sandbox.mtn.mint_session(), "minted")
+    url = f"{sandbox.urls['mtn_api']}{PRODUCTS_PATH}"
+    headers = {"X-API-Key": sandbox.options.mtn_api_key if sent == "right" else sent} if sent else {}
+    assert httpx.get(url, cookies=session.cookies_for(url), headers=headers).status_code == status
+
+
+def test_the_cookie_names_sent_to_the_api_are_recorded_never_their_values(sandbox):
+    data = sandbox.mtn.mint_session()
+    session = Session.from_dict(data, "minted")
+    url = f"{sandbox.urls['mtn_api']}{PRODUCTS_PATH}"
+    own = "; ".join(f"{k}={v}" for k, v in session.cookies_for(url).items())
+    assert httpx.get(url, headers={**key(sandbox), "Cookie": own}).status_code == 200
+    every = "; ".join(f"{c['name']}={c['value']}" for c in data["cookies"])   # as the real app sends them
+    assert httpx.get(url, headers={**key(sandbox), "Cookie": every}).status_code == 200   # Tomcat tries each JSESSIONID
+    seen = sandbox.history.events("mtn_api", "cookies")
+    assert [e["names"] for e in seen] == [["JSESSIONID"], ["JSESSIONID", "CASTGC", "_GRECAPTCHA", "JSESSIONID"]]
+    assert not any(c["value"] in str(seen) for c in data["cookies"])
+
+
+def test_validate_sends_the_api_host_only_its_own_cookie_and_the_key(sandbox, tmp_path):
+    from mtn_runbook.core.config import Settings
+    from mtn_runbook.mtn.api import validate
+
+    settings = Settings.load({}, environ=sandbox.env(), dotenv_path=tmp_path / "no.env")
+    session = Session.from_dict(sandbox.mtn.mint_session(), "minted")
+    assert validate(settings, session).valid
+    assert [e["names"] for e in sandbox.history.events("mtn_api", "cookies")] == [["JSESSIONID"]]
+
+
+# -- rule 7: captcha tokens and tickets are bound and short-lived ---------------------------------
+def test_a_captcha_token_works_only_on_the_page_it_was_solved_on(sandbox):
+    with httpx.Client() as sso:
+        flow, _ = login_page(sso, sandbox)
+        token = solve(sso, sandbox, flow)
+        other_flow, _ = login_page(sso, sandbox)
+        moved = submit(sso, sandbox, other_flow, token)   # the old stand-in logged this in
+        assert moved.status_code == 200 and "not a robot" in moved.text
+    assert sandbox.mtn.logins == 0
+
+
+def test_a_captcha_token_expires_after_two_minutes(sandbox):
+    with httpx.Client() as sso:
+        flow, _ = login_page(sso, sandbox)
+        token = solve(sso, sandbox, flow)
+        sandbox.mtn.captcha_tokens[token]["issued"] -= 121
+        assert "not a robot" in submit(sso, sandbox, flow, token).text
+    assert sandbox.mtn.logins == 0
+
+
+def login_ticket(sandbox) -> str:
+    with httpx.Client() as sso:
+        flow, _ = login_page(sso, sandbox)
+        done = submit(sso, sandbox, flow, solve(sso, sandbox, flow))
+        assert done.status_code == 302
+        return parse_qs(urlsplit(done.headers["location"]).query)["ticket"][0]
+
+
+def test_a_ticket_expires_after_ten_seconds(sandbox):
+    ticket = login_ticket(sandbox)
+    sandbox.mtn.tickets[ticket]["issued"] -= 11
+    assert httpx.get(f"{sandbox.urls['mtn_api']}/login/cas", params={"ticket": ticket}).status_code == 401
+    assert sandbox.mtn.snapshot()["apiSessions"] == 0
+
+
+def test_a_ticket_is_good_only_at_the_service_it_was_issued_to(sandbox):
+    login = sandbox.mtn.new_login()
+    elsewhere = sandbox.mtn.new_ticket(login["sessionId"], "https://elsewhere.example/login/cas")
+    assert httpx.get(f"{sandbox.urls['mtn_api']}/login/cas", params={"ticket": elsewhere}).status_code == 401
+    assert sandbox.mtn.snapshot()["apiSessions"] == 0

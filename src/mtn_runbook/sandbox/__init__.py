@@ -39,7 +39,7 @@ class Options:
     vercel_project_name: str = "mtn-app"
     github_token: str = "ghp_sandbox_token"
     github_repository: str = "acme/mtn-app"
-    mtn_api_key: str = ""               # when set, the MTN API stand-in requires X-API-Key
+    mtn_api_key: str = "mtnSandboxApiKey4q9w"   # the MTN API stand-in requires it as X-API-Key ("": not)
     # how long MTN keeps a session (sandbox/lifetimes.py): never dies of age by default
     session_hours: Any = None           # hours, "normal:24,6" or "lognormal:72,1.0"
     session_idle_hours: float | None = None  # dies after this long without an accepted API call

@@ -49,6 +49,8 @@ INVALID_CREDENTIALS = "Invalid credentials."
 CAPTCHA_MISSING = "Please verify that you are not a robot."
 FLOW_EXPIRED = "Your login flow has expired. Please try again."
 SERVICE_NOT_ALLOWED = "Application Not Authorized to Use CAS"
+CAPTCHA_TOKEN_SECONDS = 120.0   # a reCAPTCHA response token is good for two minutes
+TICKET_SECONDS = 10.0           # CAS's default service ticket lifetime
 
 
 def _hex(n: int = 16) -> str:
@@ -62,8 +64,8 @@ class MtnState:
         self.sb = sb
         self._lock = threading.Lock()
         self.challenges: dict[str, dict] = {}    # page flow id -> {served, token, used}
-        self.captcha_tokens: dict[str, bool] = {}  # token -> used
-        self.tickets: dict[str, dict] = {}       # ST-... -> {login, used}
+        self.captcha_tokens: dict[str, dict] = {}  # token -> {flow, issued, used}: one flow, 2 minutes
+        self.tickets: dict[str, dict] = {}       # ST-... -> {login, service, issued, used}
         self.sso_sessions: dict[str, dict] = {}  # SSO JSESSIONID -> {castgc, grecaptcha, live, created}
         self.api_sessions: dict[str, str] = {}   # API JSESSIONID -> SSO JSESSIONID of its login
         self.logins = 0
@@ -90,7 +92,7 @@ class MtnState:
                 return 409, None
             token = "03AFcWeA" + secrets.token_urlsafe(48)
             challenge["token"] = token
-            self.captcha_tokens[token] = False
+            self.captcha_tokens[token] = {"flow": flow, "issued": time.monotonic(), "used": False}
             self._issued.add(token)
         return 200, token
 
@@ -98,13 +100,15 @@ class MtnState:
         with self._lock:
             return self.challenges.pop(flow, None) is not None
 
-    def use_captcha_token(self, token: str) -> bool:
-        """A reCAPTCHA token verifies once, whatever the outcome of the login."""
+    def use_captcha_token(self, token: str, flow: str) -> bool:
+        """A reCAPTCHA token verifies once, whatever the outcome of the login, only for the page
+        (flow) it was solved on, and only within CAPTCHA_TOKEN_SECONDS (Google's two minutes)."""
         with self._lock:
-            if self.captcha_tokens.get(token) is False:
-                self.captcha_tokens[token] = True
-                return True
-            return False
+            entry = self.captcha_tokens.get(token)
+            if entry is None or entry["used"]:
+                return False
+            entry["used"] = True
+            return entry["flow"] == flow and time.monotonic() - entry["issued"] <= CAPTCHA_TOKEN_SECONDS
 
     def new_login(self) -> dict:
         sid = _hex()
@@ -118,21 +122,24 @@ class MtnState:
         self.sb.history.add("mtn_sso", "login", sessionId=sid)
         return login
 
-    def new_ticket(self, sid: str) -> str:
+    def new_ticket(self, sid: str, service: str) -> str:
         ticket = f"ST-{self.logins}-{secrets.token_urlsafe(20)}-cas"
         with self._lock:
-            self.tickets[ticket] = {"login": sid, "used": False}
+            self.tickets[ticket] = {"login": sid, "service": service, "issued": time.monotonic(), "used": False}
             self._issued.add(ticket)
         return ticket
 
     # -- the API side ---------------------------------------------------------------------
-    def redeem(self, ticket: str) -> str | None:
-        """A service ticket is good once, and only while its login is live: the API JSESSIONID."""
+    def redeem(self, ticket: str, service: str) -> str | None:
+        """A service ticket is good once, for the service it was issued to, within
+        TICKET_SECONDS (CAS's default), and only while its login is live: the API JSESSIONID."""
         with self._lock:
             entry = self.tickets.get(ticket)
             if entry is None or entry["used"] or not self.sso_sessions[entry["login"]]["live"]:
                 return None
             entry["used"] = True
+            if entry["service"] != service or time.monotonic() - entry["issued"] > TICKET_SECONDS:
+                return None
             api_sid = _hex()
             self.api_sessions[api_sid] = entry["login"]
             self._issued.add(api_sid)
@@ -168,7 +175,8 @@ class MtnState:
         from ..core.session import Session
 
         login = self.new_login()
-        api_sid = self.redeem(self.new_ticket(login["sessionId"]))
+        service = f"{self.sb.urls['mtn_api']}/login/cas"
+        api_sid = self.redeem(self.new_ticket(login["sessionId"], service), service)
         sso, api = (urlsplit(self.sb.urls[name]).hostname for name in ("mtn_sso", "mtn_api"))
         cookies = [
             _cookie("JSESSIONID", login["sessionId"], sso),
@@ -279,14 +287,14 @@ def build(sb: Any) -> list[Service]:
         username = str(form.get("username", ""))
         if not state.use_flow(str(form.get("execution", ""))):
             return page(request, service, FLOW_EXPIRED, username)
-        if not state.use_captcha_token(str(form.get("g-recaptcha-response", ""))):
+        if not state.use_captcha_token(str(form.get("g-recaptcha-response", "")), str(form.get("execution", ""))):
             return page(request, service, CAPTCHA_MISSING, username)
         o = sb.options
         if username != o.username or str(form.get("password", "")) != o.password:
             sb.history.add("mtn_sso", "login.failed")
             return page(request, service, INVALID_CREDENTIALS, username, status=401)
         login = state.new_login()
-        ticket = state.new_ticket(login["sessionId"])
+        ticket = state.new_ticket(login["sessionId"], service)
         response = RedirectResponse(_with_query(service, ticket=ticket), 302)
         for name, value in (("JSESSIONID", login["sessionId"]), ("CASTGC", login["castgc"]),
                             ("_GRECAPTCHA", login["grecaptcha"])):
@@ -301,7 +309,7 @@ def build(sb: Any) -> list[Service]:
         return RedirectResponse(sb.login_url, 302)
 
     async def cas(request: Request) -> Response:
-        api_sid = state.redeem(request.query_params.get("ticket", ""))
+        api_sid = state.redeem(request.query_params.get("ticket", ""), allowed_service)
         if api_sid is None:
             return HTMLResponse('<div class="error">Ticket validation failed: the ticket is unknown, '
                                 'used or expired.</div>', 401)
@@ -309,13 +317,20 @@ def build(sb: Any) -> list[Service]:
         response.set_cookie("JSESSIONID", api_sid, path="/", httponly=True, samesite="lax")
         return response
 
+    def live_session(request: Request) -> bool:
+        """Tomcat tries every JSESSIONID in the Cookie header (the real app sends the SSO host's
+        too); the names sent are recorded, never the values."""
+        pairs = [p.strip().partition("=") for p in request.headers.get("cookie", "").split(";") if p.strip()]
+        sb.history.add("mtn_api", "cookies", path=request.url.path, names=[name for name, _, _ in pairs])
+        return any(state.is_live(value) for name, _, value in pairs if name == "JSESSIONID")
+
     async def home(request: Request) -> Response:
-        if not state.is_live(request.cookies.get("JSESSIONID")):
+        if not live_session(request):
             return to_sso()
         return HTMLResponse("<!doctype html><title>MTN Feasibility (sandbox)</title><h1>Feasibility portal</h1>")
 
     async def products(request: Request) -> Response:
-        if not state.is_live(request.cookies.get("JSESSIONID")):
+        if not live_session(request):
             return to_sso()
         key = sb.options.mtn_api_key
         if key and request.headers.get("x-api-key") != key:
