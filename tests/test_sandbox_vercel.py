@@ -346,3 +346,12 @@ def test_v10_edits_and_removes_and_deployments_carry_the_team(sandbox, api):
 def test_the_sandbox_token_is_one_the_vercel_cli_accepts(sandbox):
     import re
     assert re.fullmatch(r"[A-Za-z0-9]+", sandbox.options.vercel_token)
+
+
+def test_the_env_list_is_filtered_by_target(sandbox, api):
+    """The vercel CLI's `env rm X production` lists with ?target=production and removes what it gets."""
+    sandbox.vercel.set_env("ONLY_PREVIEW", "p", target=["preview"])
+    keys = {e["key"] for e in api.get(env_path(sandbox), params={"target": "production"}).json()["envs"]}
+    assert keys == {"MTN_SESSION"}
+    keys = {e["key"] for e in api.get(env_path(sandbox)).json()["envs"]}
+    assert keys == {"MTN_SESSION", "ONLY_PREVIEW"}

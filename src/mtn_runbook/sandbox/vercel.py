@@ -136,8 +136,9 @@ def build(sb: Any) -> list[Service]:
                              "framework": "nextjs", "targets": targets, "latestDeployments": latest})
 
     async def list_env(request: Request) -> JSONResponse:
+        target = request.query_params.get("target")   # the CLI's `env rm X production` relies on it
         with state._lock:
-            envs = [state.env_json(e) for e in state._envs]
+            envs = [state.env_json(e) for e in state._envs if target is None or target in e["target"]]
         return JSONResponse({"envs": envs, "pagination": {"count": len(envs), "next": None, "prev": None}})
 
     async def create_env(request: Request) -> JSONResponse:
