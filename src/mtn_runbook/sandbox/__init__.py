@@ -13,7 +13,6 @@ service rejects makes every test lie.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -58,8 +57,6 @@ class Sandbox:
         self.urls: dict[str, str] = {}
         self._threads: list[ServerThread] = []
         self._sockets: dict[str, Any] = {}
-        self._folder: Path | None = None
-        self._certificates: Any = None
 
     # the stand-ins' state, for tests in-process
     @property
@@ -113,29 +110,13 @@ class Sandbox:
         for thread in self._threads:
             thread.stop()
         self._threads.clear()
-        if self._folder is not None:
-            import shutil
-
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder, self._certificates = None, None
-
-    @property
-    def folder(self) -> Path:
-        """A private temporary folder for this sandbox's run (certificates), removed by stop()."""
-        if self._folder is None:
-            import tempfile
-
-            self._folder = Path(tempfile.mkdtemp(prefix="mtn-sandbox-"))
-        return self._folder
 
     @property
     def certificates(self) -> Any:
-        """The sandbox CA and the GitHub HTTPS listener's certificate, made on first use."""
-        if self._certificates is None:
-            from .tls import make_certificates
+        """The sandbox CA and the GitHub HTTPS listener's certificate (tls.py; one set per process)."""
+        from .tls import shared_certificates
 
-            self._certificates = make_certificates(self.folder / "tls")
-        return self._certificates
+        return shared_certificates()
 
     def gh_env(self, config_dir: str) -> dict[str, str]:
         """What the real `gh` needs to talk to the GitHub stand-in, as a GitHub Enterprise host."""

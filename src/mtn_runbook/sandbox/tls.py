@@ -1,17 +1,21 @@
 """A certificate authority made for one sandbox, and the loopback server certificate it signs.
 
 The real `gh` speaks HTTPS only (API_NOTES.md), so the GitHub stand-in has a second listener with
-TLS. The CA's PEM is what a client trusts (`SSL_CERT_FILE` for gh); the keys never leave the
-sandbox's temporary folder and are thrown away with it. `cryptography` comes with paramiko
-(fabric), so this adds no dependency.
+TLS. The CA's PEM is what a client trusts (`SSL_CERT_FILE` for gh); the keys stay in a private
+temporary folder, made once per process (every sandbox of a test run shares it) and removed
+when the process exits. `cryptography` comes with paramiko (fabric), so this adds no dependency.
 """
 
 from __future__ import annotations
 
 import datetime
 import ipaddress
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+_lock = threading.Lock()
+_shared: "Certificates | None" = None
 
 
 @dataclass(frozen=True)
@@ -63,3 +67,18 @@ def make_certificates(folder: Path) -> Certificates:
     out.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                serialization.NoEncryption()))
     return out
+
+
+def shared_certificates() -> Certificates:
+    """This process's certificates (made on first use; ~0.2 s), in a folder removed at exit."""
+    global _shared
+    with _lock:
+        if _shared is None:
+            import atexit
+            import shutil
+            import tempfile
+
+            folder = Path(tempfile.mkdtemp(prefix="mtn-sandbox-tls-"))
+            atexit.register(shutil.rmtree, folder, True)
+            _shared = make_certificates(folder)
+        return _shared
