@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import ssl
 
 import httpx
 import pytest
@@ -285,7 +286,7 @@ def test_https_listener_serves_rest_under_api_v3_with_the_sandbox_ca(sandbox):
     assert url.startswith("https://127.0.0.1:")
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/api/v3{repo(sandbox)}", headers=headers)   # not trusted without the CA
-    reply = httpx.get(f"{url}/api/v3{repo(sandbox)}", headers=headers, verify=str(sandbox.certificates.ca_file))
+    reply = httpx.get(f"{url}/api/v3{repo(sandbox)}", headers=headers, verify=ssl.create_default_context(cafile=str(sandbox.certificates.ca_file)))
     assert reply.status_code == 200 and reply.json()["default_branch"] == "main"
     assert [r["service"] for r in sandbox.history.requests()][-1] == "github"
 
