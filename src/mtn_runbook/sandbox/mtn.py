@@ -5,15 +5,19 @@ SSO ("mtn_sso", http://127.0.0.1:P):
                                  textarea#g-recaptcha-response, #submit-button (disabled until solved)
     GET  /recaptcha/solve?c=ID   the captcha stand-in: a one-time token once options.captcha_delay
                                  seconds have passed since the page was served (never when None)
-    POST /login?service=URL      checks the one-time flow id and captcha token, then the credentials
+    POST /login?service=URL      checks the one-time flow id and the captcha token (solved on that
+                                 page, at most 2 minutes old), then the credentials
                                  (against sb.options, at request time); success sets JSESSIONID,
                                  CASTGC and _GRECAPTCHA (httpOnly) and 302s to service?ticket=ST-...
 API ("mtn_api", http://localhost:P, another host name so the cookies stay apart):
-    GET  /login/cas?ticket=ST-   redeems the one-time ticket: the API host's own JSESSIONID, 302 to /
+    GET  /login/cas?ticket=ST-   redeems the one-time ticket (issued to this service, at most 10 s
+                                 old): the API host's own JSESSIONID, 302 to /
     GET  /                       a landing page (its URL has no "login" in it)
     GET  /api/v1/feasibility/product/wholesale/mns
-                                 200 MTN's JSON with a live API JSESSIONID (and X-API-Key when
-                                 options.mtn_api_key is set); a dead or missing session: 302 to the SSO
+                                 200 MTN's JSON with a live API JSESSIONID (any of those sent) and
+                                 X-API-Key (options.mtn_api_key, set by default; 401 without it);
+                                 a dead or missing session: 302 to the SSO. The names of the
+                                 cookies sent are recorded (history "cookies"), never the values
 Admin: POST /admin/mtn/expire {"sessionId"?}, POST /admin/mtn/mint.
 """
 
