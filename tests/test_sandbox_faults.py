@@ -69,3 +69,20 @@ def test_history_is_served_by_the_admin_endpoint(sandbox):
     events = httpx.get(f"{sandbox.urls['admin']}/admin/history",
                        params={"service": "vercel", "event": "env.change"}).json()
     assert len(events) == 1 and events[0]["production_has"] is True and "via-helper" not in str(events)
+
+
+def test_a_body_fault_answers_that_json(sandbox):
+    add_fault(sandbox, service="app", method="GET", path="/api/mtn-wholesale/auth",
+              body={"success": False, "error": "echoed"})
+    reply = httpx.get(f"{sandbox.urls['app']}/api/mtn-wholesale/auth", timeout=10)
+    assert reply.status_code == 200 and reply.json() == {"success": False, "error": "echoed"}
+
+
+def test_a_drip_fault_sends_the_answer_one_byte_at_a_time(sandbox):
+    add_fault(sandbox, service="app", method="GET", path="/api/mtn-wholesale/auth", drip=0.05)
+    chunks = []
+    with httpx.stream("GET", f"{sandbox.urls['app']}/api/mtn-wholesale/auth", timeout=10) as reply:
+        for chunk in reply.iter_raw():
+            chunks.append(chunk)
+    assert len(chunks) > 10 and all(len(c) == 1 for c in chunks)
+    assert b"".join(chunks).startswith(b'{"success"')

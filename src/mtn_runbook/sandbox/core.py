@@ -41,6 +41,8 @@ class Fault:
     retry_after: float | None = None
     delay: float = 0.0            # seconds to wait before answering (then call the stand-in unless status/drop)
     drop: bool = False            # start a response and cut the connection
+    body: Any = None              # answer this JSON (with `status`, default 200) instead of the stand-in
+    drip: float = 0.0             # send the answer one byte every `drip` seconds (a slow, live server)
     count: int = 1                # how many matching requests it applies to; -1: until cleared
     hits: int = 0
 
@@ -125,16 +127,20 @@ class FaultLayer:
             await send({"type": "http.response.body", "body": b'{"cut', "more_body": True})
             record["status"] = "dropped"
             raise ConnectionAbortedError("sandbox: injected dropped connection")
-        if fault and fault.status:
-            record["status"] = fault.status
-            message = f"sandbox: injected {fault.status}"
-            body = json.dumps({"error": {"code": "sandbox_fault", "message": message}, "message": message}).encode()
+        if fault and (fault.status or fault.body is not None):
+            status = fault.status or 200
+            record["status"] = status
+            message = f"sandbox: injected {status}"
+            body = json.dumps(fault.body if fault.body is not None else
+                              {"error": {"code": "sandbox_fault", "message": message}, "message": message}).encode()
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
             if fault.retry_after is not None:
                 headers.append((b"retry-after", str(int(fault.retry_after)).encode()))
-            await send({"type": "http.response.start", "status": fault.status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await self._body(send, body, fault.drip)
             return
+        if fault and fault.drip:
+            return await self._dripping(scope, receive, send, record, fault.drip)
 
         async def recording_send(message: dict) -> None:
             if message["type"] == "http.response.start":
@@ -142,6 +148,32 @@ class FaultLayer:
             await send(message)
 
         await self.app(scope, receive, recording_send)
+
+    @staticmethod
+    async def _body(send: Callable, body: bytes, drip: float) -> None:
+        if not drip:
+            await send({"type": "http.response.body", "body": body})
+            return
+        for i in range(len(body)):  # a client that gives up ends this: the send fails
+            await send({"type": "http.response.body", "body": body[i:i + 1], "more_body": i + 1 < len(body)})
+            if i + 1 < len(body):
+                await asyncio.sleep(drip)
+
+    async def _dripping(self, scope: dict, receive: Callable, send: Callable, record: dict, drip: float) -> None:
+        """The stand-in's own answer, its body sent one byte every `drip` seconds."""
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def collect(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                record["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, collect)
+        await send(start)
+        await self._body(send, b"".join(chunks), drip)
 
 
 def free_socket(host: str = "127.0.0.1") -> socket.socket:
