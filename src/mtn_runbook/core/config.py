@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -49,6 +50,8 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "MTN_LINK_PORT": ("link_port", "8765", False),
 }
 ALIASES = {"VERCEL_ORG_ID": "VERCEL_TEAM_ID"}
+URL_VARIABLES = ("MTN_SSO_LOGIN_URL", "MTN_API_BASE_URL", "VERCEL_API_URL", "GITHUB_API_URL",
+                 "PRODUCTION_URL", "ALERT_WEBHOOK_URL")
 SECRET_VARIABLES = frozenset(name for name, (_, _, secret) in VARIABLES.items() if secret)
 
 
@@ -92,8 +95,13 @@ class Settings:
         return self.cache_dir / "journal.jsonl"
 
     def secrets(self) -> list[str]:
-        """Every secret value set, so output can be scrubbed of them."""
-        return [getattr(self, VARIABLES[n][0]) for n in SECRET_VARIABLES if getattr(self, VARIABLES[n][0])]
+        """Every secret value set, so output can be scrubbed of them, including a password (or
+        token) written into a URL variable (`https://user:pw@host`)."""
+        found = [getattr(self, VARIABLES[n][0]) for n in SECRET_VARIABLES if getattr(self, VARIABLES[n][0])]
+        for name in URL_VARIABLES:
+            parts = urlsplit(str(getattr(self, VARIABLES[name][0]) or ""))
+            found += [p for p in (parts.password, parts.username if parts.password is None else None) if p]
+        return found
 
     def with_(self, **changes: Any) -> "Settings":
         return replace(self, **changes)

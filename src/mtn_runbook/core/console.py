@@ -2,13 +2,18 @@
 
 Every line passes through `scrub`, which replaces any registered secret (tokens, password,
 cookie values, the encoded session) with `***`: a second line of defence behind messages that
-are built from names, never values. Plain text when stdout is not a terminal.
+are built from names, never values. `scrub` is THE scrubber for everything that leaves the
+process (terminal, journal, alert issue and comments, webhook, Actions summary and annotations,
+the final error line): besides registered values it redacts what a service may echo that we never
+knew (`JSESSIONID=…`, `CASTGC=…`, `Bearer …`) and the credentials of any URL
+(`https://user:pw@host` → `https://***@host`). Plain text when stdout is not a terminal.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 import time
 from typing import Any, Iterator, Sequence
@@ -26,11 +31,30 @@ def protect(*values: str | None) -> None:
             _secrets.add(value)
 
 
+# The cookies of an MTN session (SSO and API hosts, Google's) and a Tomcat/CAS ticket-granting one.
+_COOKIE_PAIR = re.compile(r"\b(JSESSIONID|CASTGC|TGC|_GRECAPTCHA|SESSION|MTN_SESSION)=(?!\*\*\*)[^\s;,&\"'`<>|)\]}]+")
+# user:password@ in any URL; any userinfo in an http(s) URL (`https://TOKEN@host` is a credential too)
+_URL_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)(?!\*\*\*@)[^/\s@?#:\"'`<>]*:[^/\s@?#\"'`<>]*@"
+                           r"|\b(https?://)(?!\*\*\*@)[^/\s@?#\"'`<>]+@", re.IGNORECASE)
+_BEARER = re.compile(r"\b(Bearer)\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
+
+
 def scrub(text: str) -> str:
+    """Text with every registered secret, echoed cookie, bearer token and URL credential
+    replaced by `***`. The one scrubber: call it on anything about to leave the process."""
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, "***")
-    return text
+    if "=" in text:
+        text = _COOKIE_PAIR.sub(r"\1=***", text)
+    if "@" in text:
+        text = redact_url(text)
+    return _BEARER.sub(r"\1 ***", text)
+
+
+def redact_url(url: str) -> str:
+    """A URL as it may be shown: without user:password@ (the rest of the URL is kept)."""
+    return _URL_USERINFO.sub(lambda m: f"{m.group(1) or m.group(2)}***@", url)
 
 
 def duration(minutes: float) -> str:

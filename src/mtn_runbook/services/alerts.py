@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from ..core import apis
 from ..core.config import Settings
+from ..core.console import scrub
 from ..core.errors import ConfigError, RunbookError
 from ..core.http import Api
 
@@ -96,13 +97,15 @@ class IssueSink:
                 return found
         return read_marker(issue.body)
 
+    # Every text sent is scrubbed: a service's echoed message may carry cookie values or a URL password.
     def open(self, body: str, title: str = TITLE) -> Issue:
-        data = self.api.post(f"{self.repo}/issues", json={"title": title, "body": body, "labels": [LABEL]},
+        body = scrub(body)
+        data = self.api.post(f"{self.repo}/issues", json={"title": scrub(title), "body": body, "labels": [LABEL]},
                              expect=(201,)).json()
         return Issue(data["number"], data.get("html_url", ""), body)
 
     def comment(self, issue: Issue, body: str) -> None:
-        self.api.post(f"{self.repo}/issues/{issue.number}/comments", json={"body": body}, expect=(201,))
+        self.api.post(f"{self.repo}/issues/{issue.number}/comments", json={"body": scrub(body)}, expect=(201,))
 
     def close(self, issue: Issue, comment: str) -> None:
         self.comment(issue, comment)
@@ -114,7 +117,7 @@ def post_webhook(settings: Settings, text: str) -> None:
     try:
         # No base URL: httpx would add a trailing slash to it, and some webhooks refuse that.
         with Api("ALERT_WEBHOOK_URL", "", hide_paths=True, retries=2) as api:
-            api.post(settings.alert_webhook_url, json={"text": text}, expect=range(200, 300), what="POST")
+            api.post(settings.alert_webhook_url, json={"text": scrub(text)}, expect=range(200, 300), what="POST")
     except RunbookError as e:
         raise type(e)(_redact(settings, e.message), "check ALERT_WEBHOOK_URL (it is not printed)") from None
     except Exception as e:  # e.g. an invalid URL: never echo it

@@ -40,7 +40,9 @@ def runbook_task(*args: Any, **kwargs: Any) -> Callable:
                 if c.config.run.dry:  # Invoke's --dry: check mode, or one line and exit 2; never act
                     kw = dry_as_check(fn, kw)
                 return fn(c, *a, **kw)
-            except Exit:
+            except Exit as e:  # every task's last line passes the one scrubber too (recover's carries a step's error)
+                if isinstance(e.message, str) and e.message:
+                    raise Exit(scrub(e.message), e.code) from None
                 raise
             except RunbookError as e:
                 if debug:
