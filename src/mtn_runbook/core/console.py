@@ -68,12 +68,23 @@ def duration(minutes: float) -> str:
     return f"{hours // 24} days {hours % 24} h"
 
 
+_current: "Console | None" = None
+
+
+def notice(text: str) -> None:
+    """A progress line from code that has no console of its own (e.g. an HTTP retry), printed
+    through the task's console (stderr with --json), terminal or not."""
+    (_current or Console(stderr=True)).line(f"… {text}")
+
+
 class Console:
     def __init__(self, *, json_mode: bool = False, stderr: bool = False):
         """`json_mode` or `stderr`: human lines go to stderr, so stdout carries only data."""
+        global _current
         self.json_mode = json_mode
         self.file = sys.stderr if (json_mode or stderr) else sys.stdout
         self._rich = None
+        _current = self
 
     @property
     def rich(self):

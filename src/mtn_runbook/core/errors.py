@@ -19,6 +19,7 @@ from __future__ import annotations
 class RunbookError(Exception):
     exit_code = 1
     default_hint = ""
+    status: int | None = None    # the HTTP status behind it, when a service answered
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)

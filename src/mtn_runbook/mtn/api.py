@@ -84,7 +84,7 @@ def _check(settings: Settings, session: Session) -> Verdict:
     # A Cookie header, not a cookie jar: exactly the API host's cookies, nothing else.
     headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
     try:
-        with Api("MTN API", base, headers=headers, retries=2) as api:
+        with Api("MTN API", base, headers=headers, retries=2, deadline=30.0) as api:
             response = api.get(PRODUCTS_PATH, expect=range(100, 600), what="the products check")
     except ServiceError as e:
         return Verdict("error", None, e.message, session)
@@ -105,9 +105,10 @@ def _check(settings: Settings, session: Session) -> Verdict:
 
 
 def _answered(settings: Settings, session: Session, response) -> Verdict:
-    try:
-        body = response.json()
-    except ValueError:
+    from ..core.http import json_body
+
+    body = json_body(response)   # None also for JSON nested too deeply to parse
+    if body is None:
         return Verdict("error", 200, "MTN API answered 200 but not with JSON (a login or error page?)", session)
     if not isinstance(body, dict) or str(body.get("error_code")) != "200":
         code = body.get("error_code") if isinstance(body, dict) else None

@@ -14,11 +14,12 @@ from typing import Any, Callable
 
 from ..core.config import Settings, require
 from ..core.errors import ServiceError
-from ..core.http import Api, api_message
+from ..core.http import Api, api_message, json_body
 from ..core.session import Session
 
 AUTH_PATH = "/api/mtn-wholesale/auth"
 PRODUCTS_PATH = "/api/mtn-wholesale/products"
+CHECK_DEADLINE = 30.0   # seconds each check may take in all, however slowly production answers
 
 
 def short(session_id: str) -> str:
@@ -38,10 +39,7 @@ class ProductionHealth:
 
 
 def _json(response: Any) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+    return json_body(response)   # None also for JSON nested too deeply to parse
 
 
 def check_production(settings: Settings, expected: Session | None) -> ProductionHealth:
@@ -50,7 +48,7 @@ def check_production(settings: Settings, expected: Session | None) -> Production
     problems: list[str] = []
     auth: dict | None = None
     products_status: int | None = None
-    with Api("production", settings.production_url, retries=2) as api:
+    with Api("production", settings.production_url, retries=2, deadline=CHECK_DEADLINE) as api:
         try:
             response = api.get(AUTH_PATH, expect=range(100, 600))
             body = _json(response)

@@ -36,6 +36,9 @@ def runbook_task(*args: Any, **kwargs: Any) -> Callable:
         @functools.wraps(fn)
         def body(c: Any, *a: Any, **kw: Any) -> Any:
             debug = os.environ.get("MTN_RUNBOOK_DEBUG") == "1"
+            from ..core.deadline import cancel_on_interrupt
+
+            cancel_on_interrupt()  # Ctrl-C also stops HTTP calls in worker threads
             try:
                 if c.config.run.dry:  # Invoke's --dry: check mode, or one line and exit 2; never act
                     kw = dry_as_check(fn, kw)
