@@ -86,3 +86,13 @@ def test_a_drip_fault_sends_the_answer_one_byte_at_a_time(sandbox):
             chunks.append(chunk)
     assert len(chunks) >= 5   # bytes sent apart (a loaded machine may still join a few)
     assert b"".join(chunks).startswith(b'{"success"')
+
+
+def test_an_after_fault_does_the_work_then_answers_the_status(sandbox):
+    o = sandbox.options
+    add_fault(sandbox, service="github", method="POST", path="/repos/.*/issues", status=502, after=True)
+    before = len(sandbox.github.issues())
+    reply = httpx.post(f"{sandbox.urls['github']}/repos/{o.github_repository}/issues",
+                       headers={"Authorization": f"Bearer {o.github_token}"}, json={"title": "t"}, timeout=10)
+    assert reply.status_code == 502
+    assert len(sandbox.github.issues()) == before + 1

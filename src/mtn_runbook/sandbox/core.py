@@ -43,6 +43,7 @@ class Fault:
     drop: bool = False            # start a response and cut the connection
     body: Any = None              # answer this JSON (with `status`, default 200) instead of the stand-in
     drip: float = 0.0             # send the answer one byte every `drip` seconds (a slow, live server)
+    after: bool = False           # with `status`: let the stand-in do the work first (a gateway failing late)
     count: int = 1                # how many matching requests it applies to; -1: until cleared
     hits: int = 0
 
@@ -127,6 +128,11 @@ class FaultLayer:
             await send({"type": "http.response.body", "body": b'{"cut', "more_body": True})
             record["status"] = "dropped"
             raise ConnectionAbortedError("sandbox: injected dropped connection")
+        if fault and fault.after and fault.status:
+            async def discard(message: dict) -> None:
+                pass
+
+            await self.app(scope, receive, discard)
         if fault and (fault.status or fault.body is not None):
             status = fault.status or 200
             record["status"] = status
