@@ -213,3 +213,37 @@ def test_ctrl_c_during_a_hanging_vercel_patch_ends_the_run_and_leaves_it_resumab
     journal = [json.loads(line) for line in (workdir / ".cache" / "journal.jsonl").read_text().splitlines()]
     assert [e for e in journal if e["kind"] == "run"][-1]["outcome"] == "failed"   # `--resume` continues
     assert session.encode() not in out + err
+
+
+# -- a POST that creates something: checked, never blindly repeated ------------------------
+def test_a_deployment_created_behind_a_504_is_adopted_not_repeated(sandbox, inv, workdir):
+    save_session(sandbox, workdir)
+    assert inv("push.vercel").code == 0
+    sandbox.faults.add(service="vercel", method="POST", path="/v13/deployments", status=504, after=True)
+    result = inv("deploy")
+    assert result.code == 0, result.output
+    assert "creating the deployment answered 504, but it was created" in result.output
+    assert len(sandbox.history.events("vercel", "deployment.create")) == 1   # old: 2 deployments
+
+
+def test_a_deployment_refused_by_a_503_is_retried_after_checking(sandbox, inv, workdir):
+    save_session(sandbox, workdir)
+    assert inv("push.vercel").code == 0
+    sandbox.faults.add(service="vercel", method="POST", path="/v13/deployments", status=503)
+    result = inv("deploy")
+    assert result.code == 0, result.output
+    assert "creating the deployment answered 503 and created none; retrying in 0.5 s, 2 left" in result.output
+    assert len(sandbox.history.events("vercel", "deployment.create")) == 1
+
+
+def test_an_alert_issue_opened_behind_a_502_is_not_opened_twice(sandbox, inv):
+    from test_monitor import mtn_issues, new_secret
+
+    _, value = new_secret(sandbox)
+    before = len(mtn_issues(sandbox))
+    sandbox.faults.add(service="github", method="POST", path="/repos/.*/issues", status=502, after=True)
+    result = inv("monitor", env={"MTN_SESSION": value})
+    assert result.code == 3, result.output
+    assert "opening the issue answered 502, but it was opened" in result.output
+    assert len(mtn_issues(sandbox)) == before + 1                      # old: two alert issues
+    assert "github-issue: open #" in result.output

@@ -8,15 +8,17 @@ POST /v13/deployments?forceNew=1 {name, deploymentId, target: "production", meta
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import asdict, dataclass
 
-from ..core import apis
+from ..core import apis, deadline
 from ..core.config import Settings, require
-from ..core.console import Console
+from ..core.console import Console, notice
 from ..core.errors import ConfigError, ServiceError
-from ..core.http import Api, api_message
+from ..core.http import GATEWAY_STATUSES, Api, api_message, backoff
 
+MARK = "mtnRunbookRedeploy"   # meta key naming one redeploy request, to find it after a gateway error
 DONE = {"READY"}
 FAILED = {"ERROR", "CANCELED"}
 
@@ -59,6 +61,39 @@ def production(settings: Settings) -> tuple[str, Deployment | None]:
     return str(body.get("name") or ""), (_deployment(current) if current else None)
 
 
+def _create(settings: Settings, api: Api, name: str, current: Deployment, attempts: int = 3) -> Deployment:
+    """POST /v13/deployments. Not idempotent: after a gateway error the deployment may exist
+    anyway, so it is looked for (by a mark in its meta) before trying again: never two redeploys."""
+    mark = secrets.token_hex(6)
+    for attempt in range(attempts):
+        try:
+            response = api.post("/v13/deployments", params={"forceNew": "1"}, expect=(200, 201), json={
+                "name": name or settings.vercel_project_id, "deploymentId": current.id,
+                "target": "production", "meta": {"action": "redeploy", MARK: mark}})
+            return _deployment(response.json(), current.id)
+        except ServiceError as e:
+            if e.status not in GATEWAY_STATUSES:
+                raise
+            found = _marked(settings, api, mark)
+            if found is not None:
+                notice(f"vercel: creating the deployment answered {e.status}, but it was created ({found['uid']})")
+                return _deployment(api.get(f"/v13/deployments/{found['uid']}").json(), current.id)
+            if attempt == attempts - 1:
+                raise
+            wait = backoff(attempt)
+            notice(f"vercel: creating the deployment answered {e.status} and created none; "
+                   f"retrying in {wait:g} s, {attempts - 1 - attempt} left")
+            deadline.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def _marked(settings: Settings, api: Api, mark: str) -> dict | None:
+    body = api.get("/v6/deployments", params={"projectId": settings.vercel_project_id, "target": "production",
+                                              "limit": 20}).json()
+    items = body.get("deployments") if isinstance(body, dict) else None
+    return next((d for d in items or [] if isinstance(d, dict) and (d.get("meta") or {}).get(MARK) == mark), None)
+
+
 def redeploy(settings: Settings, *, console: Console, wait: bool = True, check: bool = False,
              timeout: float = 600, interval: float = 0.5) -> Deployment:
     """Redeploy the current production deployment. With `wait`, poll until READY (ERROR or
@@ -71,10 +106,7 @@ def redeploy(settings: Settings, *, console: Console, wait: bool = True, check: 
     if check:
         return current
     with _api(settings) as api:
-        response = api.post("/v13/deployments", params={"forceNew": "1"}, expect=(200, 201), json={
-            "name": name or settings.vercel_project_id, "deploymentId": current.id,
-            "target": "production", "meta": {"action": "redeploy"}})
-        deployment = _deployment(response.json(), current.id)
+        deployment = _create(settings, api, name, current)
         # said at once, as a line (CI logs and `| tee` see no spinner): where to watch it build
         console.line(f"… deployment {deployment.id} created ({deployment.state})"
                      + (f": {deployment.inspector_url}" if deployment.inspector_url else ""))
