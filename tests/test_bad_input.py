@@ -107,3 +107,83 @@ def test_bad_flags(inv, sandbox, workdir, args, message):
     result = inv(*args, env={"MTN_SESSION": minted.encode()})
     assert result.code == 2, result.output
     assert message in result.stderr
+
+
+# -- issue 12 item 13 and issue 11 item 10: each bad input is one line naming it, exit 2, nothing written
+def session_with(**changes) -> str:
+    data = {"cookies": [GOOD_COOKIE], "sessionId": "x" * 32, "expiresAt": "2030-01-01T00:00:00Z", **changes}
+    return b64(json.dumps(data))
+
+
+NESTED = b64("[" * 5000 + "]" * 5000)
+SSH = {"kind": "ssh", "host": "127.0.0.1", "env_file": "/srv/app/.env"}
+# (id, args, env, files {name: text or bytes}, what the one line says)
+BAD_INPUT = [
+    ("expires-year-1", ("validate", "--env"), {"MTN_SESSION": session_with(expiresAt="0001-01-01T00:00:00+05:00")},
+     {}, "MTN_SESSION: expiresAt '0001-01-01T00:00:00+05:00' is out of range"),
+    ("expires-year-9999", ("validate", "--env"), {"MTN_SESSION": session_with(expiresAt="9999-12-31T23:00:00-05:00")},
+     {}, "MTN_SESSION: expiresAt '9999-12-31T23:00:00-05:00' is out of range"),
+    ("cookie-non-ascii", ("validate", "--env"), {"MTN_SESSION": session_with(cookies=[{**GOOD_COOKIE, "value": "välue"}])},
+     {}, "MTN_SESSION: cookie 0 has a `value` with a line break, a control or a non-ASCII character"),
+    ("cookie-crlf", ("validate", "--env"), {"MTN_SESSION": session_with(cookies=[{**GOOD_COOKIE, "value": "a\r\nb"}])},
+     {}, "MTN_SESSION: cookie 0 has a `value` with a line break"),
+    ("nested-json", ("validate", "--env"), {"MTN_SESSION": NESTED}, {}, "MTN_SESSION is not a session (JSON nested too deeply)"),
+    ("api-key-newline", ("validate", "--env"), {"MTN_API_KEY": "k3y-abcdef\n"}, {}, "MTN_API_KEY contains a line break"),
+    ("vercel-url-file", ("validate", "--env"), {"VERCEL_API_URL": "file:///etc/passwd"}, {},
+     "VERCEL_API_URL 'file:///etc/passwd' uses file://, not http:// or https://"),
+    ("vercel-url-ftp", ("validate", "--env"), {"VERCEL_API_URL": "ftp://api.vercel.com"}, {},
+     "VERCEL_API_URL 'ftp://api.vercel.com' uses ftp://"),
+    ("vercel-url-not-a-url", ("validate", "--env"), {"VERCEL_API_URL": "not a url"}, {},
+     "VERCEL_API_URL 'not a url' contains a space"),
+    ("production-url-no-scheme", ("verify",), {"PRODUCTION_URL": "myapp.vercel.app"}, {},
+     "PRODUCTION_URL 'myapp.vercel.app' has no scheme: write it as https://myapp.vercel.app"),
+    ("production-url-no-host", ("verify",), {"PRODUCTION_URL": "https://"}, {}, "PRODUCTION_URL 'https://' has no host"),
+    ("webhook-url-not-shown", ("validate", "--env"), {"ALERT_WEBHOOK_URL": "hooks.example/T0/B0/secret"}, {},
+     "ALERT_WEBHOOK_URL has no scheme"),
+    ("token-newline", ("validate", "--env"), {"VERCEL_TOKEN": "tok\nen-123"}, {}, "VERCEL_TOKEN contains a line break"),
+    ("token-non-ascii", ("validate", "--env"), {"GITHUB_TOKEN": "ghp_tökén123"}, {},
+     "GITHUB_TOKEN contains a non-ASCII character"),
+    ("dotenv-not-utf8", ("validate", "--env"), {}, {".env": b"MTN_USERNAME=op\xff\xfe\n"}, ".env is not UTF-8 text"),
+    ("targets-string", ("-f", "invoke.yaml", "validate", "--env"), {}, {"invoke.yaml": "targets: [abc]\n"},
+     "invoke.yaml targets[0] is the string 'abc', not a mapping with a `kind`"),
+    ("targets-nested-list", ("-f", "invoke.yaml", "validate", "--env"), {}, {"invoke.yaml": "targets: [[1, 2]]\n"},
+     "invoke.yaml targets[0] is a list, not a mapping with a `kind`"),
+    ("yaml-top-level-list", ("-f", "invoke.yaml", "validate", "--env"), {}, {"invoke.yaml": "- a\n- b\n"},
+     "a config file (invoke.yaml or -f) is not a mapping of settings"),
+    ("ssh-port-99999", ("-f", "invoke.yaml", "push", "--env"), {}, {"invoke.yaml": json.dumps({"targets": [{**SSH, "port": 99999}]})},
+     "invoke.yaml targets[0] (ssh): port 99999 is not a port number (1 to 65535)"),
+    ("ssh-port-minus-1", ("-f", "invoke.yaml", "push", "--env"), {}, {"invoke.yaml": json.dumps({"targets": [{**SSH, "port": -1}]})},
+     "invoke.yaml targets[0] (ssh): port -1 is not a port number"),
+    ("extend-nan", ("extend", "--env", "--hours", "nan"), {}, {}, "--hours must be a positive number, at most 8760"),
+    ("extend-inf", ("extend", "--env", "--hours", "inf"), {}, {}, "--hours must be a positive number, at most 8760"),
+    ("extend-1e12", ("extend", "--env", "--hours", "1e12"), {}, {}, "--hours must be a positive number, at most 8760"),
+    ("export-missing-folder", ("export", "--env", "--output", "missing/session.txt"), {}, {},
+     "--output missing/session.txt: folder missing does not exist"),
+    ("export-directory", ("export", "--env", "--output", "adir"), {}, {"adir/keep": ""}, "--output adir is a directory"),
+]
+
+
+@pytest.mark.parametrize("args, env, files, message", [case[1:] for case in BAD_INPUT], ids=[c[0] for c in BAD_INPUT])
+def test_each_bad_input_is_one_line_exit_2_and_nothing_written(inv, sandbox, workdir, args, env, files, message):
+    minted = Session.from_dict(sandbox.mtn.mint_session(), "minted")
+    for name, content in files.items():
+        path = workdir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
+    before = sorted(p.relative_to(workdir) for p in workdir.rglob("*"))
+    sandbox.history.clear()
+    result = inv(*args, env={"MTN_SESSION": minted.encode(), **env}, allow=(minted.encode(),))
+    assert result.code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.output
+    assert sorted(p.relative_to(workdir) for p in workdir.rglob("*")) == before   # nothing written
+    assert sandbox.history.requests() == []                                        # nothing sent
+    assert "hooks.example/T0/B0/secret" not in result.output and "k3y-abcdef" not in result.output
+
+
+def test_a_deeply_nested_secret_still_alerts_from_the_monitor(inv, sandbox):
+    before = len([i for i in sandbox.github.issues() if "pull_request" not in i])
+    result = inv("monitor", env={"MTN_SESSION": NESTED})
+    assert result.code == 2, result.output          # old: "internal error: RecursionError", exit 1, no alert
+    assert "JSON nested too deeply" in result.output
+    assert len([i for i in sandbox.github.issues() if "pull_request" not in i]) == before + 1

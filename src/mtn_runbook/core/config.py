@@ -139,11 +139,82 @@ class Settings:
             if value is not None:
                 values[attr] = value
         values["session_file"] = Path(values["session_file"]).expanduser()
+        check_values(values)
         raw_targets = config.get("targets") or ()
         if not isinstance(raw_targets, (list, tuple)):
             raise ConfigError("invoke.yaml: `targets:` must be a list", "see .env.example and runbooks/")
+        for i, entry in enumerate(raw_targets):
+            if not isinstance(entry, Mapping):
+                raise ConfigError(f"invoke.yaml targets[{i}] is {_kind_of(entry)}, not a mapping with a `kind`",
+                                  "write each target as `- kind: vercel` (or github, ssh) with its fields; "
+                                  "see invoke.yaml.example")
         values["targets"] = tuple(dict(t) for t in raw_targets)
         return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+
+
+# -- checked when settings load: one line naming the variable, never its secret value ---------
+TOKEN_VARIABLES = ("VERCEL_TOKEN", "GITHUB_TOKEN", "MTN_API_KEY")   # sent in HTTP headers
+
+
+def check_values(values: Mapping[str, Any]) -> None:
+    """Raise ConfigError (exit 2) for a URL variable that is not an http(s) URL with a host, or a
+    token that could not go into an HTTP header (a line break, a space, a non-ASCII character)."""
+    for name in URL_VARIABLES:
+        value = str(values.get(VARIABLES[name][0]) or "")
+        problem = url_problem(value) if value else None
+        if problem:
+            secret = name in SECRET_VARIABLES
+            shown = "" if secret else f" {_redacted(value)!r}"
+            problem = problem.split(":")[0] if secret else problem   # no "write it as <value>" for a secret
+            raise ConfigError(f"{name}{shown} {problem}",
+                              f"fix {name} in the environment or .env: a full URL such as https://host.example")
+    for name in TOKEN_VARIABLES:
+        value = str(values.get(VARIABLES[name][0]) or "")
+        problem = token_problem(value) if value else None
+        if problem:
+            raise ConfigError(f"{name} {problem}", f"set {name} to the token alone, on one line (it is not printed)")
+
+
+def url_problem(value: str) -> str | None:
+    """Why `value` is not an http(s) URL with a host, in a few words; None when it is one."""
+    if any(ord(ch) <= 32 or ord(ch) == 127 for ch in value):
+        return "contains a space, a line break or a control character"
+    if "://" not in value:
+        return "has no scheme: write it as https://" + value.lstrip("/")
+    try:
+        parts = urlsplit(value)
+        parts.port  # raises for a port that is not a number or out of range
+    except ValueError:
+        return "is not a valid URL (check the host and port)"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"uses {parts.scheme}://, not http:// or https://"
+    if not parts.hostname:
+        return "has no host"
+    return None
+
+
+def token_problem(value: str) -> str | None:
+    if "\n" in value or "\r" in value:
+        return "contains a line break (a copy-paste with a newline?)"
+    if any(ord(ch) > 126 for ch in value):
+        return "contains a non-ASCII character"
+    if any(ord(ch) <= 32 or ord(ch) == 127 for ch in value):
+        return "contains a space or a control character"
+    return None
+
+
+def _redacted(url: str) -> str:
+    from .console import redact_url
+
+    return redact_url(url)
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
 
 
 def _read_dotenv(path: str | os.PathLike | None) -> dict[str, str]:
@@ -152,7 +223,12 @@ def _read_dotenv(path: str | os.PathLike | None) -> dict[str, str]:
     path = Path(path) if path else Path.cwd() / ".env"
     if not path.is_file():
         return {}
-    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    try:
+        loaded = dotenv_values(path)
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path.name} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start})",
+                          f"save {path} as UTF-8") from None
+    values = {k: v for k, v in loaded.items() if v is not None}
     for alias, name in ALIASES.items():
         if alias in values and name not in values:
             values[name] = values[alias]

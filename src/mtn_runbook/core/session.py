@@ -50,7 +50,14 @@ def parse_time(text: Any, what: str) -> datetime:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise SessionFormatError(f"{what} {text!r} is not an ISO 8601 date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:  # year 1 or 9999 with an offset cannot even be turned into UTC
+        utc = moment.astimezone(timezone.utc)
+    except OverflowError:
+        utc = None
+    if utc is None or not 1970 <= utc.year <= 9000:
+        raise SessionFormatError(f"{what} {text!r} is out of range (years 1970 to 9000)")
+    return moment
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,9 @@ class Session:
             for key in COOKIE_FIELDS:
                 if not isinstance(cookie.get(key), str):
                     raise SessionFormatError(f"{source}: cookie {i} has no string `{key}`")
+                if any(not 32 <= ord(ch) <= 126 for ch in cookie[key]):  # it goes into a Cookie header
+                    raise SessionFormatError(f"{source}: cookie {i} has a `{key}` with a line break, a control or "
+                                             "a non-ASCII character")
         if not isinstance(data["sessionId"], str) or not data["sessionId"].strip():
             raise SessionFormatError(f"{source}: `sessionId` must be a non-empty string")
         expires_at = parse_time(data["expiresAt"], f"{source}: expiresAt")
@@ -175,6 +185,8 @@ def _parse_json(body: str, source: str) -> Any:
         return json.loads(body)
     except json.JSONDecodeError as e:
         raise SessionFormatError(f"{source} is not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    except RecursionError:
+        raise SessionFormatError(f"{source} is not a session (JSON nested too deeply)") from None
 
 
 # -- the file on disk -------------------------------------------------------------------

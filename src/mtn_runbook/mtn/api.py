@@ -20,6 +20,7 @@ from ..core.session import Session, iso, now
 
 PRODUCTS_PATH = "/api/v1/feasibility/product/wholesale/mns"
 STATES = ("valid", "valid_tracked_expired", "expired", "error")
+MAX_EXTEND_HOURS = 8760.0
 EXIT_CODES = {"valid": 0, "valid_tracked_expired": 0, "expired": 3, "error": 1}
 
 
@@ -138,14 +139,19 @@ class Extension:
     changed: bool               # False in check mode
 
 
+def check_hours(hours: float) -> None:
+    """Raise ConfigError unless `hours` is a usable extension (nan, inf and 1e12 are not)."""
+    from ..core.errors import ConfigError
+
+    if not (0 < hours <= MAX_EXTEND_HOURS):  # also false for nan; inf and 1e12 overflow a date
+        raise ConfigError(f"--hours must be a positive number, at most {MAX_EXTEND_HOURS:g} (a year); got {hours:g}")
+
+
 def extend(settings: Settings, session: Session, *, hours: float = 24.0, check: bool = False) -> Extension:
     """Move expiresAt `hours` from now, only while the API still accepts the session.
     Raises SessionExpired (exit 3) when it does not, ServiceError when the API did not answer.
     Does not save: the caller saves under the session lock."""
-    from ..core.errors import ConfigError
-
-    if not hours or hours <= 0:
-        raise ConfigError("--hours must be a positive number")
+    check_hours(hours)
     verdict = validate(settings, session, source="extend")
     if verdict.state == "expired":
         raise SessionExpired(f"not extending: {verdict.message}",

@@ -143,6 +143,9 @@ def _checked(entry: Entry) -> Entry:
     missing = [f for f in REQUIRED[kind] if raw.get(f) in (None, "")]
     if missing:
         raise entry.error(f"missing field(s) {', '.join(missing)}")
+    port = raw.get("port")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535):
+        raise entry.error(f"port {port!r} is not a port number (1 to 65535)")
     envs = raw.get("environments")
     if envs is not None and (not isinstance(envs, list) or not all(isinstance(e, str) and e for e in envs)):
         raise entry.error("`environments` must be a list of names")

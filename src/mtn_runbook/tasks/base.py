@@ -81,6 +81,9 @@ def install_crash_hook() -> None:
             where = f" at line {mark.line + 1}" if mark is not None else ""
             line = f"✘ a config file (invoke.yaml or -f) is not valid YAML{where}: {getattr(error, 'problem', error)}"
             line += " — fix the file (see invoke.yaml.example)"
+        elif kind in (AttributeError, TypeError) and _raised_in(tb, os.sep + os.path.join("invoke", "config.py")):
+            line = ("✘ a config file (invoke.yaml or -f) is not a mapping of settings (a top-level list?) "
+                    "— fix the file (see invoke.yaml.example)")
         elif kind is ValueError and _raised_in(tb, os.sep + "parser" + os.sep):
             line = f"✘ a flag's value has the wrong type: {error} — see `inv --help <task>`"
         else:

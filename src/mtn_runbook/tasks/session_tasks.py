@@ -88,11 +88,15 @@ def export(c, stdout=False, output=None, file=None, env=False, check=False):
 
     if stdout and output:
         raise ConfigError("--stdout and --output go separately", "use one of them")
+    target = Path(output or "session.txt").expanduser()
+    if output and target.is_dir():
+        raise ConfigError(f"--output {output} is a directory", "give the path of a file to write")
+    if output and not target.parent.is_dir():
+        raise ConfigError(f"--output {output}: folder {target.parent} does not exist", "create it, or choose another path")
     s = settings(c)
     out = Console(stderr=stdout)
     loaded = open_session(s, out, file=file, env=env)
     value = loaded.session.encode()
-    target = Path(output or "session.txt").expanduser()
     where = "stdout" if stdout else f"{target} (0600)"
     if check:
         out.step("would", "export", f"would write session {loaded.session.short_id} from {loaded.source} "
@@ -156,9 +160,11 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
 
     from ..core import session as sessions
     from ..core.console import Console
-    from ..mtn.api import extend as extend_session
+    from ..mtn.api import check_hours, extend as extend_session
     from ..mtn.source import open_session
 
+    hours = float(hours)
+    check_hours(hours)  # before the session is opened or locked: nothing written
     s = settings(c)
     out = Console()
     loaded = open_session(s, out, file=file, env=env)
