@@ -42,10 +42,12 @@ Found by {seen} at {iso(health.at)}.
    ```
    inv recover
    ```
-2. Confirm the secret and production are healthy again:
+2. Confirm the session `inv recover` pushed works and production serves it; a healthy run closes this issue:
    ```
-   inv monitor
+   inv monitor --file {settings.session_file}
    ```
+   (`inv recover` saved the new session there. The scheduled check reads the GitHub secret itself:
+   `inv monitor.trigger` runs it now.)
 
 Step by step, and what each failure means: [runbooks/incident-recovery.md]({runbook_link(settings)}).
 This issue is commented on while the scheduled check keeps failing, and closed by the first healthy run.

@@ -13,6 +13,7 @@ from ..core.errors import ConfigError, ServiceError, SessionExpired
 from .engine import Run, Step, StepResult
 
 EXTEND_HOURS = 24.0
+VERIFY_WINDOW = 30.0   # seconds verify keeps retrying before "Not recovered" (as `inv deploy` does)
 
 
 def current_session(run: Run) -> sessions.Session | None:
@@ -191,16 +192,19 @@ def deploy(run: Run) -> StepResult:
 
 
 def verify(run: Run) -> StepResult:
-    from ..services.production import check_production
+    from ..services.production import check_production, wait_healthy
 
     if (left_out := _production_left_out(run)) is not None:
         return left_out
     if not run.settings.production_url:
         raise ConfigError("PRODUCTION_URL not set: cannot verify production", "set it in the environment or .env")
-    health = check_production(run.settings, run.session)
     if run.check:
+        health = check_production(run.settings, run.session)
         now = "production is healthy" if health.ok else "; ".join(health.problems)
         return StepResult("would", f"would check production (now: {now})")
+    # as `inv deploy` does: right after a redeploy the app may answer from the old one for a moment
+    health = wait_healthy(run.settings, run.session, window=VERIFY_WINDOW,
+                          on_retry=lambda h: run.console.line(f"… not yet: {h.problems[0]}; retrying"))
     if not health.ok:
         raise ServiceError(f"production check failed: {'; '.join(health.problems)}",
                            "see runbooks/troubleshooting.md (verify failing)")

@@ -14,8 +14,10 @@ from .base import runbook_task, settings
     "json": "print the result as JSON on stdout (state, checks, secret, production, lifespan, alerts)",
     "no_alert": "only report: open, comment on or close no issue, post no webhook",
     "check": "say what would be opened/commented/closed/posted, send nothing",
+    "file": "check this session file (e.g. the one `inv recover` just pushed) instead of MTN_SESSION, "
+            "which a stale .env may still hold",
 })
-def monitor_(c, json=False, no_alert=False, check=False):
+def monitor_(c, json=False, no_alert=False, check=False, file=None):
     """Health of the MTN_SESSION secret AND of production; alert through a GitHub issue and webhook.
     Exit 0 healthy, warning or refresh-due, 3 unhealthy, 2 bad configuration, 1 an alert was not delivered."""
     import os
@@ -29,11 +31,15 @@ def monitor_(c, json=False, no_alert=False, check=False):
     from ..core.errors import SessionFormatError
 
     s = settings(c)
+    out = Console(json_mode=json)
+    if file:  # after a local recover: the session it pushed, not whatever MTN_SESSION .env holds
+        from ..mtn.source import open_session
+
+        s = s.with_(mtn_session=open_session(s, out, file=file).session.encode())
     try:  # cookie values and the id, in case any message ever carried one
         protect(*decode(s.mtn_session, "MTN_SESSION")[0].secrets())
     except SessionFormatError:
         pass
-    out = Console(json_mode=json)
     result = monitor(s, alert=not no_alert, check=check, environ=os.environ)
     h = result.health
     for chk in h.checks:
