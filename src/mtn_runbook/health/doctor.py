@@ -11,7 +11,7 @@ from ..core.checks import Check
 from ..core.config import Settings
 from ..core.errors import RunbookError
 
-PROTECTED = (".cache/mtn-session.json", "session.txt", ".env")
+PROTECTED = ("session.txt", ".env")   # besides the configured session file, its .prev and the journal
 
 
 def credentials(settings: Settings) -> Check:
@@ -49,8 +49,9 @@ def login_link(settings: Settings, browser_ok: bool | None) -> Check:
     return Check("login link", True, f"`--link` can work here: {where} can listen and Chromium starts headless")
 
 
-def gitignore(root: Path) -> Check:
-    """The session, session.txt and .env must never be committed."""
+def gitignore(root: Path, settings: Settings | None = None) -> Check:
+    """The session file (as configured), its .prev, the journal, session.txt and .env must never
+    be committed."""
     try:
         inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=root,
                                 capture_output=True, text=True, timeout=10).stdout.strip() == "true"
@@ -58,12 +59,49 @@ def gitignore(root: Path) -> Check:
         inside = False
     if not inside:
         return Check(".gitignore", True, "not a git checkout: nothing can be committed by accident", warning=True)
-    exposed = [p for p in PROTECTED if subprocess.run(["git", "check-ignore", "-q", p], cwd=root,
-                                                      capture_output=True, timeout=10).returncode != 0]
+    paths = _inside(root, protected_paths(settings)) if settings is not None else list(PROTECTED)
+    exposed = [p for p in paths if subprocess.run(["git", "check-ignore", "-q", p], cwd=root,
+                                                  capture_output=True, timeout=10).returncode != 0]
     if exposed:
         return Check(".gitignore", False, f"not ignored by git: {', '.join(exposed)}",
-                     "add `.cache/`, `session.txt` and `.env` to .gitignore")
-    return Check(".gitignore", True, "covers .cache/, session.txt and .env")
+                     "add them (or their folder) to .gitignore")
+    return Check(".gitignore", True, f"covers {', '.join(paths)}")
+
+
+def protected_paths(settings: Settings) -> list[Path]:
+    """What must never be committed: the configured session file, its .prev, the journal (and the
+    lock beside them), session.txt and .env."""
+    from ..core.session import prev_path
+
+    return [settings.session_file, prev_path(settings.session_file), settings.journal_file,
+            *(Path(p) for p in PROTECTED)]
+
+
+def _inside(root: Path, paths: list[Path]) -> list[str]:
+    """The paths that lie in the checkout at `root`, relative to it (others cannot be committed)."""
+    inside = []
+    for path in paths:
+        full = path if path.is_absolute() else root / path
+        try:
+            inside.append(str(full.resolve().relative_to(root.resolve())))
+        except ValueError:
+            continue
+    return list(dict.fromkeys(inside))
+
+
+def deploy_project(settings: Settings) -> Check:
+    """recover and deploy redeploy production: they need a Vercel project (VERCEL_PROJECT_ID, or
+    the one Vercel project invoke.yaml `targets:` name) and VERCEL_TOKEN."""
+    from ..services.redeploy import deploy_settings
+
+    try:
+        resolved = deploy_settings(settings)
+    except RunbookError as e:
+        return Check("deploy", False, e.message, e.hint)
+    if not settings.vercel_token:
+        return Check("deploy", False, "VERCEL_TOKEN not set: production cannot be redeployed", "set it in .env")
+    source = "VERCEL_PROJECT_ID" if settings.vercel_project_id else "the Vercel target in invoke.yaml"
+    return Check("deploy", True, f"redeploys Vercel project {resolved.vercel_project_id} ({source})")
 
 
 def session_file_mode(settings: Settings) -> Check:
@@ -142,7 +180,8 @@ def run_checks(settings: Settings, root: Path, skip_browser: bool = False) -> li
         lambda: credentials(settings),
         *(() if skip_browser else (lambda: browser(settings),)),
         lambda: login_link(settings, None if skip_browser else next(c.ok for c in checks if c.name == "browser")),
-        lambda: gitignore(root),
+        lambda: gitignore(root, settings),
+        lambda: deploy_project(settings),
         lambda: session_file_mode(settings),
         lambda: tokens(settings),
         lambda: target_access(settings),

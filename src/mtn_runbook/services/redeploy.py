@@ -43,6 +43,24 @@ def _deployment(body: dict, source: str = "") -> Deployment:
                       error_message=str(body.get("errorMessage") or ""))
 
 
+def deploy_settings(settings: Settings) -> Settings:
+    """Settings naming the project deploy redeploys: VERCEL_PROJECT_ID, else the one Vercel
+    project that invoke.yaml `targets:` name (with its team). Raises ConfigError otherwise."""
+    if settings.vercel_project_id:
+        return settings
+    projects = sorted({(str(t["project"]), str(t.get("team") or settings.vercel_team_id))
+                       for t in settings.targets if t.get("kind") == "vercel" and t.get("project")})
+    if len(projects) == 1:
+        (project, team), = projects
+        return settings.with_(vercel_project_id=project, vercel_team_id=team)
+    if projects:
+        raise ConfigError(f"VERCEL_PROJECT_ID not set and invoke.yaml targets name {len(projects)} Vercel projects "
+                          f"({', '.join(p for p, _ in projects)}): which one does production run on?",
+                          "set VERCEL_PROJECT_ID (and VERCEL_TEAM_ID) to production's project")
+    raise ConfigError("VERCEL_PROJECT_ID not set (and no Vercel target in invoke.yaml names a project): "
+                      "production cannot be redeployed", "set VERCEL_PROJECT_ID (and VERCEL_TEAM_ID) in .env")
+
+
 def _api(settings: Settings) -> Api:
     require(settings, "VERCEL_TOKEN", "VERCEL_PROJECT_ID")
     return apis.vercel(settings, name="vercel")
@@ -50,6 +68,7 @@ def _api(settings: Settings) -> Api:
 
 def production(settings: Settings) -> tuple[str, Deployment | None]:
     """The project's name and its current production deployment (None when it has none)."""
+    settings = deploy_settings(settings)
     with _api(settings) as api:
         response = api.get(f"/v9/projects/{settings.vercel_project_id}", expect=(200, 404))
         if response.status_code == 404:
@@ -99,6 +118,7 @@ def redeploy(settings: Settings, *, console: Console, wait: bool = True, check: 
     """Redeploy the current production deployment. With `wait`, poll until READY (ERROR or
     CANCELED raise ServiceError with the inspector URL; so does `timeout`). With `check`,
     send nothing and return the deployment that would be redeployed."""
+    settings = deploy_settings(settings)
     name, current = production(settings)
     if current is None:
         raise ServiceError(f"vercel: project {settings.vercel_project_id} has no production deployment to redeploy",
