@@ -132,6 +132,7 @@ def test_export_to_a_private_file_without_newline(inv, sandbox, workdir, minted)
     target = workdir / "session.txt"
     assert target.read_text() == minted.encode()
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    (workdir / "out").mkdir()   # a missing folder is bad input (test_bad_input.py), not created
     other = inv("export", "--output", "out/s.b64")
     assert other.code == 0 and (workdir / "out" / "s.b64").read_text() == minted.encode()
     assert inv("export", "--stdout", "--output", "x").code == 2
