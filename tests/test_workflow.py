@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,9 +69,41 @@ def test_installs_like_the_readme_and_runs_inv_monitor():
     assert "scripts/setup" in runs
     assert runs.index("scripts/setup") < runs.index(".venv/bin/inv monitor")
     uses = [s["uses"] for s in job["steps"] if "uses" in s]
-    assert any(re.fullmatch(r"actions/checkout@v\d+", u) for u in uses)
-    assert any(re.fullmatch(r"actions/setup-python@v\d+", u) for u in uses)
-    assert int(next(u for u in uses if "checkout" in u).rsplit("@v", 1)[1]) >= 6
+    assert any(u.startswith("actions/checkout@") for u in uses)
+    assert any(u.startswith("actions/setup-python@") for u in uses)
+
+
+def test_actions_are_pinned_by_commit_with_the_release_in_a_comment():
+    """A tag can be moved to other code; a commit cannot. The job holds secrets."""
+    pins = re.findall(r"^\s*-?\s*uses:\s*(\S+)(.*)$", WORKFLOW.read_text(), re.MULTILINE)
+    assert pins
+    for action, comment in pins:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), f"{action} is not pinned by commit"
+        assert re.fullmatch(r"\s*# v\d+\.\d+\.\d+", comment), f"{action}: say the release in a comment"
+    checkout = next(c for a, c in pins if a.startswith("actions/checkout@"))
+    assert int(checkout.split("# v")[1].split(".")[0]) >= 6
+
+
+def test_the_job_installs_only_pinned_hashed_packages():
+    (job,) = load()["jobs"].values()
+    setup = next(s for s in job["steps"] if s.get("run") == "scripts/setup")
+    assert setup["env"]["LOCKED"] == "1"
+    script = (ROOT / "scripts" / "setup").read_text()
+    locked = script.split('if [ "${LOCKED:-0}" = 1 ]; then', 1)[1].split("elif", 1)[0]
+    assert "--require-hashes" in locked and "-r requirements.lock" in locked
+    assert "--no-deps --no-build-isolation -e ." in locked and "--upgrade" not in locked
+    lock = (ROOT / "requirements.lock").read_text()
+    pinned = dict(re.findall(r"^([a-z0-9_.-]+)==(\S+) \\$", lock, re.MULTILINE))
+    for block in re.split(r"\n(?=[a-z0-9])", lock):
+        if re.match(r"[a-z0-9]", block):
+            assert "--hash=sha256:" in block, f"no hash for {block.splitlines()[0]}"
+    tomllib = pytest.importorskip("tomllib")   # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    for requirement in project["project"]["dependencies"]:
+        name, version = re.match(r"([A-Za-z0-9_.-]+)==([^\s;]+)", requirement).groups()
+        assert pinned.get(name.lower().replace("_", "-")) == version, f"{name} in requirements.lock is not {version}"
+    for build in project["build-system"]["requires"]:
+        assert re.match(r"[a-z]+", build).group(0) in pinned   # the editable install builds offline
 
 
 def test_secrets_go_through_env_not_the_command():
