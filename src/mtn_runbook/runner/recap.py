@@ -13,6 +13,15 @@ def _minutes(seconds: float) -> str:
     return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+def _holds(run: Run, target: Any) -> str | None:
+    """What the target holds after the run, read back (targets/holding.py); without a read-back,
+    this run's fingerprint where its push succeeded."""
+    held = (run.facts.get("held_after") or {}).get(target.name)
+    if held is not None and (held.stamp or held.problem):
+        return held.describe(run.fingerprint)
+    return run.fingerprint if target.outcome in ("changed", "ok") else None
+
+
 def recap_data(run: Run) -> dict[str, Any]:
     """Times cover the whole incident: after --resume they count from the first run's start."""
     targets = run.facts.get("targets") or []
@@ -27,7 +36,7 @@ def recap_data(run: Run) -> dict[str, Any]:
         "steps": [{"step": r.name, "outcome": r.outcome, "seconds": round(r.seconds, 3), "detail": r.detail}
                   for r in run.records],
         "targets": [{"target": t.name, "outcome": t.outcome, "detail": t.detail,
-                     "holds": run.fingerprint if t.outcome in ("changed", "ok") else None}
+                     "holds": _holds(run, t)}
                     for t in targets],
         "sessionFingerprint": run.fingerprint,
         "secondsToRecover": round(before + run.facts["verified_after"], 3) if "verified_after" in run.facts else None,

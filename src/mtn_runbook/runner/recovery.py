@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..core import session as sessions
-from ..core.errors import ConfigError, ServiceError, SessionExpired
+from ..core.errors import ConfigError, RunbookError, ServiceError, SessionExpired
 from .engine import Run, Step, StepResult
 
 EXTEND_HOURS = 24.0
@@ -43,8 +43,36 @@ def _adopt(run: Run, new: sessions.Session) -> None:
     run.session = new
 
 
+def note_holdings(run: Run) -> None:
+    """What every target holds as this run starts, to see before pushing whether another operator
+    pushed meanwhile (targets/holding.py). Read-only; a target that cannot be read is not compared."""
+    if run.check or "holdings" in run.facts:
+        return
+    from ..targets import configured
+    from ..targets.holding import look
+
+    try:
+        run.facts["holdings"] = look(configured(run.settings))
+    except RunbookError:
+        run.facts["holdings"] = {}   # bad configuration: the push step says so
+
+
+def read_back(run: Run) -> None:
+    """What every target holds after the run, read back for the recap (not what was sent)."""
+    if run.check or not run.facts.get("targets"):
+        return
+    from ..targets import configured
+    from ..targets.holding import look
+
+    try:
+        run.facts["held_after"] = look(configured(run.settings))
+    except RunbookError:
+        pass
+
+
 # -- steps ------------------------------------------------------------------------------
 def check_current(run: Run) -> StepResult:
+    note_holdings(run)
     session = current_session(run)
     if session is None:
         run.facts["verdict"] = None
@@ -72,6 +100,7 @@ def renew(run: Run) -> StepResult:
 
 
 def login(run: Run) -> StepResult:
+    note_holdings(run)  # refresh starts here
     if run.check:
         run.facts["new_session_pending"] = True
         how = "serve a one-time login link" if run.facts.get("link") else "open the browser"
@@ -138,6 +167,11 @@ def push(run: Run) -> StepResult:
     run.facts["production_selected"] = any(production_reads(t) for t in targets)
     if pending(run):
         return StepResult("would", f"would push the new session to: {', '.join(t.name for t in targets)}")
+    if not run.check:
+        from ..targets.holding import refuse_if_changed
+
+        note_holdings(run)  # a run started at this step (--from, --resume) compares from here
+        refuse_if_changed(run.facts["holdings"], chosen_targets(run), run.session.fingerprint)
     results = push_all(run.settings, run.session.encode(), console=run.console, check=run.check, targets=targets)
     run.facts["targets"] = results
     if not results:

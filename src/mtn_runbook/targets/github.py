@@ -99,6 +99,15 @@ class GithubTarget:
         response = self.api.get(f"{self.base}/{self.secret}", expect=(200, 404))
         return (response.json() if response.status_code == 200 else None), response
 
+    def holding(self) -> "Holding":
+        """The secret's updated_at (GitHub never gives a value back): targets/holding.py."""
+        from .holding import Holding
+
+        meta, _ = self._meta()
+        if meta is None:
+            return Holding(stamp="absent")
+        return Holding(stamp=str(meta.get("updated_at")), updated=meta.get("updated_at"))
+
     def read(self, value: str) -> Current:
         key = self.api.get(f"{self.base}/public-key", expect=(200, 404))
         if key.status_code == 404:

@@ -21,6 +21,17 @@ PROJECT_HINT = ("check VERCEL_PROJECT_ID (or the entry's `project`) and VERCEL_T
                 "a team's project is only found with its team id")
 
 
+def _iso_ms(ms: Any) -> str | None:
+    from datetime import datetime, timezone
+
+    from ..core.session import iso
+
+    try:
+        return iso(datetime.fromtimestamp(float(ms) / 1000, timezone.utc))
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
 def _targets(var: dict) -> list[str]:
     target = var.get("target") or []
     return [target] if isinstance(target, str) else list(target)
@@ -104,6 +115,22 @@ class VercelTarget:
         if var.get("type") == "plain" or var.get("decrypted") is True:
             return var["value"]
         return None
+
+    def holding(self) -> "Holding":
+        """What the variables covering the configured environments hold now (targets/holding.py)."""
+        from ..core.session import fingerprint
+        from .holding import Holding
+
+        wanted = set(self.environments)
+        found = [self._one(v["id"]) for v in self._list() if set(_targets(v)) & wanted]
+        if not found:
+            return Holding(stamp="absent")
+        values = {self._readable(v) for v in found}
+        readable = None if None in values or len(values) != 1 else values.pop()
+        updated = max((v.get("updatedAt") or 0 for v in found), default=0)
+        return Holding(stamp=";".join(sorted(f"{v.get('id')}@{v.get('updatedAt')}" for v in found)),
+                       fingerprint=fingerprint(readable) if readable else None,
+                       updated=_iso_ms(updated) if updated else None)
 
     # -- look, act, look again -------------------------------------------------------------
     def read(self, value: str) -> Current:

@@ -54,6 +54,7 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
     from ..runner.recap import print_recap, recap_data
     from ..runner.rehearsal import sandbox_settings
     from ..runner.engine import Run, execute
+    from ..runner.recovery import read_back
 
     out = Console(json_mode=json)
     base = settings(c)
@@ -84,6 +85,7 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
                 return
             execute(run, plan, start_at=start)
             run.error = run.error or run.facts.get("left_behind")  # production is back; a target is not
+            read_back(run)  # the recap says what each target holds now, not what was sent
         if json:
             out.json(recap_data(run))
         else:
