@@ -18,7 +18,8 @@ def _holds(run: Run, target: Any) -> str | None:
     this run's fingerprint where its push succeeded."""
     held = (run.facts.get("held_after") or {}).get(target.name)
     if held is not None and (held.stamp or held.problem):
-        return held.describe(run.fingerprint)
+        pushed = (run.facts.get("pushed") or {}).get(target.name) if target.outcome in ("changed", "ok") else None
+        return held.describe(run.fingerprint, pushed)
     return run.fingerprint if target.outcome in ("changed", "ok") else None
 
 

@@ -176,6 +176,11 @@ def push(run: Run) -> StepResult:
     run.facts["targets"] = results
     if not results:
         raise ConfigError("no push targets configured", "set VERCEL_* and GITHUB_* (or `targets:` in invoke.yaml)")
+    if not run.check:  # what each target holds right after this push, for the recap's read-back
+        from ..targets import configured
+        from ..targets.holding import look
+
+        run.facts["pushed"] = look(configured(run.settings))
     failed = [r for r in results if r.outcome == "failed"]
     if failed:
         # the same code as `inv push` for the same failures: 2 when each is a configuration error

@@ -26,14 +26,18 @@ class Holding:
     updated: str | None = None       # when it last changed, as the service says
     problem: str | None = None       # why it could not be read
 
-    def describe(self, ours: str | None) -> str:
-        """What the recap says the target holds."""
+    def describe(self, ours: str | None, pushed: "Holding | None" = None) -> str:
+        """What the recap says the target holds; `pushed`: what it held right after this run's push
+        (a value that cannot be read back is this run's while it has not changed since)."""
         if self.problem:
             return f"unknown ({self.problem})"
         if self.fingerprint:
             return self.fingerprint if self.fingerprint == ours else f"{self.fingerprint} (NOT this run's {ours})"
+        if pushed is not None and pushed.stamp is not None and pushed.stamp == self.stamp and ours:
+            return ours
         if self.updated:
-            return f"not readable; last written {self.updated}"
+            later = ", after this run's push (another run?)" if pushed is not None else ""
+            return f"not readable; last written {self.updated}{later}"
         return "nothing" if self.stamp == "absent" else "unknown"
 
 
