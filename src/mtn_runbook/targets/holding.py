@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from ..core import deadline
 from ..core.errors import LockHeld, RunbookError
 
 
@@ -47,11 +48,15 @@ class TargetChanged(LockHeld):
                     "then `inv recover --resume` pushes this run's session anyway")
 
 
+LOOK_DEADLINE = 15.0   # seconds one look may take: it must not hold up an incident
+
+
 def _look_one(target: Any) -> Holding:
     if not hasattr(target, "holding"):
         return Holding()
     try:
-        return target.holding()
+        with deadline.within(LOOK_DEADLINE):
+            return target.holding()
     except RunbookError as e:
         return Holding(problem=e.message)
     finally:
