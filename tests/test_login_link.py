@@ -358,3 +358,14 @@ def test_the_headless_browser_may_not_leave_the_mtn_hosts(sandbox, person):
         page.goto(outside)
     assert not [r for r in sandbox.history.requests("app")]  # nothing reached the other origin
     context.close()
+
+
+def test_refresh_link_check_says_a_link_would_be_served_and_binds_nothing(sandbox, workdir, inv):
+    with socket.socket() as busy:  # check mode must not even try the port
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = inv("refresh", "--link", "--check", env={"MTN_LINK_PORT": str(busy.getsockname()[1])})
+    assert result.code == 0, result.output
+    assert "would serve a one-time login link for a new login" in result.output
+    assert not LINK.search(result.output)
+    assert sandbox.mtn.logins == 0
