@@ -2,7 +2,7 @@
 
     GET    /admin/state             every stand-in's state (sandbox values only)
     GET    /admin/history           recorded events; ?service=&event= filter
-    POST   /admin/faults            {service, method, path, status, retry_after, delay, drop, body, drip, after, count}
+    POST   /admin/faults            {service, method, path, status, retry_after, delay, drop, body, html, drip, after, count}
     DELETE /admin/faults            clear them
     POST   /admin/options           {captcha_delay, deploy_seconds, next_deploy_state, ...}
 plus the routes each stand-in adds (e.g. POST /admin/mtn/expire).

@@ -44,6 +44,7 @@ class Fault:
     body: Any = None              # answer this JSON (with `status`, default 200) instead of the stand-in
     drip: float = 0.0             # send the answer one byte every `drip` seconds (a slow, live server)
     after: bool = False           # with `status`: let the stand-in do the work first (a gateway failing late)
+    html: str | None = None       # answer with this HTML page (status `status`, else 200), e.g. a hung login page
     count: int = 1                # how many matching requests it applies to; -1: until cleared
     hits: int = 0
 
@@ -128,6 +129,14 @@ class FaultLayer:
             await send({"type": "http.response.body", "body": b'{"cut', "more_body": True})
             record["status"] = "dropped"
             raise ConnectionAbortedError("sandbox: injected dropped connection")
+        if fault and fault.html is not None:
+            record["status"] = fault.status or 200
+            page = fault.html.encode()
+            await send({"type": "http.response.start", "status": fault.status or 200,
+                        "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                                    (b"content-length", str(len(page)).encode())]})
+            await send({"type": "http.response.body", "body": page})
+            return
         if fault and fault.after and fault.status:
             async def discard(message: dict) -> None:
                 pass
