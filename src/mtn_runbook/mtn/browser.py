@@ -1,7 +1,12 @@
-"""Which Chromium to launch, and with which flags.
+"""Which Chromium to launch, with which flags, and starting it for a login.
 
 Order: PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH; else Playwright's own browser when it is installed
 (`playwright install chromium`); else `chromium` / `chromium-browser` / `google-chrome` on PATH.
+
+`start()` returns a `Browser`: Playwright's driver and Chromium, started and ready for
+`sso.login` (which may get it already started: recover starts it while the first validation runs).
+The driver runs in its own process group, so the Ctrl-C a terminal sends to the whole group
+reaches only this process, which then closes the browser itself: one line, exit 130.
 """
 
 from __future__ import annotations
@@ -10,7 +15,10 @@ import json
 import os
 import shutil
 import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..core.config import Settings
 from ..core.errors import ConfigError
@@ -108,3 +116,85 @@ def launch_check(settings: Settings) -> str:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise ConfigError(f"Chromium did not start: {first}", HOW_TO) from None
     return f"Chromium {version} starts ({executable or 'Playwright’s own'})"
+
+
+@dataclass
+class Browser:
+    """A started Playwright driver and Chromium. Use it on the thread that started it."""
+    playwright: Any
+    chromium: Any
+    headless: bool
+    started_at: float = field(default_factory=time.monotonic)
+    closed: bool = False
+
+    def close(self) -> None:
+        """Close Chromium and stop the driver; safe to call twice, or after either died."""
+        if self.closed:
+            return
+        self.closed = True
+        from playwright.sync_api import Error as PlaywrightError
+
+        for stop in (self.chromium.close, self.playwright.stop):
+            try:
+                stop()
+            except PlaywrightError:
+                pass  # already gone (the person closed the window, or the driver exited)
+
+
+def start(settings: Settings, *, headless: bool = False, timeout: float = 60.0) -> Browser:
+    """Start Playwright's driver and Chromium (no window opens until a page does).
+    Raises ConfigError (one line, with how to fix it) when there is no browser or no display."""
+    executable = find_chromium(settings, headless=headless)
+    if not headless and sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise ConfigError("no display for the browser window (DISPLAY is not set)",
+                          "run `inv auth` on a machine with a desktop (or ssh -X); only the sandbox works --headless")
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    _driver_in_own_process_group()
+    playwright = sync_playwright().start()
+    try:
+        # handle_sigint=False: Ctrl-C is ours to handle (close the browser, one line, exit 130)
+        chromium = playwright.chromium.launch(executable_path=executable, headless=headless, args=launch_args(),
+                                              handle_sigint=False, timeout=max(1.0, timeout) * 1000)
+    except PlaywrightError as e:
+        playwright.stop()
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ConfigError(f"Chromium did not start: {first}", HOW_TO) from None
+    except BaseException:
+        playwright.stop()
+        raise
+    return Browser(playwright, chromium, headless)
+
+
+def _driver_in_own_process_group() -> None:
+    """Start Playwright's Node.js driver in a session of its own.
+
+    A terminal sends Ctrl-C to its whole foreground process group. The driver, in that group,
+    died of it, and Playwright then printed "Future exception was never retrieved ... Connection
+    closed while reading from the driver" after our own line. Playwright has no option for this,
+    so its transport module gets an asyncio whose create_subprocess_exec adds start_new_session.
+    The driver still exits when our end of its pipe closes, so it cannot outlive us."""
+    try:
+        from playwright._impl import transport
+    except ImportError:  # a Playwright that moved its transport: keep its default
+        return
+    if isinstance(getattr(transport, "asyncio", None), _OwnSessionAsyncio):
+        return
+    transport.asyncio = _OwnSessionAsyncio(transport.asyncio)
+
+
+class _OwnSessionAsyncio:
+    """The asyncio module, except that subprocesses start in a new session (POSIX)."""
+
+    def __init__(self, module: Any):
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    async def create_subprocess_exec(self, *args: Any, **kwargs: Any) -> Any:
+        if os.name == "posix":
+            kwargs.setdefault("start_new_session", True)
+        return await self._module.create_subprocess_exec(*args, **kwargs)

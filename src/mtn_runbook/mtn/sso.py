@@ -2,82 +2,118 @@
 
 Never solves a real captcha (that breaks MTN's terms): it pre-fills #dummyUser/#password,
 waits until #g-recaptcha-response holds a token (or the person submitted), clicks
-#submit-button if still on the login page, waits until the URL no longer contains "login",
-and captures every cookie. Only the sandbox's stand-in captcha solves itself.
+#submit-button if still on the login page, and waits until the browser lands on the MTN API
+host with that host's JSESSIONID (a network error page is not a login). Only the sandbox's
+stand-in captcha solves itself.
+
+Entry points:
+    login(settings, console=, headless=, timeout=, browser=, link=)
+                                     start (or take) a Browser, log in, close it; returns the Session
+    complete_login(page, settings, deadline=, console=, link=)
+                                     the flow on a page you opened (a fresh context): open, fill,
+                                     wait (behind `link` when given), capture; returns the Session
+    login_timeout(value)                                       a --timeout flag, checked
+Every wait is bounded by one deadline (time.monotonic() + timeout); nothing is evaluated in the
+page while waiting (sso_page.py). The caller validates the session before saving it (adopt.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
+import math
 import re
-import sys
 import time
 from urllib.parse import urlsplit
 
 from ..core.config import Settings, require
 from ..core.console import Console
-from ..core.errors import ConfigError, LoginTimeout, ServiceError
+from ..core.errors import ConfigError, Interrupted, LoginTimeout, RunbookError, ServiceError
 from ..core.session import Session
-from .browser import HOW_TO, find_chromium, launch_args
+from .browser import Browser, start
 from .link import Link
 
 POLL_SECONDS = 0.25
-# One look at the page: MTN's error text (visible only), the captcha token, the button state.
-PAGE_STATE_JS = """() => {
-  let error = "";
-  for (const el of document.querySelectorAll(".error, .alert-danger, .login-error")) {
-    const text = (el.innerText || "").trim();
-    if (text && el.getClientRects().length) { error = text; break; }
-  }
-  const token = document.querySelector("#g-recaptcha-response");
-  const button = document.querySelector("#submit-button");
-  return {error, solved: !!(token && token.value), canSubmit: !!(button && !button.disabled)};
-}"""
+MAX_TIMEOUT = 24 * 3600  # Playwright's timers overflow near 24.8 days; a login never needs a day
 CREDENTIAL_WORDS = re.compile(r"credential|password|username|user name", re.I)
+WAITING = "waiting for you to solve the reCAPTCHA in the browser window and submit"
 
 
-def on_login_page(url: str) -> bool:
-    return "login" in url
+def login_timeout(value: object, flag: str = "--timeout") -> float:
+    """A login timeout in seconds: finite, above 0, at most a day. Else ConfigError (exit 2)."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(f"{flag} {value!r} is not a number of seconds", "e.g. --timeout 300") from None
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
+        raise ConfigError(f"{flag} must be a number of seconds above 0 and at most {MAX_TIMEOUT} (a day), not {value}",
+                          "e.g. --timeout 300")
+    return seconds
+
+
+class Deadline:
+    """The login's one overall deadline; every browser wait gets at most what is left of it."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    def ms(self, cap: float | None = None) -> float:
+        """Milliseconds left (at least 1: Playwright reads 0 as "no timeout"), at most `cap` ms."""
+        left = max(1.0, self.left() * 1000)
+        return min(left, cap) if cap is not None else left
+
+    @property
+    def passed(self) -> bool:
+        return self.left() <= 0
+
+    def error(self) -> LoginTimeout:
+        return LoginTimeout(f"the login did not finish within {self.seconds:.0f}s")
 
 
 def login(settings: Settings, *, console: Console, headless: bool = False, timeout: float = 300.0,
-          link: Link | None = None) -> Session:
+          browser: Browser | None = None, link: Link | None = None) -> Session:
     """Open Chromium at the SSO page, let the person finish the login, return the captured session.
-    With `link`, the browser is headless and the person drives it through the link's page."""
+    `browser`: one already started (it is closed here in any case). With `link`, the browser is
+    headless and the person drives it through the link's page. Not saved: see adopt.py."""
     require(settings, "MTN_USERNAME", "MTN_PASSWORD")
-    if timeout <= 0:
-        raise ConfigError("--timeout must be a positive number of seconds")
+    deadline = Deadline(login_timeout(timeout))
     headless = headless or link is not None
-    executable = find_chromium(settings, headless=headless)
-    if not headless and sys.platform.startswith("linux") and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise ConfigError("no display for the browser window (DISPLAY is not set)",
-                          "run `inv auth` on a machine with a desktop (or ssh -X); only the sandbox works --headless")
+    try:
+        if browser is not None and (browser.closed or browser.headless != headless):
+            browser.close()
+            browser = None
+        if browser is None:
+            browser = start(settings, headless=headless, timeout=deadline.left())
+        context = browser.chromium.new_context(**(link.context_options if link else {}))
+        page = context.new_page()
+        if link:
+            link.confine(page)
+        return complete_login(page, settings, deadline=deadline, console=console, link=link)
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted during the login; nothing was saved",
+                          "run the command again when you are ready to log in") from None
+    finally:
+        if browser is not None:
+            browser.close()
 
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=executable, headless=headless, args=launch_args())
-        except PlaywrightError as e:
-            raise ConfigError(f"Chromium did not start: {_first_line(e)}", HOW_TO) from None
-        try:
-            context = browser.new_context(**(link.context_options if link else {}))
-            page = context.new_page()
-            if link:
-                link.confine(page)
-            _open_and_fill(page, settings, timeout, PlaywrightError)
-            with link.serve(page, timeout) if link else contextlib.nullcontext():
-                _wait_for_login(page, console, timeout, PlaywrightError)
-            cookies = [dict(c) for c in context.cookies()]
-        finally:
-            try:
-                browser.close()
-            except PlaywrightError:
-                pass  # the person closed it already
-    sso_host = (urlsplit(settings.mtn_sso_login_url).hostname or "").lower()
+def complete_login(page, settings: Settings, *, deadline: Deadline, console: Console,
+                   link: Link | None = None) -> Session:
+    """The login on `page` (a fresh browser context): open the SSO page, fill it in, wait for the
+    person, click submit once the captcha is solved, and capture the session once the browser
+    lands on the MTN API host with its JSESSIONID. Raises LoginTimeout at the deadline, and a
+    ServiceError/ConfigError (one line) for whatever waiting cannot fix."""
+    from .sso_page import PageWatch
+
+    watch = PageWatch.attach(page.context, page)
+    sso_host, api_host = _host(settings.mtn_sso_login_url), _host(settings.mtn_api_base_url)
+    _open_and_fill(page, settings, watch, deadline, api_host)
+    with link.serve(page, deadline.left()) if link else contextlib.nullcontext():
+        _wait_for_login(page, watch, console, deadline, api_host)
+    cookies = [dict(c) for c in page.context.cookies()]
     session_id = next((c["value"] for c in cookies if c.get("name") == "JSESSIONID"
                        and _domain_matches(sso_host, c.get("domain", ""))), None)
     if not session_id:
@@ -86,62 +122,93 @@ def login(settings: Settings, *, console: Console, headless: bool = False, timeo
     return Session.from_cookies(cookies, session_id)
 
 
-def _open_and_fill(page, settings: Settings, timeout: float, PlaywrightError: type) -> None:
-    host = urlsplit(settings.mtn_sso_login_url).hostname
+def _open_and_fill(page, settings: Settings, watch, deadline: Deadline, api_host: str) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+
+    host = _host(settings.mtn_sso_login_url)
     try:
-        page.goto(settings.mtn_sso_login_url, wait_until="domcontentloaded", timeout=min(timeout, 60) * 1000)
+        page.goto(settings.mtn_sso_login_url, wait_until="domcontentloaded", timeout=deadline.ms())
     except PlaywrightError as e:
-        raise ServiceError(f"the MTN SSO login page at {host} did not load ({_first_line(e)})",
-                           "check the network and MTN_SSO_LOGIN_URL, then run `inv auth` again") from None
+        raise _why(watch, deadline, api_host) or ServiceError(
+            f"the MTN SSO login page at {host} did not load ({_first_line(e)})",
+            "check the network and MTN_SSO_LOGIN_URL, then run `inv auth` again") from None
     try:
-        page.wait_for_selector("#dummyUser", timeout=15_000)
-        page.fill("#dummyUser", settings.mtn_username)
-        page.fill("#password", settings.mtn_password)
+        problem = watch.problem(api_host)
+        if problem:
+            raise problem
+        page.wait_for_selector("#dummyUser", timeout=deadline.ms(cap=15_000))
+        page.fill("#dummyUser", settings.mtn_username, timeout=deadline.ms())
+        page.fill("#password", settings.mtn_password, timeout=deadline.ms())
     except PlaywrightError:
-        raise ServiceError(f"the login page at {host} has no #dummyUser/#password fields",
-                           "MTN may have changed the page: log in by hand and report it") from None
+        raise _why(watch, deadline, api_host) or ServiceError(
+            f"the login page at {host} has no #dummyUser/#password fields",
+            "MTN may have changed the page: log in by hand and report it") from None
 
 
-def _wait_for_login(page, console: Console, timeout: float, PlaywrightError: type) -> None:
-    """Poll the page until it leaves the login URL; MTN's error text or the deadline end the wait."""
-    deadline = time.monotonic() + timeout
+def _wait_for_login(page, watch, console: Console, deadline: Deadline, api_host: str) -> None:
+    """Poll until the browser lands on the API host with its session cookie; a failure that
+    waiting cannot fix, MTN's error text, or the deadline end the wait."""
+    from playwright.sync_api import Error as PlaywrightError
+
     clicked = False
-    label = "waiting for you to solve the reCAPTCHA in the browser window and submit"
-    with console.waiting(f"{label} ({timeout:.0f}s)") as update:
+    with console.waiting(f"{WAITING} ({deadline.seconds:.0f}s)") as update:
         while True:
             if page.is_closed():
                 raise LoginTimeout("the browser window was closed before the login finished",
                                    "run `inv auth` again and leave the window open until it closes itself")
-            if not on_login_page(page.url):
+            problem = watch.problem(api_host)
+            if problem:
+                raise problem
+            if _landed(page, api_host):
                 return
-            try:
-                state = page.evaluate(PAGE_STATE_JS)
-            except PlaywrightError:
-                state = None  # the page is navigating: look again
-            if state and state["error"]:
-                raise _refused(" ".join(state["error"].split())[:200])
-            if state and state["solved"] and state["canSubmit"] and not clicked:
+            state = watch.current_state()
+            if state.get("error"):
+                raise _refused(" ".join(str(state["error"]).split())[:200])
+            if state.get("solved") and state.get("canSubmit") and not clicked:
                 try:
-                    page.click("#submit-button", timeout=5_000)
+                    page.click("#submit-button", timeout=deadline.ms(cap=5_000))
                     clicked = True
                 except PlaywrightError:
                     pass  # the person clicked first, or the page moved on
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise LoginTimeout(f"the login did not finish within {timeout:.0f}s")
-            update(f"{'submitted; waiting for MTN' if clicked else label} — {left:.0f}s left")
+            if deadline.passed:
+                raise deadline.error()
+            update(f"{'submitted; waiting for MTN' if clicked else WAITING} — {deadline.left():.0f}s left")
             try:
-                page.wait_for_timeout(POLL_SECONDS * 1000)
+                page.wait_for_timeout(deadline.ms(cap=POLL_SECONDS * 1000))
             except PlaywrightError:
-                pass
+                pass  # the page closed: the next turn says so
 
 
-def _refused(text: str) -> Exception:
+def _landed(page, api_host: str) -> bool:
+    """On the API host, holding that host's JSESSIONID: the ticket was redeemed. (Not "the URL
+    has no `login` in it": Chromium's chrome-error://chromewebdata/ passed that.)"""
+    if _host(page.url) != api_host:
+        return False
+    return any(c.get("name") == "JSESSIONID" and _domain_matches(api_host, c.get("domain", ""))
+               for c in page.context.cookies(page.url))
+
+
+def _why(watch, deadline: Deadline, api_host: str) -> RunbookError | None:
+    """Why a browser wait failed, when it is known: the page's problem, MTN's error, or the deadline."""
+    problem = watch.problem(api_host)
+    if problem:
+        return problem
+    error = watch.current_state().get("error")
+    if error:
+        return _refused(" ".join(str(error).split())[:200])
+    return deadline.error() if deadline.passed else None
+
+
+def _refused(text: str) -> RunbookError:
     # Wrong credentials are configuration (exit 2): retrying cannot help until they are fixed.
     if CREDENTIAL_WORDS.search(text):
         return ConfigError(f"MTN SSO refused the login: {text}", "check MTN_USERNAME and MTN_PASSWORD (environment or .env)")
     return ServiceError(f"MTN SSO showed an error: {text}",
                         "run `inv auth` again; if it repeats, log in by hand in a browser to see why")
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 def _domain_matches(host: str, domain: str) -> bool:
