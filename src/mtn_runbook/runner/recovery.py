@@ -113,14 +113,18 @@ def login(run: Run) -> StepResult:
     chosen = chosen_targets(run) if run.facts.get("only") or run.facts.get("skip") else None
     run.console.step("ok", "preflight", require_ready(run.settings, targets=chosen))
 
+    from ..mtn.adopt import adopt
     from ..mtn.sso import login as sso_login
     from .login_link import login_link
 
     with login_link(run.settings, run.console) if run.facts.get("link") else contextlib.nullcontext() as link:
         new = sso_login(run.settings, console=run.console, headless=run.facts.get("headless", False),
                         timeout=run.facts.get("timeout", 300.0), link=link)
-    _adopt(run, new)
-    return StepResult("changed", f"logged in: session {new.short_id}, tracked expiry {sessions.iso(new.expires_at)}")
+    _protect(new)
+    adopt(run.settings, new, run.settings.session_file)  # a session the API refuses is set aside, not saved
+    run.session = new
+    return StepResult("changed", f"logged in: session {new.short_id} accepted by the MTN API, "
+                                 f"tracked expiry {sessions.iso(new.expires_at)}")
 
 
 def pending(run: Run) -> bool:

@@ -60,9 +60,9 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
     base = settings(c)
     if resume and from_:
         raise ConfigError("--resume and --from go separately", "use one of them")
-    timeout = float(timeout)
-    if timeout <= 0:
-        raise ConfigError("--timeout must be a positive number of seconds")
+    from ..mtn.sso import login_timeout
+
+    timeout = login_timeout(timeout)
     scope = sandbox_settings(base) if sandbox else contextlib.nullcontext(base)
     with scope as active:
         if sandbox:

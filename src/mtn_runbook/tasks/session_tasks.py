@@ -33,14 +33,12 @@ def auth(c, headless=False, timeout=300.0, check=False, link=False):
     from ..core import session as sessions
     from ..core.config import require
     from ..core.console import Console, protect
-    from ..core.errors import ConfigError
     from ..core.journal import Journal
+    from ..mtn.sso import login_timeout
 
     s = settings(c)
     out = Console()
-    timeout = float(timeout)
-    if timeout <= 0:
-        raise ConfigError("--timeout must be a positive number of seconds")
+    timeout = login_timeout(timeout)
     path = s.session_file
     require(s, "MTN_USERNAME", "MTN_PASSWORD")  # before any browser or "opening" line
     if check:
@@ -50,9 +48,12 @@ def auth(c, headless=False, timeout=300.0, check=False, link=False):
         served = f", served through a one-time link on {s.link_bind}:{s.link_port}" if link else ""
         out.step("would", "auth", f"would open {'headless ' if headless or link else ''}{browser}{served} at "
                                   f"{urlsplit(s.mtn_sso_login_url).hostname}, pre-fill MTN_USERNAME/MTN_PASSWORD, "
-                                  f"wait up to {timeout:.0f}s for the reCAPTCHA, save to {path} (keeping {path.name}.prev)")
+                                  f"wait up to {timeout:.0f}s for the reCAPTCHA, validate the new session, "
+                                  f"save it to {path} (keeping {path.name}.prev)")
         return
     import contextlib
+
+    from ..mtn.adopt import adopt
 
     from ..mtn.sso import login
     from ..runner.login_link import login_link
@@ -63,12 +64,13 @@ def auth(c, headless=False, timeout=300.0, check=False, link=False):
                  "solve the reCAPTCHA; the form is filled in and submitted for you.")
         new = login(s, console=out, headless=headless, timeout=timeout, link=served)
         protect(*new.secrets())
-        sessions.save(path, new)
+        verdict = adopt(s, new, path)  # validated before it replaces the saved session
     Journal(s.journal_file).write("login", fingerprint=new.fingerprint, createdAt=new.extra.get("createdAt"),
                                   cookies=len(new.cookies))
-    out.ok(f"logged in: session {new.short_id} ({len(new.cookies)} cookies) saved to {path} (0600)")
+    out.ok(f"logged in: session {new.short_id} ({len(new.cookies)} cookies) accepted by the MTN API "
+           f"({verdict.api_status}), saved to {path} (0600)")
     out.line(f"  tracked expiry {_when(new.expires_at)} (60 min; MTN keeps sessions longer). "
-             "Next: `inv validate`, then `inv push`.")
+             "Next: `inv push` (then `inv deploy`).")
 
 
 @runbook_task(help={
