@@ -248,14 +248,23 @@ def prev_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def lock(path: Path) -> Iterator[None]:
-    """One run at a time per session file; a second run fails at once with LockHeld."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+def lock(path: Path, *, check: bool = False) -> Iterator[None]:
+    """One run at a time per session file; a second run fails at once with LockHeld.
+    `check` (check mode writes nothing): only look whether a run holds it; create no file."""
     lock_file = path.with_name(path.name + ".lock")
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    if check:
+        if not lock_file.exists():
+            yield
+            return
+        fd = os.open(lock_file, os.O_RDONLY)
+        mode = fcntl.LOCK_SH | fcntl.LOCK_NB
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        mode = fcntl.LOCK_EX | fcntl.LOCK_NB
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, mode)
         except BlockingIOError:
             raise LockHeld(f"another run holds the lock on {path}") from None
         yield

@@ -102,7 +102,7 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
     except RunbookError as e:
         records = []
         problems.append(AlertAction("ledger", "read", store.where, error=e.line(), error_code=e.exit_code))
-    health = assess(settings, journal=journal, lifespans_known=lifespans_known(records))
+    health = assess(settings, journal=journal, lifespans_known=lifespans_known(records), record=not check)
     session = _session(settings)
     view = _outlook(session, health, records, rs, store.where)
     if view is not None:
@@ -118,7 +118,8 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
         finally:
             if hasattr(store, "api"):
                 store.api.close()
-        _journal(journal, result, alerted=False)
+        if not check:  # check mode writes nothing, not even the journal
+            _journal(journal, result, alerted=False)
         return result
 
     actions: list[AlertAction] = list(problems)
@@ -163,7 +164,8 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
         result = MonitorResult(health, previous, tuple(actions), issue_url, alerts="check" if check else "on",
                                refresh=view.to_json() if view else None)
         result = _ledger(settings, store, result, session, records, view, check=check, prompted=prompt)
-    _journal(journal, result, alerted=not check and not any(a.error for a in result.actions if a.sink != "ledger"))
+    if not check:  # check mode writes nothing, not even the journal
+        _journal(journal, result, alerted=not any(a.error for a in result.actions if a.sink != "ledger"))
     return result
 
 

@@ -52,7 +52,8 @@ def is_change(previous: str | None, current: str) -> bool:
 
 
 
-def assess(settings: Settings, *, journal: Journal | None = None, lifespans_known: bool = False) -> Health:
+def assess(settings: Settings, *, journal: Journal | None = None, lifespans_known: bool = False,
+           record: bool = True) -> Health:
     """Check the secret and production once; journal the validation (mtn.api does)."""
     from .lifespan import lifespan_report
     from ..mtn.api import validate
@@ -73,7 +74,7 @@ def assess(settings: Settings, *, journal: Journal | None = None, lifespans_know
         decode_problem = e.message
     if session is not None:
         try:
-            verdict = validate(settings, session, source="monitor")
+            verdict = validate(settings, session, source="monitor", record=record)
         except RunbookError as e:  # validate reports most failures as an "error" verdict already
             secret_error = e.message
 

@@ -58,9 +58,12 @@ class Verdict:
         }
 
 
-def validate(settings: Settings, session: Session, *, source: str = "") -> Verdict:
-    """Ask the MTN API whether it accepts `session`; journal the verdict (kind="validation")."""
+def validate(settings: Settings, session: Session, *, source: str = "", record: bool = True) -> Verdict:
+    """Ask the MTN API whether it accepts `session`; journal the verdict (kind="validation")
+    unless `record` is False (check mode writes nothing)."""
     verdict = _check(settings, session)
+    if not record:
+        return verdict
     entry = {"verdict": verdict.state, "fingerprint": session.fingerprint, "apiStatus": verdict.api_status,
              "createdAt": session.extra.get("createdAt"), "expiresAt": iso(session.expires_at)}
     if source:
@@ -152,7 +155,7 @@ def extend(settings: Settings, session: Session, *, hours: float = 24.0, check: 
     Raises SessionExpired (exit 3) when it does not, ServiceError when the API did not answer.
     Does not save: the caller saves under the session lock."""
     check_hours(hours)
-    verdict = validate(settings, session, source="extend")
+    verdict = validate(settings, session, source="extend", record=not check)
     if verdict.state == "expired":
         raise SessionExpired(f"not extending: {verdict.message}",
                              "a dead session cannot be extended; run `inv auth` (or `inv recover`) to log in again")

@@ -96,7 +96,7 @@ def execute(run: Run, plan: Sequence[Step], *, start_at: int = 0) -> Run:
     """Run `plan` from index `start_at`; earlier steps are journaled as carried over."""
     if run.check:
         run.console.banner("CHECK MODE: nothing will be changed")
-    run.journal.write("run", run=run.run_id, task=run.task, event="start", check=run.check,
+    _record(run, "run", run=run.run_id, task=run.task, event="start", check=run.check,
                       start_at=plan[start_at].name if start_at < len(plan) else None,
                       resumes=run.resumed_from, incident_started=iso(run.incident_started or run.started_at),
                       person_seconds_before=round(run.earlier_person_seconds, 3))
@@ -117,18 +117,24 @@ def execute(run: Run, plan: Sequence[Step], *, start_at: int = 0) -> Run:
         if step.waits_for_person and result.outcome == "changed":
             run.person_seconds += seconds
         run.records.append(StepRecord(step.name, result.outcome, seconds, result.detail))
-        run.journal.write("step", run=run.run_id, task=run.task, step=step.name, outcome=result.outcome,
+        _record(run, "step", run=run.run_id, task=run.task, step=step.name, outcome=result.outcome,
                           seconds=round(seconds, 3), detail=result.detail[:300], fingerprint=run.fingerprint,
                           check=run.check)
         run.console.step(result.outcome, step.name, result.detail, seconds)
         if run.error:
             break
-    run.journal.write("run", run=run.run_id, task=run.task, event="end",
+    _record(run, "run", run=run.run_id, task=run.task, event="end",
                       outcome="failed" if run.error else "done", seconds=round(run.elapsed, 3),
                       fingerprint=run.fingerprint, check=run.check)
     if run.check:
         run.console.banner("CHECK MODE: nothing was changed")
     return run
+
+
+def _record(current: Run, kind: str, /, **fields: Any) -> None:
+    """Journal a run's progress; a check run writes nothing (not even the journal)."""
+    if not current.check:
+        current.journal.write(kind, **fields)
 
 
 def resume_point(journal: Journal, task: str, plan: Sequence[Step]) -> tuple[int, dict | None]:

@@ -34,7 +34,7 @@ def _protect(session: sessions.Session) -> None:
 def _validate(run: Run, session: sessions.Session):
     from ..mtn.api import validate
 
-    return validate(run.settings, session)
+    return validate(run.settings, session, record=not run.check)
 
 
 def _adopt(run: Run, new: sessions.Session) -> None:

@@ -36,7 +36,7 @@ def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) 
     out = Console()
     loaded = open_session(s, out, file=file, env=env)
     targets = select(configured(s, kind), only=only, skip=skip)  # bad configuration: exit 2 before anything is sent
-    verdict = validate(s, loaded.session, source=loaded.source)
+    verdict = validate(s, loaded.session, source=loaded.source, record=not check)
     if not verdict.valid:
         error = SessionExpired if verdict.exit_code == SessionExpired.exit_code else ServiceError
         raise error(f"not pushing session {loaded.session.short_id} from {loaded.source}: {verdict.message}",

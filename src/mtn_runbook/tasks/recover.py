@@ -70,7 +70,7 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
             from ..core.console import protect
 
             protect(*active.secrets())
-        with sessions.lock(active.session_file):
+        with sessions.lock(active.session_file, check=check):
             run = Run(task=task, settings=active, console=out, check=check)
             run.facts.update(headless=headless or sandbox, timeout=timeout, link=link, only=only or (), skip=skip or ())
             if only or skip:  # a mistyped NAME: exit 2 now, not after the login
@@ -108,7 +108,7 @@ def _start(run, plan, *, resume, from_):
             run.session = current_session(run)
             if run.session is None:
                 raise ConfigError(f"--from {from_} needs a saved session", "run `inv auth` first, or start from the beginning")
-            verdict = validate(run.settings, run.session)
+            verdict = validate(run.settings, run.session, record=not run.check)
             if not verdict.valid:  # never push a session the API has not just accepted
                 raise SessionExpired(f"--from {from_}: the saved session does not validate ({verdict.message})",
                                      "run `inv recover` from the beginning")
@@ -135,7 +135,7 @@ def _start(run, plan, *, resume, from_):
     if session is None or session.fingerprint != last.get("fingerprint"):
         run.console.warn("the saved session is not the one the interrupted run was using: starting over")
         return 0
-    verdict = validate(run.settings, session)
+    verdict = validate(run.settings, session, record=not run.check)
     if not verdict.valid:
         run.console.warn(f"the interrupted run's session no longer validates ({verdict.message}): starting over")
         return 0
