@@ -9,12 +9,12 @@ stand-in captcha solves itself.
 Entry points:
     login(settings, console=, headless=, timeout=, browser=, link=)
                                      start (or take) a Browser, log in, close it; returns the Session
-    complete_login(page, settings, deadline=, console=, link=)
+    complete_login(page, settings, timeout=, console=, link=)
                                      the flow on a page you opened (a fresh context): open, fill,
                                      wait (behind `link` when given), capture; returns the Session
     login_timeout(value)                                       a --timeout flag, checked
-Every wait is bounded by one deadline (time.monotonic() + timeout); nothing is evaluated in the
-page while waiting (sso_page.py). The caller validates the session before saving it (adopt.py).
+Every browser call is bounded: opening and filling the page by SETUP_SECONDS, the wait for the
+person by `timeout` from when it starts; nothing is evaluated in the page (sso_page.py). The caller validates the session before saving it (adopt.py).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from .browser import Browser, start
 from .link import Link
 
 POLL_SECONDS = 0.25
+SETUP_SECONDS = 60.0      # start the browser, load the SSO page, fill it in
 MAX_TIMEOUT = 24 * 3600  # Playwright's timers overflow near 24.8 days; a login never needs a day
 CREDENTIAL_WORDS = re.compile(r"credential|password|username|user name", re.I)
 WAITING = "waiting for you to solve the reCAPTCHA in the browser window and submit"
@@ -51,11 +52,12 @@ def login_timeout(value: object, flag: str = "--timeout") -> float:
 
 
 class Deadline:
-    """The login's one overall deadline; every browser wait gets at most what is left of it."""
+    """A deadline for one phase of the login; every browser call in it gets at most what is left."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, late: str = "the login did not finish within {seconds:.0f}s"):
         self.seconds = seconds
         self.at = time.monotonic() + seconds
+        self.late = late
 
     def left(self) -> float:
         return self.at - time.monotonic()
@@ -70,7 +72,7 @@ class Deadline:
         return self.left() <= 0
 
     def error(self) -> LoginTimeout:
-        return LoginTimeout(f"the login did not finish within {self.seconds:.0f}s")
+        return LoginTimeout(self.late.format(seconds=self.seconds))
 
 
 def login(settings: Settings, *, console: Console, headless: bool = False, timeout: float = 300.0,
@@ -79,19 +81,19 @@ def login(settings: Settings, *, console: Console, headless: bool = False, timeo
     `browser`: one already started (it is closed here in any case). With `link`, the browser is
     headless and the person drives it through the link's page. Not saved: see adopt.py."""
     require(settings, "MTN_USERNAME", "MTN_PASSWORD")
-    deadline = Deadline(login_timeout(timeout))
+    timeout = login_timeout(timeout)
     headless = headless or link is not None
     try:
         if browser is not None and (browser.closed or browser.headless != headless):
             browser.close()
             browser = None
         if browser is None:
-            browser = start(settings, headless=headless, timeout=deadline.left())
+            browser = start(settings, headless=headless, timeout=SETUP_SECONDS)
         context = browser.chromium.new_context(**(link.context_options if link else {}))
         page = context.new_page()
         if link:
             link.confine(page)
-        return complete_login(page, settings, deadline=deadline, console=console, link=link)
+        return complete_login(page, settings, timeout=timeout, console=console, link=link)
     except KeyboardInterrupt:
         raise Interrupted("interrupted during the login; nothing was saved",
                           "run the command again when you are ready to log in") from None
@@ -100,19 +102,21 @@ def login(settings: Settings, *, console: Console, headless: bool = False, timeo
             browser.close()
 
 
-def complete_login(page, settings: Settings, *, deadline: Deadline, console: Console,
+def complete_login(page, settings: Settings, *, timeout: float, console: Console,
                    link: Link | None = None) -> Session:
     """The login on `page` (a fresh browser context): open the SSO page, fill it in, wait for the
     person, click submit once the captcha is solved, and capture the session once the browser
-    lands on the MTN API host with its JSESSIONID. Raises LoginTimeout at the deadline, and a
+    lands on the MTN API host with its JSESSIONID. Opening and filling get SETUP_SECONDS, the wait
+    `timeout` seconds from when it starts. Raises LoginTimeout at a deadline, and a
     ServiceError/ConfigError (one line) for whatever waiting cannot fix."""
     from .sso_page import PageWatch
 
     watch = PageWatch.attach(page.context, page)
     sso_host, api_host = _host(settings.mtn_sso_login_url), _host(settings.mtn_api_base_url)
-    _open_and_fill(page, settings, watch, deadline, api_host)
-    with link.serve(page, deadline.left()) if link else contextlib.nullcontext():
-        _wait_for_login(page, watch, console, deadline, api_host)
+    setup = Deadline(SETUP_SECONDS, "the SSO login page did not open and fill in within {seconds:.0f}s")
+    _open_and_fill(page, settings, watch, setup, api_host)
+    with link.serve(page, timeout) if link else contextlib.nullcontext():
+        _wait_for_login(page, watch, console, Deadline(timeout), api_host)
     cookies = [dict(c) for c in page.context.cookies()]
     session_id = next((c["value"] for c in cookies if c.get("name") == "JSESSIONID"
                        and _domain_matches(sso_host, c.get("domain", ""))), None)
