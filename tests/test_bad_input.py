@@ -39,8 +39,8 @@ CASES = [("validate", *case) for case in ENV_CASES] + [
 def test_a_bad_mtn_session_is_one_line_and_exit_2(inv, sandbox, workdir, task, value, message):
     args = (task,) if task == "status" else (task, "--env")
     result = inv(*args, env={"MTN_SESSION": value})
-    if task == "status":  # status reports the problem instead of failing
-        assert result.code == 0 and message in result.stdout
+    if task == "status":  # status reports the problem as its ✘ headline, with the same exit code
+        assert result.code == 2 and message in result.stdout
         return
     assert result.code == 2, result.output
     assert message in result.stderr
