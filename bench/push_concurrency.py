@@ -19,7 +19,7 @@ from pathlib import Path
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.console import Console
 from mtn_runbook.sandbox import Sandbox
-from mtn_runbook.sandbox.github import KeyBox
+from mtn_runbook.sandbox.github_state import KeyBox
 from mtn_runbook.core.session import Session
 from mtn_runbook.targets import push, push_one
 from mtn_runbook.targets.github import GithubTarget

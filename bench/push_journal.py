@@ -58,7 +58,10 @@ def measure(args: argparse.Namespace) -> dict:
     from mtn_runbook.core.console import Console
     from mtn_runbook.core.session import Session
     from mtn_runbook.sandbox import Sandbox
-    from mtn_runbook.sandbox.github import KeyBox
+    try:
+        from mtn_runbook.sandbox.github_state import KeyBox
+    except ImportError:  # the earlier tree kept it in sandbox/github.py
+        from mtn_runbook.sandbox.github import KeyBox
     from mtn_runbook.targets import push
     from mtn_runbook.targets.github import GithubTarget
 
