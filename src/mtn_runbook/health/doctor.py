@@ -179,7 +179,7 @@ def run_checks(settings: Settings, root: Path, skip_browser: bool = False) -> li
     steps: Iterable[Callable[[], Check | list[Check]]] = (
         lambda: credentials(settings),
         *(() if skip_browser else (lambda: browser(settings),)),
-        lambda: login_link(settings, None if skip_browser else next(c.ok for c in checks if c.name == "browser")),
+        lambda: login_link(settings, next((c.ok for c in checks if c.name == "browser"), None)),
         lambda: gitignore(root, settings),
         lambda: deploy_project(settings),
         lambda: session_file_mode(settings),
