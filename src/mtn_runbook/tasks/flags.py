@@ -61,7 +61,7 @@ def dry_as_check(fn: Any, kw: dict) -> dict:
     if not takes_check(fn):
         raise ConfigError(f"Invoke's --dry: `{name}` has no check mode, so it does not run under --dry",
                           "run it without --dry")
-    import sys
+    from ..core.console import Console
 
-    sys.stderr.write("--dry: running in check mode (as --check): nothing is changed\n")
+    Console(stderr=True).line("--dry: running in check mode (as --check): nothing is changed")
     return {**kw, "check": True}
