@@ -51,7 +51,8 @@ def old_session() -> dict:
                     cookie("_GRECAPTCHA", _rand(60), "www.google.com"),
                     cookie("JSESSIONID", secrets.token_hex(16).upper(), "localhost")],
         "sessionId": sso_id,
-        "expiresAt": iso(created + timedelta(minutes=60)),
+        # pushed with expiresAt well ahead, so the app's 5-minute gate loads it and only MTN refuses it
+        "expiresAt": iso(datetime.now(timezone.utc) + timedelta(days=2)),
         "createdAt": iso(created),
     }
 
