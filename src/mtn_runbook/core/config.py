@@ -31,6 +31,7 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "MTN_API_KEY": ("mtn_api_key", "", True),
     "MTN_SESSION": ("mtn_session", "", True),
     "MTN_SESSION_FILE": ("session_file", ".cache/mtn-session.json", False),
+    "MTN_GATE_HOURS": ("gate_hours", "48", False),
     "PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": ("chromium_path", "", False),
     "VERCEL_API_URL": ("vercel_api_url", "https://api.vercel.com", False),
     "VERCEL_TOKEN": ("vercel_token", "", True),
@@ -64,6 +65,7 @@ class Settings:
     mtn_api_key: str = ""
     mtn_session: str = ""
     session_file: Path = Path(".cache/mtn-session.json")
+    gate_hours: str = "48"        # checked where it is used (core/pushed.py): a bad value breaks only pushes
     chromium_path: str = ""
     vercel_api_url: str = "https://api.vercel.com"
     vercel_token: str = ""

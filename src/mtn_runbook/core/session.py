@@ -1,8 +1,15 @@
-"""The captured MTN session: its format, its encoding, and its file on disk.
+"""The captured MTN session: its format, its encoding, its file on disk, and the value pushed.
 
 Format (what the app decodes from MTN_SESSION, so these names and types are a contract):
     {"cookies": [Playwright cookies], "sessionId": "<SSO JSESSIONID>", "expiresAt": "<ISO 8601>"}
-plus optional fields (createdAt, extendedAt, ...), kept as they are.
+plus optional fields (createdAt, extendedAt, gateExpiresAt, ...), kept as they are.
+
+Two dates are kept apart:
+    tracked expiry   `expiresAt` of the session FILE: login + 60 min, moved by `inv extend`; the
+                     operator's conservative guess (MTN keeps sessions far longer)
+    the app's gate   `expiresAt` of the PUSHED value: the app uses a session only while it is more
+                     than 5 minutes away, whatever MTN says; chosen at push time (MTN_GATE_HOURS)
+                     and remembered in the file as `gateExpiresAt` (core/pushed.py builds that value)
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from .errors import ConfigError, LockHeld, SessionFormatError
 TRACKED_LIFETIME = timedelta(minutes=60)
 REQUIRED = ("cookies", "sessionId", "expiresAt")
 COOKIE_FIELDS = ("name", "value", "domain")
+GATE_FIELD = "gateExpiresAt"             # the app's gate chosen at the last push (core/pushed.py)
 
 
 def now() -> datetime:
@@ -140,11 +148,23 @@ class Session:
         return replace(self, expires_at=to_ms(at + timedelta(hours=hours)),
                        extra={**self.extra, "extendedAt": iso(at)})
 
-    def cookies_for(self, url: str) -> dict[str, str]:
-        """Only the cookies a browser would send to `url` (host, path, secure)."""
+    @property
+    def gate(self) -> datetime:
+        """The expiresAt production reads once this session is pushed: the one chosen at the last
+        push or extension, else expiresAt itself (what every push carried before)."""
+        with contextlib.suppress(SessionFormatError):
+            if self.extra.get(GATE_FIELD):
+                return parse_time(self.extra[GATE_FIELD], GATE_FIELD)
+        return self.expires_at
+
+    def with_gate(self, moment: datetime) -> "Session":
+        return replace(self, extra={**self.extra, GATE_FIELD: iso(to_ms(moment))})
+
+    def cookies_sent_to(self, url: str) -> list[dict]:
+        """The cookies a browser would send to `url`: RFC 6265 domain and path match, secure only over https."""
         parts = urlsplit(url)
         host, path = (parts.hostname or "").lower(), parts.path or "/"
-        chosen: dict[str, str] = {}
+        chosen = []
         for c in self.cookies:
             domain = c["domain"].lower()
             host_ok = host == domain.lstrip(".") or (domain.startswith(".") and host.endswith(domain))
@@ -152,8 +172,12 @@ class Session:
             path_ok = path == cpath or path.startswith(cpath.rstrip("/") + "/") or cpath == "/"
             secure_ok = not c.get("secure") or parts.scheme == "https"
             if host_ok and path_ok and secure_ok:
-                chosen[c["name"]] = c["value"]
+                chosen.append(c)
         return chosen
+
+    def cookies_for(self, url: str) -> dict[str, str]:
+        """Only the cookies a browser would send to `url` (host, path, secure), by name."""
+        return {c["name"]: c["value"] for c in self.cookies_sent_to(url)}
 
 
 def fingerprint(value: str) -> str:
@@ -236,9 +260,10 @@ def write_private(path: Path, text: str) -> None:
             os.close(dir_fd)
 
 
-def save(path: Path, session: Session) -> None:
-    """Save atomically at 0600, keeping the session it replaces as `<file>.prev`."""
-    if path.is_file():
+def save(path: Path, session: Session, *, keep_prev: bool = True) -> None:
+    """Save atomically at 0600, keeping the session it replaces as `<file>.prev`. `keep_prev=False`
+    for the same session with a note added (the gate chosen at a push): `.prev` stays the one before."""
+    if path.is_file() and keep_prev:
         write_private(prev_path(path), path.read_text("utf-8"))
     write_private(path, json.dumps(session.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
