@@ -90,6 +90,7 @@ def secrets_known(sandbox, workdir: Path) -> set[str]:
             found.add(o.mtn_api_key)
         for state in (sandbox.mtn, sandbox.vercel):
             found |= set(state.secret_values())
+        found |= {e["value"] for e in sandbox.vercel.env_vars() if e["key"] == "MTN_SESSION"}  # whatever was pushed
     session_file = workdir / ".cache" / "mtn-session.json"
     for path in (session_file, session_file.with_name(session_file.name + ".prev")):
         try:
@@ -100,7 +101,12 @@ def secrets_known(sandbox, workdir: Path) -> set[str]:
         from mtn_runbook.core.session import Session
 
         try:
-            found.add(Session.from_dict(data, "test").encode())
+            session = Session.from_dict(data, "test")
+            found.add(session.encode())
+            if sandbox is not None:   # and the value pushed for it (API host cookies, the app's gate)
+                from mtn_runbook.core.pushed import app_value
+
+                found.add(app_value(session, sandbox.urls["mtn_api"])[0].encode())
         except Exception:
             pass
     return {s for s in found if s and len(s) >= 6}

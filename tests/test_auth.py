@@ -13,6 +13,7 @@ import pytest
 from mtn_runbook.core import session as sessions
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.errors import ConfigError
+from mtn_runbook.core.pushed import app_value, for_push
 from mtn_runbook.mtn import browser
 
 
@@ -36,12 +37,19 @@ def test_auth_saves_the_session_mtn_issued_and_it_lives_until_mtn_ends_it(inv, s
     assert 59 <= saved.minutes_left() <= 60
     assert f"logged in: session {saved.short_id}" in result.stdout
 
-    # export round-trips: the exported value decodes to the saved session
-    exported = inv("export", "--stdout", allow=(saved.encode(),))
+    # export round-trips: the exported value decodes to what production gets of the saved session
+    ready = for_push(saved, sandbox.urls["mtn_api"], 48)   # as a push leaves it: the gate noted in the file
+    sessions.save(path, ready.session, keep_prev=False)
+    value = ready.value
+    exported = inv("export", "--stdout", allow=(value,))
     assert exported.code == 0, exported.output
-    assert exported.stdout == saved.encode()
-    assert sessions.decode(exported.stdout)[0] == saved
+    assert exported.stdout == value
+    saved, _ = sessions.load(path)
+    app = sessions.decode(exported.stdout)[0]
+    assert app == app_value(saved, sandbox.urls["mtn_api"])[0] and app.session_id == saved.session_id
+    assert [c["name"] for c in app.cookies] == ["JSESSIONID"]
     assert "exported session" in exported.stderr
+    data = json.loads(path.read_text())
 
     valid = inv("validate")
     assert valid.code == 0, valid.output

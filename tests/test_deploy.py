@@ -8,13 +8,16 @@ import pytest
 
 from mtn_runbook.core.config import Settings
 from mtn_runbook.services.production import check_production
+from mtn_runbook.core.pushed import for_push
 from mtn_runbook.core.session import Session, save
 
 
 def live_session(sandbox, workdir: Path) -> Session:
-    session = Session.from_dict(sandbox.mtn.mint_session(), "sandbox")
-    save(workdir / ".cache" / "mtn-session.json", session)
-    return session
+    """A live session saved to the session file; returns the value a push sends for it: the
+    API host's cookies, expiresAt = the app's gate (core/pushed.py)."""
+    pushed = for_push(Session.from_dict(sandbox.mtn.mint_session(), "sandbox"), sandbox.urls["mtn_api"], 48)
+    save(workdir / ".cache" / "mtn-session.json", pushed.session)
+    return pushed.app
 
 
 def deployments_created(sandbox) -> list[dict]:

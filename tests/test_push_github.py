@@ -11,6 +11,7 @@ import yaml
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.errors import ServiceError
 from mtn_runbook.core.journal import Journal
+from mtn_runbook.core.pushed import for_push
 from mtn_runbook.core.session import Session, save
 from mtn_runbook.targets import Current
 from mtn_runbook.targets.github import GithubTarget
@@ -19,9 +20,11 @@ SECRET_PUT = r"/repos/acme/mtn-app/.*secrets/MTN_SESSION"
 
 
 def live_session(sandbox, workdir: Path) -> Session:
-    session = Session.from_dict(sandbox.mtn.mint_session(), "sandbox")
-    save(workdir / ".cache" / "mtn-session.json", session)
-    return session
+    """A live session saved to the session file; returns the value a push sends for it: the
+    API host's cookies, expiresAt = the app's gate (core/pushed.py)."""
+    pushed = for_push(Session.from_dict(sandbox.mtn.mint_session(), "sandbox"), sandbox.urls["mtn_api"], 48)
+    save(workdir / ".cache" / "mtn-session.json", pushed.session)
+    return pushed.app
 
 
 def puts(sandbox) -> list[dict]:

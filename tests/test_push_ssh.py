@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mtn_runbook.core.pushed import for_push
 from mtn_runbook.core.session import Session, save
 from mtn_runbook.targets.ssh import EnvFile
 from sshd import sshd  # noqa: F401  (the fixture)
@@ -22,9 +23,11 @@ BEFORE = (b"# app settings\n"
 
 
 def live_session(sandbox, workdir: Path) -> Session:
-    session = Session.from_dict(sandbox.mtn.mint_session(), "sandbox")
-    save(workdir / ".cache" / "mtn-session.json", session)
-    return session
+    """A live session saved to the session file; returns the value a push sends for it: the
+    API host's cookies, expiresAt = the app's gate (core/pushed.py)."""
+    pushed = for_push(Session.from_dict(sandbox.mtn.mint_session(), "sandbox"), sandbox.urls["mtn_api"], 48)
+    save(workdir / ".cache" / "mtn-session.json", pushed.session)
+    return pushed.app
 
 
 def write_config(workdir: Path, *targets: dict) -> str:

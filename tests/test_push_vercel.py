@@ -10,6 +10,7 @@ import yaml
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.console import Console
 from mtn_runbook.core.errors import ConfigError
+from mtn_runbook.core.pushed import for_push
 from mtn_runbook.core.session import Session, save
 from mtn_runbook.targets import Current, push, push_one
 from mtn_runbook.targets.vercel import VercelTarget
@@ -18,9 +19,11 @@ ENV_PATH = r"/v9/projects/[^/]+/env/[^/]+"
 
 
 def live_session(sandbox, workdir: Path) -> Session:
-    session = Session.from_dict(sandbox.mtn.mint_session(), "sandbox")
-    save(workdir / ".cache" / "mtn-session.json", session)
-    return session
+    """A live session saved to the session file; returns the value a push sends for it: the
+    API host's cookies, expiresAt = the app's gate (core/pushed.py)."""
+    pushed = for_push(Session.from_dict(sandbox.mtn.mint_session(), "sandbox"), sandbox.urls["mtn_api"], 48)
+    save(workdir / ".cache" / "mtn-session.json", pushed.session)
+    return pushed.app
 
 
 def settings_for(sandbox, workdir: Path) -> Settings:

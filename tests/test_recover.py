@@ -10,6 +10,7 @@ import pytest
 
 from conftest import secrets_known
 from mtn_runbook.core import session as sessions
+from mtn_runbook.core.pushed import app_value
 from mtn_runbook.runner.recovery import RECOVER
 from mtn_runbook.core.journal import Journal
 
@@ -30,8 +31,13 @@ def production(sandbox, path):
     return httpx.get(f"{sandbox.urls['app']}/api/mtn-wholesale/{path}", timeout=10)
 
 
+def pushed(sandbox, session) -> sessions.Session:
+    """What the targets get for `session`: the API host's cookies, expiresAt = the app's gate."""
+    return app_value(session, sandbox.urls["mtn_api"])[0]
+
+
 def assert_everywhere(sandbox, session):
-    value = session.encode()
+    value = pushed(sandbox, session).encode()
     assert sandbox.vercel.env_value("MTN_SESSION", "production") == value
     assert sandbox.github.secret_value("MTN_SESSION") == value
     auth = production(sandbox, "auth").json()
@@ -55,7 +61,7 @@ def test_recover_from_expired_session_logs_in_and_restores_production(sandbox, w
     for step in ("validate", "renew", "validate-new", "export", "push", "deploy", "verify"):
         assert f"✔ {step}" in result.stdout or f"– {step}" in result.stdout, step
     assert "Time to recover:" in result.stdout
-    assert f"Production now runs session {new.fingerprint}" in result.stdout
+    assert f"Production now runs session {pushed(sandbox, new).fingerprint}" in result.stdout
 
 
 def test_recover_extends_a_tracked_expired_session_without_the_browser(sandbox, workdir, inv):
@@ -243,7 +249,8 @@ def test_from_push_with_a_valid_session_pushes_deploys_and_verifies(sandbox, wor
 
     assert result.code == 0, result.output
     assert "✔ push" in result.stdout and "✔ verify" in result.stdout
-    assert_everywhere(sandbox, minted)
+    assert saved(workdir).session_id == minted.session_id
+    assert_everywhere(sandbox, saved(workdir))
 
 
 def test_recover_json_puts_only_the_recap_on_stdout(sandbox, workdir, inv):
@@ -258,5 +265,6 @@ def test_recover_json_puts_only_the_recap_on_stdout(sandbox, workdir, inv):
     assert recap["outcome"] == "done" and recap["exitCode"] == 0
     assert [s["step"] for s in recap["steps"]] == [s.name for s in RECOVER]
     assert recap["secondsToRecover"] > 0
-    assert {t["holds"] for t in recap["targets"]} == {saved(workdir).fingerprint} != {minted.fingerprint}
+    assert {t["holds"] for t in recap["targets"]} == {pushed(sandbox, saved(workdir)).fingerprint} \
+        != {pushed(sandbox, minted).fingerprint}
     assert "✔ verify" in result.stderr

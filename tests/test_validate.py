@@ -11,6 +11,7 @@ import pytest
 
 from mtn_runbook.core import session as sessions
 from mtn_runbook.core.journal import Journal
+from mtn_runbook.core.pushed import app_value, for_push
 from mtn_runbook.core.session import Session
 
 
@@ -126,23 +127,25 @@ def test_extend_refuses_a_dead_session_and_an_unconfirmed_one(inv, sandbox, work
 
 
 def test_export_to_a_private_file_without_newline(inv, sandbox, workdir, minted):
-    save(workdir, minted)
+    path = save(workdir, minted)
     result = inv("export")
     assert result.code == 0, result.output
     target = workdir / "session.txt"
-    assert target.read_text() == minted.encode()
+    value = app_value(sessions.load(path)[0], sandbox.urls["mtn_api"])[0].encode()   # what production gets
+    assert target.read_text() == value
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     (workdir / "out").mkdir()   # a missing folder is bad input (test_bad_input.py), not created
     other = inv("export", "--output", "out/s.b64")
-    assert other.code == 0 and (workdir / "out" / "s.b64").read_text() == minted.encode()
+    assert other.code == 0 and (workdir / "out" / "s.b64").read_text() == value
     assert inv("export", "--stdout", "--output", "x").code == 2
 
 
 def test_export_stdout_prints_nothing_but_the_value(inv, sandbox, workdir, minted):
-    save(workdir, minted)
-    result = inv("export", "--stdout", allow=(minted.encode(),))
+    pushed = for_push(minted, sandbox.urls["mtn_api"], 48)
+    save(workdir, pushed.session)
+    result = inv("export", "--stdout", allow=(pushed.value,))
     assert result.code == 0
-    assert result.stdout == minted.encode()
+    assert result.stdout == pushed.value
 
 
 def test_status_shows_age_expiry_and_the_last_validation(inv, sandbox, workdir, minted):

@@ -16,17 +16,20 @@ def _minutes(seconds: float) -> str:
 def _holds(run: Run, target: Any) -> str | None:
     """What the target holds after the run, read back (targets/holding.py); without a read-back,
     this run's fingerprint where its push succeeded."""
+    value = run.facts.get("value")         # core.pushed.Pushed: targets hold its fingerprint, not the file's
+    ours = value.fingerprint if value else run.fingerprint
     held = (run.facts.get("held_after") or {}).get(target.name)
     if held is not None and (held.stamp or held.problem):
         pushed = (run.facts.get("pushed") or {}).get(target.name) if target.outcome in ("changed", "ok") else None
-        return held.describe(run.fingerprint, pushed)
-    return run.fingerprint if target.outcome in ("changed", "ok") else None
+        return held.describe(ours, pushed)
+    return ours if target.outcome in ("changed", "ok") else None
 
 
 def recap_data(run: Run) -> dict[str, Any]:
     """Times cover the whole incident: after --resume they count from the first run's start."""
     targets = run.facts.get("targets") or []
     before = run.incident_seconds_before
+    pushed = run.facts.get("value")        # core.pushed.Pushed: what the targets were given
     return {
         "task": run.task,
         "run": run.run_id,
@@ -40,6 +43,10 @@ def recap_data(run: Run) -> dict[str, Any]:
                      "holds": _holds(run, t)}
                     for t in targets],
         "sessionFingerprint": run.fingerprint,
+        "pushedFingerprint": pushed.fingerprint if pushed else None,
+        "cookiesPushed": len(pushed.app.cookies) if pushed else None,
+        "cookiesKeptBack": list(pushed.kept_back) if pushed else None,
+        "gateExpiresAt": iso(pushed.app.expires_at) if pushed else None,
         "secondsToRecover": round(before + run.facts["verified_after"], 3) if "verified_after" in run.facts else None,
         "secondsWaitingForPerson": round(run.earlier_person_seconds + run.person_seconds, 3),
         "secondsTotal": round(before + run.elapsed, 3),
@@ -57,6 +64,12 @@ def print_recap(run: Run, out: Console) -> None:
         out.line()
         out.table("targets", ("target", "outcome", "holds"),
                   [(t["target"], t["outcome"], t["holds"] or "its previous value") for t in data["targets"]])
+    if data["cookiesPushed"] is not None:
+        out.line()
+        out.line(f"MTN_SESSION {'would carry' if run.check else 'carries'} {data['cookiesPushed']} cookie(s) for the "
+                 f"MTN API host; {len(data['cookiesKeptBack'])} kept back in the local session file"
+                 + (f" ({', '.join(data['cookiesKeptBack'])})" if data["cookiesKeptBack"] else "")
+                 + f"; expiresAt (the app's gate) {data['gateExpiresAt']}.")
     out.line()
     if run.check:
         out.line("Check mode: nothing was changed.")
@@ -66,8 +79,8 @@ def print_recap(run: Run, out: Console) -> None:
                 else "start to verified production")
         out.ok(f"Time to recover: {_minutes(data['secondsToRecover'])} ({span}), "
                f"of which {_minutes(data['secondsWaitingForPerson'])} waiting for the login")
-        if run.fingerprint:
-            out.line(f"Production now runs session {run.fingerprint}.")
+        if data["pushedFingerprint"] or run.fingerprint:
+            out.line(f"Production now runs session {data['pushedFingerprint'] or run.fingerprint}.")
     else:
         since = f" (since the first run's start at {data['incidentStarted']})" if run.resumed_from else ""
         out.fail(f"Not recovered after {_minutes(data['secondsTotal'])}{since}: {data['error']}")

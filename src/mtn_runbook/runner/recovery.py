@@ -2,6 +2,11 @@
 
 recover: validate → renew (extend, or log in) → validate new → export → push → deploy → verify
 refresh: login (always) → validate new → export → push → deploy → verify
+
+What is pushed is not the session file but core/pushed.py's value: the MTN API host's cookies only,
+and `expiresAt` = the app's gate (at least 24 h ahead), so production never drops a session MTN
+still accepts. "Extend" therefore means two things here: the tracked expiry once it has passed,
+and the gate once it is under 24 h away (the app's own rule closes it 5 minutes before).
 """
 
 from __future__ import annotations
@@ -37,10 +42,39 @@ def _validate(run: Run, session: sessions.Session):
     return validate(run.settings, session, record=not run.check)
 
 
-def _adopt(run: Run, new: sessions.Session) -> None:
+def _adopt(run: Run, new: sessions.Session, *, keep_prev: bool = True) -> None:
     _protect(new)
-    sessions.save(run.settings.session_file, new)
+    sessions.save(run.settings.session_file, new, keep_prev=keep_prev)
     run.session = new
+    run.facts.pop("value", None)
+
+
+def _in(moment) -> str:
+    from ..core.console import duration
+
+    left = (moment - sessions.now()).total_seconds() / 60
+    return f"in {duration(left)}" if left >= 0 else f"passed {duration(-left)} ago"
+
+
+def pushed(run: Run):
+    """The value this run pushes (core/pushed.py), its gate saved with the session so a resumed or
+    repeated run pushes the same value; validated against the MTN API once per run."""
+    from ..core.pushed import prepare
+
+    cached = run.facts.get("value")
+    if cached is None:
+        cached = prepare(run.settings, run.session)
+        if cached.gate_moved and not run.check:
+            _adopt(run, cached.session, keep_prev=False)   # the same session, its gate noted
+        run.facts["value"] = cached
+    if run.facts.get("pushed_valid") != cached.fingerprint:
+        verdict = _validate(run, cached.app)
+        if not verdict.valid:
+            raise SessionExpired(f"the session does not validate ({verdict.message}); nothing was pushed",
+                                 "run `inv recover` again (it will ask for a new login)")
+        run.facts["pushed_valid"] = cached.fingerprint
+        run.facts["pushed_verdict"] = verdict.message
+    return cached
 
 
 def note_holdings(run: Run) -> None:
@@ -83,16 +117,24 @@ def check_current(run: Run) -> StepResult:
 
 
 def renew(run: Run) -> StepResult:
+    from ..core.pushed import GATE_MINIMUM, prepare
+
     verdict = run.facts.get("verdict")
-    if verdict is not None and verdict.state == "valid":
+    gate_near = verdict is not None and verdict.valid and run.session.gate - sessions.now() < GATE_MINIMUM
+    if verdict is not None and verdict.state == "valid" and not gate_near:
         return StepResult("skipped", "the session is still valid: no login needed")
-    if verdict is not None and verdict.state == "valid_tracked_expired":
+    if verdict is not None and verdict.valid:
+        tracked = verdict.state == "valid_tracked_expired"
+        what = " and ".join(w for w in (tracked and f"the tracked expiry {EXTEND_HOURS:g}h",
+                                        gate_near and f"the gate (the expiresAt production reads, "
+                                                      f"{_in(run.session.gate)})") if w)
         if run.check:
-            run.facts["new_session_pending"] = True
-            return StepResult("would", f"would move expiresAt {EXTEND_HOURS:g}h forward (the API still accepts the session)")
-        _adopt(run, run.session.extended(EXTEND_HOURS))
-        return StepResult("changed", f"extended: the API still accepts it; tracked expiry now "
-                                     f"{sessions.iso(run.session.expires_at)}")
+            return StepResult("would", f"would move {what} forward; the API still accepts the session: no login")
+        new = run.session.extended(EXTEND_HOURS) if tracked else run.session
+        _adopt(run, prepare(run.settings, new, renew=gate_near).session, keep_prev=tracked)
+        return StepResult("changed", f"extended, no login (the API still accepts it): gate now "
+                                     f"{sessions.iso(run.session.gate)}"
+                                     + (f", tracked expiry {sessions.iso(run.session.expires_at)}" if tracked else ""))
     if verdict is not None and verdict.state == "error":
         raise ServiceError(f"cannot tell whether the session is alive: {verdict.message}",
                            "check that the MTN API is up (`inv validate`), then rerun `inv recover`")
@@ -134,24 +176,24 @@ def pending(run: Run) -> bool:
 
 def validate_new(run: Run) -> StepResult:
     if pending(run):
-        return StepResult("would", "would validate the new session before pushing it anywhere")
-    verdict = _validate(run, run.session)
-    if not verdict.valid:
-        raise SessionExpired(f"the session does not validate ({verdict.message}); nothing was pushed",
-                             "run `inv recover` again (it will ask for a new login)")
-    return StepResult("ok", verdict.message)
+        return StepResult("would", "would validate the value to push (API host cookies only) before pushing it anywhere")
+    value = pushed(run)
+    return StepResult("ok", f"{run.facts['pushed_verdict']}, with the {len(value.app.cookies)} "
+                            "cookie(s) that are pushed")
 
 
 def export(run: Run) -> StepResult:
     if pending(run):
-        return StepResult("would", "would encode the new session as MTN_SESSION")
-    value = run.session.encode()
-    decoded, _ = sessions.decode(value)
-    if decoded.to_dict() != run.session.to_dict() or value != value.strip():
+        return StepResult("would", "would encode the new session as MTN_SESSION (API host cookies, a gate 24 h+ ahead)")
+    value = pushed(run)
+    encoded = value.value
+    decoded, _ = sessions.decode(encoded)
+    if decoded.to_dict() != value.app.to_dict() or encoded != encoded.strip():
         raise ServiceError("the encoded session does not decode back to itself", "report this as a bug")
-    run.facts["value_length"] = len(value)
-    return StepResult("ok", f"MTN_SESSION encoded: {len(value)} base64 chars, round-trip checked, "
-                            f"fingerprint {run.session.fingerprint}")
+    run.facts["value_length"] = len(encoded)
+    return StepResult("ok", f"MTN_SESSION encoded: {len(encoded)} base64 chars, round-trip checked, "
+                            f"fingerprint {value.fingerprint}; {value.cookies_line()}; expiresAt (the app's "
+                            f"gate) {sessions.iso(value.app.expires_at)}, {_in(value.app.expires_at)}")
 
 
 def chosen_targets(run: Run):
@@ -175,8 +217,8 @@ def push(run: Run) -> StepResult:
         from ..targets.holding import refuse_if_changed
 
         note_holdings(run)  # a run started at this step (--from, --resume) compares from here
-        refuse_if_changed(run.facts["holdings"], chosen_targets(run), run.session.fingerprint)
-    results = push_all(run.settings, run.session.encode(), console=run.console, check=run.check, targets=targets)
+        refuse_if_changed(run.facts["holdings"], chosen_targets(run), pushed(run).fingerprint)
+    results = push_all(run.settings, pushed(run).value, console=run.console, check=run.check, targets=targets)
     run.facts["targets"] = results
     if not results:
         raise ConfigError("no push targets configured", "set VERCEL_* and GITHUB_* (or `targets:` in invoke.yaml)")
@@ -225,7 +267,11 @@ def deploy(run: Run) -> StepResult:
         return left_out
 
     if not pending(run) and run.settings.production_url:
-        if check_production(run.settings, run.session).ok:
+        value = pushed(run).app
+        health = check_production(run.settings, value)
+        auth = health.auth or {}
+        if health.ok and auth.get("expiresAt") == sessions.iso(value.expires_at) \
+                and auth.get("cookiesCount") == len(value.cookies):
             return StepResult("ok", "production already serves this session")
     deployment = redeploy(run.settings, console=run.console, wait=True, check=run.check)
     if run.check:
@@ -246,13 +292,14 @@ def verify(run: Run) -> StepResult:
         now = "production is healthy" if health.ok else "; ".join(health.problems)
         return StepResult("would", f"would check production (now: {now})")
     # as `inv deploy` does: right after a redeploy the app may answer from the old one for a moment
-    health = wait_healthy(run.settings, run.session, window=VERIFY_WINDOW,
+    health = wait_healthy(run.settings, pushed(run).app, window=VERIFY_WINDOW,
                           on_retry=lambda h: run.console.line(f"… not yet: {h.problems[0]}; retrying"))
     if not health.ok:
         raise ServiceError(f"production check failed: {'; '.join(health.problems)}",
                            "see runbooks/troubleshooting.md (verify failing)")
     run.facts["verified_after"] = run.elapsed
-    return StepResult("ok", "production reports this session and serves products (200)")
+    gate = (health.auth or {}).get("expiresAt")
+    return StepResult("ok", f"production reports this session (expiresAt {gate}) and serves products (200)")
 
 
 RECOVER: Sequence[Step] = (

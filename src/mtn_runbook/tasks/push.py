@@ -1,6 +1,7 @@
 """`inv push` and `push.vercel` / `push.github` / `push.ssh`: put MTN_SESSION where production reads it.
 
-The session is validated against the MTN API first; one the API rejects is never pushed.
+What is pushed is core/pushed.py's value (the MTN API host's cookies, expiresAt = the app's gate),
+validated against the MTN API first; one the API rejects is never pushed.
 Heavy imports happen inside the task bodies, so `inv --list` stays fast.
 """
 
@@ -25,8 +26,11 @@ def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) 
     """Load the session, validate it, push it, print one line per target, exit non-zero on failure."""
     from invoke import Exit
 
+    from ..core import session as sessions
     from ..core.console import Console
     from ..core.errors import ServiceError, SessionExpired
+    from ..core.pushed import prepare
+    from ..core.session import iso
     from ..mtn.api import validate
     from ..mtn.source import open_session
     from ..targets import configured, exit_code, push
@@ -36,13 +40,19 @@ def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) 
     out = Console()
     loaded = open_session(s, out, file=file, env=env)
     targets = select(configured(s, kind), only=only, skip=skip)  # bad configuration: exit 2 before anything is sent
-    verdict = validate(s, loaded.session, source=loaded.source, record=not check)
+    value = prepare(s, loaded.session)  # API host cookies only; expiresAt = the app's gate, 24 h+ ahead
+    verdict = validate(s, value.app, source=loaded.source, record=not check)
     if not verdict.valid:
         error = SessionExpired if verdict.exit_code == SessionExpired.exit_code else ServiceError
         raise error(f"not pushing session {loaded.session.short_id} from {loaded.source}: {verdict.message}",
                     None if error is SessionExpired else "retry when the MTN API answers (`inv validate`)")
-    out.ok(f"session {loaded.session.short_id} from {loaded.source} is valid (MTN API {verdict.api_status})")
-    results = push(s, loaded.session.encode(), console=out, kind=kind, check=check, targets=targets)
+    if value.gate_moved and loaded.path and not check:
+        with sessions.lock(loaded.path):  # remember the gate: pushing this session again is the same value
+            sessions.save(loaded.path, value.session, keep_prev=False)
+    out.ok(f"session {loaded.session.short_id} from {loaded.source} is valid (MTN API {verdict.api_status}) "
+           "with only the cookies that are pushed")
+    out.line(f"  {value.cookies_line()}; expiresAt (the app's gate) {iso(value.app.expires_at)}")
+    results = push(s, value.value, console=out, kind=kind, check=check, targets=targets)
     code = exit_code(results)
     if code:
         failed = [r.name for r in results if r.failed]

@@ -19,6 +19,14 @@ def _when(moment) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _left(moment) -> str:
+    from ..core.console import duration
+    from ..core.session import now
+
+    minutes = (moment - now()).total_seconds() / 60
+    return f"in {duration(minutes)}" if minutes >= 0 else f"passed {duration(-minutes)} ago"
+
+
 @runbook_task(help={
     "headless": "run the browser without a window (only the sandbox's stand-in captcha can be solved so)",
     "timeout": "seconds to wait for you to solve the reCAPTCHA and submit (default 300)",
@@ -80,13 +88,14 @@ def auth(c, headless=False, timeout=300.0, check=False, link=False):
     **SOURCE_HELP,
 })
 def export(c, stdout=False, output=None, file=None, env=False, check=False):
-    """Encode the session as MTN_SESSION (base64 of its JSON) into session.txt (0600) or --stdout."""
+    """Encode MTN_SESSION as production gets it (API host cookies, the app's gate) into session.txt (0600) or --stdout."""
     from pathlib import Path
 
+    from ..core import session as sessions
     from ..core.console import Console
     from ..core.errors import ConfigError
+    from ..core.pushed import prepare
     from ..mtn.source import open_session
-    from ..core.session import write_private
 
     if stdout and output:
         raise ConfigError("--stdout and --output go separately", "use one of them")
@@ -98,18 +107,26 @@ def export(c, stdout=False, output=None, file=None, env=False, check=False):
     s = settings(c)
     out = Console(stderr=stdout)
     loaded = open_session(s, out, file=file, env=env)
-    value = loaded.session.encode()
+    pushed = prepare(s, loaded.session)
+    value = pushed.value
     where = "stdout" if stdout else f"{target} (0600)"
+    gate = f"expiresAt (the app's gate) {_when(pushed.app.expires_at)}, {_left(pushed.app.expires_at)}"
     if check:
         out.step("would", "export", f"would write session {loaded.session.short_id} from {loaded.source} "
                                     f"({len(value)} characters) to {where}")
-        return
-    if stdout:
-        out.data(value)
     else:
-        write_private(target, value)
-    out.ok(f"exported session {loaded.session.short_id} from {loaded.source} to {where}: "
-           f"{len(value)} characters, fingerprint {loaded.session.fingerprint}")
+        if pushed.gate_moved and loaded.path:
+            with sessions.lock(loaded.path):  # a later `inv push` of this session is then the same value
+                sessions.save(loaded.path, pushed.session, keep_prev=False)
+        if stdout:
+            out.data(value)
+        else:
+            sessions.write_private(target, value)
+        out.ok(f"exported session {loaded.session.short_id} from {loaded.source} to {where}: "
+               f"{len(value)} characters, fingerprint {pushed.fingerprint}")
+    out.line(f"  {pushed.cookies_line()}")
+    out.line(f"  {gate}: the app drops a session 5 min before its expiresAt, so this is set "
+             f"MTN_GATE_HOURS ahead at push time (tracked expiry {_when(loaded.session.expires_at)})")
 
 
 @runbook_task(help={
@@ -152,16 +169,18 @@ def validate(c, env=False, file=None, json=False):
 
 
 @runbook_task(help={
-    "hours": "move the tracked expiry this many hours from now (default 24)",
+    "hours": "move the tracked expiry this many hours from now (default 24); the app's gate moves "
+             "MTN_GATE_HOURS (or this, if more) from now",
     "check": "validate and say what would change; save nothing",
     **SOURCE_HELP,
 })
 def extend(c, hours=24.0, check=False, file=None, env=False):
-    """Guide's Method 3: while the API still accepts the session, move its expiresAt forward."""
+    """Guide's Method 3: while the API still accepts the session, move its tracked expiry and the app's gate forward."""
     from pathlib import Path
 
     from ..core import session as sessions
     from ..core.console import Console
+    from ..core.pushed import for_push, gate_hours
     from ..mtn.api import check_hours, extend as extend_session
     from ..mtn.source import open_session
 
@@ -171,17 +190,20 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
     out = Console()
     loaded = open_session(s, out, file=file, env=env)
     target = loaded.path or (Path(file) if file else s.session_file)
+    old = loaded.session
+    ahead = gate_hours(s)  # a bad MTN_GATE_HOURS: exit 2 before the API is called
+    moves = (lambda new: f"tracked expiry {_when(old.expires_at)} → {_when(new.expires_at)}; the app's gate "
+                         f"(expiresAt pushed) {_when(old.gate)} → {_when(new.gate)}")
     if check:
-        result = extend_session(s, loaded.session, hours=float(hours), check=True)
-        out.step("would", "extend", f"would move session {loaded.session.short_id}'s tracked expiry "
-                                    f"{_when(loaded.session.expires_at)} → {_when(result.session.expires_at)} "
-                                    f"and save it to {target}")
+        result = extend_session(s, old, hours=float(hours), check=True)
+        new = for_push(result.session, s.mtn_api_base_url, max(ahead, float(hours)), renew=True).session
+        out.step("would", "extend", f"would move session {old.short_id}'s {moves(new)} and save it to {target}")
         return
     with sessions.lock(target):
-        result = extend_session(s, loaded.session, hours=float(hours))
-        sessions.save(target, result.session)
-    out.ok(f"extended session {loaded.session.short_id}: tracked expiry {_when(loaded.session.expires_at)} → "
-           f"{_when(result.session.expires_at)}; saved to {target}")
+        result = extend_session(s, old, hours=float(hours))
+        new = for_push(result.session, s.mtn_api_base_url, max(ahead, float(hours)), renew=True).session
+        sessions.save(target, new)
+    out.ok(f"extended session {old.short_id}: {moves(new)}; saved to {target}")
     out.line("  the value changed: `inv push` (then `inv deploy`) so production gets it.")
 
 
