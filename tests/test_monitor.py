@@ -23,8 +23,8 @@ RUNBOOK = "https://github.com/acme/mtn-app/blob/HEAD/runbooks/incident-recovery.
 
 
 # -- helpers --------------------------------------------------------------------------------
-def new_secret(sb, hours: float = 24) -> tuple[Session, str]:
-    """A live session (as `inv auth` + `inv extend` would leave it) and its MTN_SESSION value."""
+def new_secret(sb, hours: float = 48) -> tuple[Session, str]:
+    """A live session and its MTN_SESSION value, expiresAt `hours` ahead as a push sets the app's gate."""
     session = Session.from_dict(sb.mtn.mint_session(), "minted")
     if hours is not None:
         session = session.extended(hours)

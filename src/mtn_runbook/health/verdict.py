@@ -6,8 +6,10 @@
     healthy     both fine
     warning     both fine, but the tracked expiry is under 60 min away or passed (only while no
                 lifespan is known yet: after that a fresh login's 60 minutes are not news)
+                Or production's gate (the expiresAt /auth reports) is under 24 h away.
     refresh-due set by monitor.py from the lifespan ledger (refresh_due.py), not here
-    unhealthy   either fails; the message says which, and what to run
+    unhealthy   either fails; the message says which, and what to run. "production's gate closed"
+                is its own case: MTN accepts the session, the app refuses it (expiresAt passed)
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from ..core.config import Settings, require
 from ..core.console import duration
 from ..core.errors import ConfigError, RunbookError, SessionFormatError
 from ..core.journal import Journal
+from ..core.pushed import APP_REFUSES_WITHIN
 from ..core.session import Session, decode, iso, now
 
 TRACKED_WARNING_MINUTES = 60
 EXIT_CODES = {"healthy": 0, "warning": 0, "refresh-due": 0, "unhealthy": 3}
 RECOVER = "`inv recover`"
+GATE_FIX = "`inv recover` (no login while MTN accepts the session: it extends, pushes and redeploys)"
 
 
 @dataclass(frozen=True)
@@ -134,10 +138,26 @@ def assess(settings: Settings, *, journal: Journal | None = None, lifespans_know
         detail = "; ".join(p.split(": ", 1)[1] for p in prod.problems if p.startswith("products:")) or "failed"
         checks.append(Check("production /products", False, detail, "see the production session line"))
 
+    # the app's gate: MTN_SESSION's expiresAt is what production reads (when it runs the secret)
+    gate_closed = (reachable and not loaded and verdict is not None and verdict.valid
+                   and session is not None and session.expires_at - at <= APP_REFUSES_WITHIN)
+    gate_near = next((p.split(": ", 1)[1] for p in prod.problems if p.startswith("gate:")), None)
+    if loaded and prod.gate_hours is not None:
+        left = prod.gate_hours * 60
+        detail = f"expiresAt {auth.get('expiresAt')}, {'in ' + duration(left) if left >= 0 else 'passed'}"
+        checks.append(Check("production gate", True, detail, GATE_FIX if gate_near else "", warning=bool(gate_near)))
+    elif gate_closed:
+        checks.append(Check("production gate", False, f"closed: MTN_SESSION's expiresAt {iso(session.expires_at)} "
+                                                      "is under 5 min away", GATE_FIX))
+
     production_bad = False
     if not reachable and not products_ok:
         production_bad = True
         problems.append(f"production did not answer ({'; '.join(prod.problems)})")
+    elif gate_closed and not products_ok:
+        production_bad = True
+        problems.append(f"production's gate closed: MTN_SESSION's expiresAt {iso(session.expires_at)} is under "
+                        "5 min away, so the app refuses a session MTN still accepts")
     elif not loaded and not products_ok:
         production_bad = True
         problems.append("production has no MTN session loaded")
@@ -172,9 +192,15 @@ def assess(settings: Settings, *, journal: Journal | None = None, lifespans_know
                                 "`inv extend`", warning=True))
         else:
             checks.append(Check("tracked expiry", True, f"{iso(verdict.session.expires_at)}, in {duration(left)}"))
+    if gate_near and products_ok and loaded:
+        left = prod.gate_hours * 60
+        when = f"in {duration(left)}" if left >= 0 else "now"
+        notes.append(f"production's gate closes {when} (expiresAt {auth.get('expiresAt')}): the app drops the "
+                     f"session 5 min before it, even while MTN accepts it: {GATE_FIX}")
+
     if problems:
         state = "unhealthy"
-        action = RECOVER if secret_bad else "redeploy (`inv deploy`) or " + RECOVER
+        action = RECOVER if secret_bad else GATE_FIX if gate_closed else "redeploy (`inv deploy`) or " + RECOVER
         message = f"{' and '.join(problems)}: {action}"
     elif notes:
         state, message = "warning", "; ".join(notes)

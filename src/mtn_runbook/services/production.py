@@ -1,7 +1,9 @@
 """Is production running on the session we think it is, and does that session work?
 
 Two checks against PRODUCTION_URL, because checking the stored secret alone once hid an outage:
-  /api/mtn-wholesale/auth      must report the expected sessionId (it only loads the session)
+  /api/mtn-wholesale/auth      must report the expected sessionId (it only loads the session), and
+                               an expiresAt at least 24 h away: the app's gate, which it closes on
+                               its own 5 minutes before expiresAt, whatever MTN says ("gate:" problem)
   /api/mtn-wholesale/products  must answer 200 with MTN's error_code "200" (it calls MTN)
 Used by `inv verify`, `inv deploy` and the monitor. Never shows a sessionId: short forms only.
 """
@@ -14,12 +16,18 @@ from typing import Any, Callable
 
 from ..core.config import Settings, require
 from ..core.errors import ServiceError
+from ..core.console import duration
+from ..core.errors import SessionFormatError
 from ..core.http import Api, api_message, json_body
-from ..core.session import Session
+from ..core.pushed import GATE_MINIMUM
+from ..core.session import Session, now, parse_time
 
 AUTH_PATH = "/api/mtn-wholesale/auth"
 PRODUCTS_PATH = "/api/mtn-wholesale/products"
 CHECK_DEADLINE = 30.0   # seconds each check may take in all, however slowly production answers
+GATE_FIX = "`inv recover` (no login while MTN accepts it: it extends, pushes and redeploys)"
+NO_SESSION_CAUSES = ("MTN_SESSION missing or undecodable in the running deployment, or its expiresAt "
+                     "under 5 min away: the app's gate")
 
 
 def short(session_id: str) -> str:
@@ -33,6 +41,7 @@ class ProductionHealth:
     auth: dict | None                 # what /auth answered, with sessionId in short form
     products_status: int | None       # HTTP status of /products (None: no answer)
     problems: list[str] = field(default_factory=list)  # one line per failed check
+    gate_hours: float | None = None   # hours until the expiresAt /auth reports (None: none reported)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -48,6 +57,7 @@ def check_production(settings: Settings, expected: Session | None) -> Production
     problems: list[str] = []
     auth: dict | None = None
     products_status: int | None = None
+    gate_hours: float | None = None
     with Api("production", settings.production_url, retries=2, deadline=CHECK_DEADLINE) as api:
         try:
             response = api.get(AUTH_PATH, expect=range(100, 600))
@@ -58,10 +68,15 @@ def check_production(settings: Settings, expected: Session | None) -> Production
                 reported = str(body.get("sessionId") or "")
                 auth = {**body, "sessionId": short(reported) if reported else None}
                 if not body.get("authenticated") or not reported:
-                    problems.append(f"auth: production has no session loaded ({body.get('error') or 'no error given'})")
+                    problems.append(f"auth: production has no session loaded ({body.get('error') or 'no error given'}"
+                                    f" — {NO_SESSION_CAUSES})")
                 elif expected is not None and reported != expected.session_id:
                     problems.append(f"auth: production runs session {short(reported)}, not {expected.short_id} "
                                     "(redeploy after a push: `inv deploy`)")
+                if body.get("authenticated"):
+                    gate_hours, problem = _gate(body.get("expiresAt"))
+                    if problem:
+                        problems.append(problem)
         except ServiceError as e:
             problems.append(f"auth: {e.message}")
         try:
@@ -75,7 +90,21 @@ def check_production(settings: Settings, expected: Session | None) -> Production
                 problems.append(f"products: {PRODUCTS_PATH} answered {response.status_code} {said}".rstrip())
         except ServiceError as e:
             problems.append(f"products: {e.message}")
-    return ProductionHealth(not problems, auth, products_status, problems)
+    return ProductionHealth(not problems, auth, products_status, problems, gate_hours)
+
+
+def _gate(reported: object) -> tuple[float | None, str | None]:
+    """Hours until production's expiresAt, and the "gate:" problem when that is under 24 h."""
+    try:
+        gate = parse_time(reported, "expiresAt")
+    except SessionFormatError:
+        return None, f"gate: production reports no usable expiresAt ({reported!r}): {GATE_FIX}"
+    left = (gate - now()).total_seconds() / 60
+    if left >= GATE_MINIMUM.total_seconds() / 60:
+        return round(left / 60, 2), None
+    return round(left / 60, 2), (
+        f"gate: production's expiresAt {reported} is {duration(left)} away, under 24 h: the app drops the "
+        f"session 5 min before it even while MTN accepts it — {GATE_FIX}, or `inv extend`, `inv push`, `inv deploy`")
 
 
 def wait_healthy(settings: Settings, expected: Session | None, *, window: float = 0.0,
