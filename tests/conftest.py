@@ -144,3 +144,11 @@ def inv(sandbox, workdir, tasks_root, home):
         return result
 
     return run
+
+
+def pushed_value(sandbox, session) -> str:
+    """What a push sends for `session` (as saved, with the gate it noted): the MTN API host's
+    cookies and expiresAt = the app's gate (core/pushed.py)."""
+    from mtn_runbook.core.pushed import app_value
+
+    return app_value(session, sandbox.urls["mtn_api"])[0].encode()

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import pushed_value
 from mtn_runbook.core import journal as journal_module
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.console import Console
 from mtn_runbook.core.journal import Journal, compacted
-from mtn_runbook.core.session import Session, iso, save
+from mtn_runbook.core.session import Session, iso, load, save
 from mtn_runbook.health.lifespan import lifespan_report
 from mtn_runbook.targets import Current, push
 
@@ -78,7 +79,9 @@ def test_no_task_is_stopped_by_a_torn_journal_line(inv, sandbox, workdir, args, 
     assert "internal error" not in result.output and "UnicodeDecodeError" not in result.output
     assert result.output.count(DAMAGED) == 1, result.output
     if args in (("push",), ("recover",)):
-        assert sandbox.vercel.env_value("MTN_SESSION", "production") == session.encode()
+        saved = load(workdir / ".cache" / "mtn-session.json")[0]   # with the gate the push noted
+        assert saved.session_id == session.session_id
+        assert sandbox.vercel.env_value("MTN_SESSION", "production") == pushed_value(sandbox, saved)
 
 
 def test_push_reads_the_journal_once_not_once_per_target(tmp_path, monkeypatch):

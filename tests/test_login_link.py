@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from conftest import BIN, Result, chromium_path, secrets_known
+from conftest import BIN, Result, chromium_path, pushed_value, secrets_known
 from mtn_runbook.core import session as sessions
 from mtn_runbook.mtn.relay import VIEWPORT
 
@@ -188,7 +188,7 @@ def test_recover_link_end_to_end_the_person_clicks_the_captcha_through_the_scree
     assert sandbox.mtn.logins == logins + 1
     new = sessions.load(workdir / ".cache" / "mtn-session.json")[0]
     assert new.session_id != old.session_id
-    assert sandbox.vercel.env_value("MTN_SESSION", "production") == new.encode()
+    assert sandbox.vercel.env_value("MTN_SESSION", "production") == pushed_value(sandbox, new)
     auth = httpx.get(f"{sandbox.urls['app']}/api/mtn-wholesale/auth", timeout=10).json()
     assert auth["authenticated"] and auth["sessionId"] == new.session_id
     assert httpx.get(f"{sandbox.urls['app']}/api/mtn-wholesale/products", timeout=10).status_code == 200

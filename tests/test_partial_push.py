@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from conftest import pushed_value
 from mtn_runbook.core.session import Session, save
 from sshd import sshd  # noqa: F401  (the fixture)
 
@@ -45,8 +46,8 @@ def test_recover_deploys_when_vercel_holds_it_and_names_the_command_for_the_rest
 
     assert result.code == 1, result.output
     new = Session.from_dict(__import__("json").loads((workdir / ".cache" / "mtn-session.json").read_text()), "x")
-    assert sandbox.vercel.env_value("MTN_SESSION") == new.encode()
-    assert sandbox.github.secret_value("MTN_SESSION") == new.encode()
+    assert sandbox.vercel.env_value("MTN_SESSION") == pushed_value(sandbox, new)
+    assert sandbox.github.secret_value("MTN_SESSION") == pushed_value(sandbox, new)
     assert "✔ deploy" in result.output and "✔ verify" in result.output  # production reads the new session
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("✘ push failed for app1; production was redeployed all the same"), last
@@ -58,7 +59,7 @@ def test_recover_deploys_when_vercel_holds_it_and_names_the_command_for_the_rest
 
     assert finish.code == 0, finish.output
     assert "1 of 1 target(s) updated" in finish.output
-    assert f"MTN_SESSION={new.encode()}\n".encode() in (tmp_path / "app.env").read_bytes()
+    assert f"MTN_SESSION={pushed_value(sandbox, new)}\n".encode() in (tmp_path / "app.env").read_bytes()
 
 
 def test_recover_still_stops_before_deploy_when_vercel_failed(inv, sandbox, workdir, sshd, tmp_path):  # noqa: F811
@@ -86,7 +87,9 @@ def test_push_skip_target_and_only(inv, sandbox, workdir, sshd, tmp_path):  # no
 
     assert skipped.code == 0, skipped.output
     assert "2 of 2 target(s) updated" in skipped.output and "app1" not in skipped.output
-    assert sandbox.vercel.env_value("MTN_SESSION") == live.encode()
+    saved = Session.from_dict(__import__("json").loads((workdir / ".cache" / "mtn-session.json").read_text()), "x")
+    assert saved.session_id == live.session_id
+    assert sandbox.vercel.env_value("MTN_SESSION") == pushed_value(sandbox, saved)
     assert only.code == 0 and "already held it" in only.output, only.output
 
 

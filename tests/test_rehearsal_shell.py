@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import pushed_value
 from mtn_runbook.core.session import Session, save
 from mtn_runbook.sandbox.shell import shell_env
 from sshd import sshd  # noqa: F401  (the fixture)
@@ -69,7 +70,7 @@ def test_a_sandbox_shell_touches_only_the_sandbox(inv, sandbox, workdir, sshd, w
     sandboxed = workdir / ".cache" / "sandbox" / "mtn-session.json"
     assert sandboxed.exists()
     new = Session.from_dict(__import__("json").loads(sandboxed.read_text()), "sandbox")
-    assert sandbox.vercel.env_value("MTN_SESSION") == new.encode()  # the sandbox's Vercel got it
+    assert sandbox.vercel.env_value("MTN_SESSION") == pushed_value(sandbox, new)  # the sandbox's Vercel got it
     sandbox.mtn.expire()
     monitor = inv("-f", config, "monitor", env={**shell, "MTN_SESSION": new.encode()})
     assert monitor.code == 3, monitor.output  # unhealthy: the alert went to the sandbox's GitHub only
