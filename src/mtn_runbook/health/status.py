@@ -67,5 +67,64 @@ def session_status(settings: Settings) -> dict[str, Any]:
     return status
 
 
-    status["targets"] = last_pushes(journal, fingerprint, configured_names(settings),
-                                    _pushed_fingerprint(settings, current))
+def configured_names(settings: Settings) -> list[str] | None:
+    """The names of the targets configured now (no service is called); None when the
+    configuration cannot say (then every target the journal knows is listed)."""
+    from ..targets import configured
+
+    try:
+        return [t.name for t in configured(settings)]
+    except RunbookError:
+        return None
+
+
+def _pushed_fingerprint(settings: Settings, session) -> str | None:
+    """Targets hold core/pushed.py's value of the session (pruned, with its gate), not the file."""
+    from ..core.pushed import app_value
+
+    return None if session is None else app_value(session, settings.mtn_api_base_url)[0].fingerprint
+
+
+def last_pushes(journal: Journal, fingerprint: str | None, names: list[str] | None = None,
+                pushed: str | None = None) -> list[dict[str, Any]]:
+    """Each configured target's last real push (not --check): when, how it ended, and whether it
+    holds the session in hand (its own value, or the value pushed for it). A configured target
+    never pushed to is listed with outcome None."""
+    latest = journal.latest_by("push", "target")
+
+    def row(name: str, e: dict) -> dict[str, Any]:
+        return {"target": name, "at": e.get("ts"), "outcome": e.get("outcome"), "fingerprint": e.get("fingerprint"),
+                "holdsCurrent": e.get("fingerprint") in {fingerprint, pushed} - {None}
+                and e.get("outcome") in ("changed", "ok")}
+
+    return [row(name, latest.get(name, {})) for name in (names if names is not None else latest)]
+
+
+def verdict(status: dict[str, Any], problem_code: int = 3) -> dict[str, Any]:
+    """The headline: state ok | warning | failed, its symbol, one line, and the exit code (no
+    usable session: the code of what stopped it, as every other task would exit)."""
+    session, last = status["session"], status["lastValidation"]
+    if session is None:
+        return _verdict("failed", f"no usable session: {status['problem']}", problem_code or 3)
+    if last and last["sameSession"] and last["verdict"] == "expired":
+        return _verdict("failed", f"the last validation ({last['at']}) saw the session expired: `inv recover`", 3)
+    notes = []
+    if not last or not last["sameSession"]:
+        notes.append("this session has not been validated yet (`inv validate`)")
+    elif last["verdict"] == "error":
+        notes.append("the last validation could not tell (`inv validate`)")
+    predicted = (status.get("lifespan") or {}).get("current") or {}
+    if predicted.get("hoursLeft") is not None and predicted["hoursLeft"] < 0:
+        notes.append(f"its predicted expiry passed ({predicted['predictedExpiry']})")
+    elif session["minutesUntilTrackedExpiry"] < 0:
+        notes.append("its tracked expiry passed")
+    behind = [t["target"] for t in status["targets"] if not t["holdsCurrent"]]
+    if behind:
+        notes.append(f"{len(behind)} target(s) may not hold it: {', '.join(behind)} (`inv push`)")
+    if notes:
+        return _verdict("warning", "; ".join(notes), 0)
+    return _verdict("ok", f"session {session['sessionId']} validated at {last['at']}; every configured target holds it", 0)
+
+
+def _verdict(state: str, line: str, code: int) -> dict[str, Any]:
+    return {"state": state, "symbol": {"ok": "✔", "warning": "⚠", "failed": "✘"}[state], "line": line, "exitCode": code}
