@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+from conftest import pushed_value
 from mtn_runbook.core import session as sessions
 
 NO_PROJECT = {"VERCEL_PROJECT_ID": None, "VERCEL_TEAM_ID": None, "MTN_LINK_PORT": "0"}
@@ -39,7 +40,8 @@ def test_deploy_uses_the_vercel_project_the_targets_name(sandbox, inv, workdir):
     assert inv("-f", yaml, "push", env=NO_PROJECT).code == 0
     deploy = inv("-f", yaml, "deploy", env=NO_PROJECT)
     assert deploy.code == 0, deploy.output                 # old: "VERCEL_PROJECT_ID not set", exit 2
-    assert sandbox.vercel.production_env()["MTN_SESSION"] == session.encode()
+    saved = sessions.load(workdir / ".cache" / "mtn-session.json")[0]   # with the gate the push noted
+    assert sandbox.vercel.production_env()["MTN_SESSION"] == pushed_value(sandbox, saved)
 
 
 def test_doctor_fails_when_deploy_would_have_no_project(sandbox, inv, workdir):

@@ -16,7 +16,9 @@ import time
 from mtn_runbook.core import session as sessions
 from mtn_runbook.core.session import Session
 
-from conftest import BIN, ROOT, chromium_path
+from conftest import BIN, ROOT, chromium_path, pushed_value
+from mtn_runbook.core.pushed import for_push
+from mtn_runbook.core.session import fingerprint
 
 
 def start_recover(sandbox, workdir, *args) -> subprocess.Popen:
@@ -36,7 +38,14 @@ def wait_for(predicate, what: str) -> None:
 
 
 def live(sandbox) -> Session:
-    return Session.from_dict(sandbox.mtn.mint_session(), "minted").extended(24)
+    """A live session as a push leaves it in the session file: its gate noted (core/pushed.py)."""
+    minted = Session.from_dict(sandbox.mtn.mint_session(), "minted").extended(24)
+    return for_push(minted, sandbox.urls["mtn_api"], 48).session
+
+
+def ours(sandbox, session: Session) -> str:
+    """The fingerprint of what this run pushes for `session`: what the targets hold."""
+    return fingerprint(pushed_value(sandbox, session))
 
 
 def test_a_target_changed_by_another_operator_is_not_overwritten(sandbox, workdir):
@@ -69,7 +78,7 @@ def test_the_recap_reports_what_each_target_holds_read_back(sandbox, workdir):
     sandbox.faults.add(service="vercel", method="POST", path="/v13/deployments", delay=2)
     proc = start_recover(sandbox, workdir, "--json")
     try:
-        wait_for(lambda: sandbox.vercel.env_value("MTN_SESSION") == mine.encode(), "A's push")
+        wait_for(lambda: sandbox.vercel.env_value("MTN_SESSION") == pushed_value(sandbox, mine), "A's push")
         wait_for(lambda: any(r["method"] == "POST" and r["path"] == "/v13/deployments"
                              for r in sandbox.history.requests("vercel")), "A's redeploy")
         sandbox.vercel.set_env("MTN_SESSION", theirs.encode(), target=("production", "preview"))
@@ -80,6 +89,6 @@ def test_the_recap_reports_what_each_target_holds_read_back(sandbox, workdir):
     recap = json.loads(out)
     holds = {t["target"]: t["holds"] for t in recap["targets"]}
     # old: both said A's fingerprint, whatever they held
-    assert holds["vercel prj_sandbox (production)"] == f"{theirs.fingerprint} (NOT this run's {mine.fingerprint})"
+    assert holds["vercel prj_sandbox (production)"] == f"{theirs.fingerprint} (NOT this run's {ours(sandbox, mine)})"
     github = next(v for k, v in holds.items() if k.startswith("github"))
-    assert github == mine.fingerprint     # not readable, but unchanged since A's own push
+    assert github == ours(sandbox, mine)  # not readable, but unchanged since A's own push
