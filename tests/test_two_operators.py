@@ -40,7 +40,7 @@ def wait_for(predicate, what: str) -> None:
 def live(sandbox) -> Session:
     """A live session as a push leaves it in the session file: its gate noted (core/pushed.py)."""
     minted = Session.from_dict(sandbox.mtn.mint_session(), "minted").extended(24)
-    return for_push(minted, sandbox.urls["mtn_api"], 48).session
+    return for_push(minted, sandbox.urls["mtn_api"], 48, renew=True).session
 
 
 def ours(sandbox, session: Session) -> str:
