@@ -106,17 +106,32 @@ def read_back(run: Run) -> None:
 
 # -- steps ------------------------------------------------------------------------------
 def check_current(run: Run) -> StepResult:
-    note_holdings(run)
+    from . import prestart
+
     session = current_session(run)
+
+    def look():
+        note_holdings(run)
+        return _validate(run, session) if session is not None else None
+
+    # when a login is likely, the browser starts while the targets are read and the session validated
+    verdict = run.facts["verdict"] = prestart.overlapped(run, look) if prestart.login_likely(run, session) else look()
     if session is None:
-        run.facts["verdict"] = None
         return StepResult("ok", "no session saved and MTN_SESSION not set: a new login is needed")
     run.session = session
-    verdict = run.facts["verdict"] = _validate(run, session)
     return StepResult("ok", verdict.message)
 
 
 def renew(run: Run) -> StepResult:
+    from . import prestart
+
+    try:
+        return _renew(run)
+    finally:
+        prestart.close(run)  # a browser started early and not used by a login
+
+
+def _renew(run: Run) -> StepResult:
     from ..core.pushed import GATE_MINIMUM, prepare
 
     verdict = run.facts.get("verdict")
@@ -142,18 +157,23 @@ def renew(run: Run) -> StepResult:
 
 
 def login(run: Run) -> StepResult:
-    note_holdings(run)  # refresh starts here
     if run.check:
         run.facts["new_session_pending"] = True
         how = "serve a one-time login link" if run.facts.get("link") else "open the browser"
         return StepResult("would", f"would {how} for a new login (the one human step)")
     import contextlib
 
+    from . import prestart
     from .preflight import require_ready
 
-    # a wrong token or project must fail now, not after the person has solved the captcha
-    chosen = chosen_targets(run) if run.facts.get("only") or run.facts.get("skip") else None
-    run.console.step("ok", "preflight", require_ready(run.settings, targets=chosen))
+    def ready() -> str:
+        note_holdings(run)  # refresh starts here
+        chosen = chosen_targets(run) if run.facts.get("only") or run.facts.get("skip") else None
+        return require_ready(run.settings, targets=chosen)
+
+    # a wrong token or project must fail now, not after the person has solved the captcha;
+    # the browser starts meanwhile (unless the validate step started it already)
+    run.console.step("ok", "preflight", prestart.overlapped(run, ready))
 
     from ..mtn.adopt import adopt
     from ..mtn.sso import login as sso_login
@@ -161,7 +181,7 @@ def login(run: Run) -> StepResult:
 
     with login_link(run.settings, run.console) if run.facts.get("link") else contextlib.nullcontext() as link:
         new = sso_login(run.settings, console=run.console, headless=run.facts.get("headless", False),
-                        timeout=run.facts.get("timeout", 300.0), link=link)
+                        timeout=run.facts.get("timeout", 300.0), browser=prestart.take(run), link=link)
     _protect(new)
     adopt(run.settings, new, run.settings.session_file)  # a session the API refuses is set aside, not saved
     run.session = new
