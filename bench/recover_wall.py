@@ -1,52 +1,115 @@
-"""Wall time of the whole sandbox recover (captcha solves at once), and the share of it that is
-browser start-up (launching and closing Chromium, measured in the same process)."""
+"""A sandbox recover of a dead session (captcha solves at once, deploys take 0 s), with and without
+starting the browser while the first validation runs, side by side in one process.
+
+For each run it reports:
+  wall        the whole recover, from the first step to the recap
+  page work   the browser driving the login pages (complete_login: open, fill, captcha, submit, land)
+  server      the time at least one stand-in was answering a request (union of request spans)
+  overhead    wall minus the union of page work and server time: what recover itself adds
+              (Python, Playwright's driver start, Chromium's start and close, polling, files)
+  browser start: Playwright's driver start + Chromium launch + close + driver stop, measured alone
+`--api-latency S` delays the first validation's answer by S seconds, as a far-away MTN API does
+(the sandbox answers in milliseconds, so there is little for the browser start to hide behind).
+"""
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 
-def browser_startup(settings) -> float:
-    from playwright.sync_api import sync_playwright
+def browser_start_stop(settings) -> float:
+    """Driver start + Chromium launch + a page + close + driver stop: what a login pays before
+    and after its page work (the old figure left out the driver's own start)."""
+    from mtn_runbook.mtn.browser import start
 
-    from mtn_runbook.mtn.browser import find_chromium, launch_args
-
-    executable = find_chromium(settings, headless=True)
     samples = []
-    with sync_playwright() as pw:
-        for _ in range(3):
-            began = time.perf_counter()
-            browser = pw.chromium.launch(executable_path=executable, headless=True, args=launch_args())
-            browser.new_context().new_page()
-            browser.close()
-            samples.append(time.perf_counter() - began)
+    for _ in range(3):
+        began = time.perf_counter()
+        browser = start(settings, headless=True)
+        browser.chromium.new_context().new_page()
+        browser.close()
+        samples.append(time.perf_counter() - began)
     return statistics.median(samples)
 
 
-def main() -> None:
+def union(spans: list[tuple[float, float]]) -> float:
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(spans):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
+def one_recover(prestart: bool, api_latency: float) -> dict:
+    from mtn_runbook.core import session as sessions
     from mtn_runbook.core.config import Settings
     from mtn_runbook.core.console import Console
-    from mtn_runbook.runner.recovery import RECOVER
-    from mtn_runbook.runner.rehearsal import sandbox_settings
+    from mtn_runbook.mtn import sso
     from mtn_runbook.runner.engine import Run, execute
+    from mtn_runbook.runner.recovery import RECOVER
+    from mtn_runbook.sandbox import Sandbox
 
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Settings.load({}, use_dotenv=False, session_file=Path(tmp) / "mtn-session.json")
-        with sandbox_settings(base, captcha_delay=0.0, deploy_seconds=0.0) as settings:
-            began = time.perf_counter()
+    page_spans: list[tuple[float, float]] = []
+    real = sso.complete_login
+
+    def timed(*args, **kwargs):
+        began = time.time()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            page_spans.append((began, time.time()))
+
+    sso.complete_login = timed
+    try:
+        with tempfile.TemporaryDirectory() as tmp, Sandbox(captcha_delay=0.0, deploy_seconds=0.0) as sb:
+            env = dict(sb.env(), MTN_SESSION_FILE=str(Path(tmp) / "mtn-session.json"))
+            settings = Settings.load({}, environ=env, use_dotenv=False)
+            dead = sessions.Session.from_dict(sb.mtn.mint_session(), "minted")
+            sb.mtn.expire(dead.session_id)  # the incident: the saved session died
+            sessions.save(settings.session_file, dead)
+            if api_latency:
+                sb.faults.add(service="mtn_api", method="GET", path="/api/v1/.*", delay=api_latency)
+            sb.history.clear()
             run = Run("recover", settings, Console(stderr=True))
-            run.facts.update(headless=True, timeout=60.0)
-            run = execute(run, RECOVER)
-            wall = time.perf_counter() - began
+            run.facts.update(headless=True, timeout=60.0, prestart=prestart)
+            began = time.time()
+            execute(run, RECOVER)
+            ended = time.time()
             assert run.succeeded, run.error
-            login = next(r.seconds for r in run.records if r.name == "renew")
-            startup = browser_startup(settings)
-    print(f"recover --sandbox wall time:   {wall:.2f} s (captcha 0 s, deploy 0 s)")
-    print(f"  of which the login step:     {login:.2f} s ({login / wall:.0%})")
-    print(f"  browser start-up (median 3): {startup:.2f} s ({startup / wall:.0%} of the wall time)")
+            server = [(e["t"], e["t"] + e["seconds"]) for e in sb.history.requests() if e.get("seconds") is not None]
+    finally:
+        sso.complete_login = real
+    wall = ended - began
+    page = union(page_spans)
+    busy = union(page_spans + server)
+    return {"wall": wall, "page": page, "server": union(server), "overhead": wall - busy,
+            "validate": next(r.seconds for r in run.records if r.name == "validate")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--api-latency", type=float, default=0.0, help="seconds added to the first validation")
+    args = parser.parse_args()
+    from mtn_runbook.core.config import Settings
+
+    one_recover(True, 0.0)  # warm the OS caches (Chromium's files) so the two runs compare fairly
+    before = one_recover(False, args.api_latency)
+    after = one_recover(True, args.api_latency)
+    startup = browser_start_stop(Settings.load({}, use_dotenv=False))
+    print(f"sandbox recover of a dead session (captcha 0 s, deploy 0 s, first validation +{args.api_latency:g} s)")
+    print(f"{'':24}{'browser after validate':>24}{'browser during validate':>26}")
+    for key, label in (("wall", "wall"), ("validate", "  validate step"), ("page", "  page work"),
+                       ("server", "  server (stand-ins)"), ("overhead", "  recover's overhead")):
+        print(f"{label:24}{before[key]:>22.2f} s{after[key]:>24.2f} s")
+    print(f"{'overhead / wall':24}{before['overhead'] / before['wall']:>24.0%}{after['overhead'] / after['wall']:>26.0%}")
+    print(f"{'wall, after / before':24}{after['wall'] / before['wall']:>50.2f}")
+    print(f"browser start + stop, alone (driver included, median of 3): {startup:.2f} s "
+          f"({startup / before['wall']:.0%} of the first wall time)")
 
 
 if __name__ == "__main__":
