@@ -65,4 +65,5 @@ def test_no_browser_for_a_session_just_seen_valid(sandbox, run_recover):
     Journal(settings.journal_file).write("validation", verdict="valid", fingerprint=live.fingerprint)
     run, starts = go(live)
     assert starts == []
-    assert next(r for r in run.records if r.name == "renew").outcome == "skipped"
+    renew = next(r for r in run.records if r.name == "renew")
+    assert renew.outcome in ("skipped", "changed") and "logged in" not in renew.detail  # no login: extended at most
