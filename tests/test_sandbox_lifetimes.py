@@ -75,3 +75,9 @@ def test_the_api_stand_in_stops_accepting_a_session_when_its_lifetime_ends():
 def test_inv_sandbox_refuses_a_bad_lifetime_in_one_line(inv):
     r = inv("sandbox", "--session-hours", "weibull:1,2")
     assert r.code == 2 and "session_hours 'weibull:1,2'" in r.output and len(r.output.strip().splitlines()) <= 2
+
+
+def test_inv_sandbox_refuses_a_bad_idle_timeout_in_one_line(inv):
+    r = inv("sandbox", "--session-idle-hours", "soon")
+    assert r.code == 2 and "--session-idle-hours must be a number of hours above 0" in r.output
+    assert len(r.output.strip().splitlines()) <= 2

@@ -14,7 +14,7 @@ from .shell import SHELL_MARKER, shell_env
 
 def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str | None = None,
           stop: threading.Event | None = None, session_hours: str | float | None = None,
-          time_scale: float = 1.0) -> None:
+          time_scale: float = 1.0, session_idle_hours: str | float | None = None) -> None:
     from ..core.console import Console
     from ..core.session import write_private
 
@@ -27,11 +27,21 @@ def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str
     except (TypeError, ValueError):
         pass
     drawer(session_hours)  # a bad spec is one line, exit 2, before anything starts
+    from ..core.errors import ConfigError
+
     if time_scale <= 0:
-        from ..core.errors import ConfigError
         raise ConfigError(f"--time-scale {time_scale:g} must be above 0")
+    if session_idle_hours not in (None, ""):
+        try:
+            session_idle_hours = float(session_idle_hours)
+        except (TypeError, ValueError):
+            session_idle_hours = -1.0
+        if not session_idle_hours > 0:
+            raise ConfigError("--session-idle-hours must be a number of hours above 0")
+    else:
+        session_idle_hours = None
     with Sandbox(captcha_delay=delay, deploy_seconds=deploy_seconds, session_hours=session_hours,
-                 time_scale=time_scale) as sb:
+                 time_scale=time_scale, session_idle_hours=session_idle_hours) as sb:
         env = shell_env(sb.env())
         lines = [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
         if env_file:
@@ -55,9 +65,10 @@ def main() -> None:
     parser.add_argument("--env-file")
     parser.add_argument("--session-hours", help="hours, or normal:MEAN,SD / lognormal:MEDIAN,SIGMA")
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--session-idle-hours", help="hours without an accepted API call after which a session dies")
     args = parser.parse_args()
     serve(args.captcha_delay, args.deploy_seconds, args.env_file, session_hours=args.session_hours,
-          time_scale=args.time_scale)
+          time_scale=args.time_scale, session_idle_hours=args.session_idle_hours)
 
 
 if __name__ == "__main__":
