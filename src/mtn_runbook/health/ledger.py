@@ -47,11 +47,25 @@ def session_key(session: Session) -> str:
     return f"created:{created}" if created else f"fp:{session.fingerprint}"
 
 
-def entry(event: str, session: Session, *, by: str, every: int | None, at: datetime | None = None) -> dict:
+def entry(event: str, session: Session, *, by: str, every: int | None, at: datetime | None = None,
+          ping: float | str | None = None) -> dict:
+    """`ping`: the keepalive interval (minutes) the session had when seen, or "none" for the
+    retired session that only the shadow probe checks (the experiment's two groups)."""
     assert event in EVENTS, event
     start = session.created_at
-    return {"id": secrets.token_hex(6), "at": iso(at or now()), "event": event, "session": session_key(session),
-            "fp": session.fingerprint, "start": iso(start) if start else None, "by": by, "every": every}
+    out = {"id": secrets.token_hex(6), "at": iso(at or now()), "event": event, "session": session_key(session),
+           "fp": session.fingerprint, "start": iso(start) if start else None, "by": by, "every": every}
+    if ping is not None:
+        out["ping"] = ping
+    return out
+
+
+def _ping(value: Any) -> float | str | None:
+    if value == "none":
+        return "none"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return value
+    return None
 
 
 def observer(environ: dict | os._Environ = os.environ) -> str:
@@ -87,6 +101,8 @@ class Record:
     paged: datetime | None = None
     by: list[str] = field(default_factory=list)
     every: int | None = None
+    ping: float | str | None = None      # the keepalive interval it had last (minutes), or "none"
+    ping_at: datetime | None = None      # when that was seen
 
     def lifetime(self) -> tuple[float, bool] | None:
         """(hours, died): a death is placed midway between last seen alive and first seen dead;
@@ -105,6 +121,8 @@ class Record:
                "firstDead": iso(self.first_dead) if self.first_dead else None,
                "prompted": iso(self.prompted) if self.prompted else None,
                "paged": iso(self.paged) if self.paged else None, "by": self.by[-3:], "every": self.every}
+        if self.ping is not None:
+            out["ping"], out["pingAt"] = self.ping, iso(self.ping_at) if self.ping_at else None
         return out
 
     @classmethod
@@ -114,17 +132,18 @@ class Record:
             return None
         return cls(data["session"], start, list(data.get("fps") or []), _t(data.get("lastAlive")),
                    _t(data.get("firstDead")), _t(data.get("prompted")), _t(data.get("paged")),
-                   list(data.get("by") or []), data.get("every"))
+                   list(data.get("by") or []), data.get("every"), _ping(data.get("ping")), _t(data.get("pingAt")))
 
 
 def _merge(a: Record, b: Record) -> Record:
     """The same session as two records (two ledger issues): the union of what each saw."""
     def pick(x, y, f):
         return f(v for v in (x, y) if v is not None) if (x or y) else None
+    later = max((a, b), key=lambda r: (r.ping_at is not None, r.ping_at or a.start, str(r.ping)))
     return Record(a.session, min(a.start, b.start), list(dict.fromkeys(a.fps + b.fps)),
                   pick(a.last_alive, b.last_alive, max), pick(a.first_dead, b.first_dead, min),
                   pick(a.prompted, b.prompted, min), pick(a.paged, b.paged, min),
-                  list(dict.fromkeys(a.by + b.by)), pick(a.every, b.every, min))
+                  list(dict.fromkeys(a.by + b.by)), pick(a.every, b.every, min), later.ping, later.ping_at)
 
 
 def fold(records: Iterable[Record], entries: Iterable[dict]) -> list[Record]:
@@ -147,6 +166,9 @@ def fold(records: Iterable[Record], entries: Iterable[dict]) -> list[Record]:
             r.by.append(str(e["by"]))
         if isinstance(e.get("every"), int) and e["every"] > 0:
             r.every = min(r.every or e["every"], e["every"])
+        ping = _ping(e.get("ping"))
+        if ping is not None and (r.ping_at is None or (at, str(ping)) > (r.ping_at, str(r.ping))):
+            r.ping, r.ping_at = ping, at   # the latest wins: the interval the session had at its end
         if event == "alive":
             r.last_alive = max(r.last_alive or at, at)
         else:

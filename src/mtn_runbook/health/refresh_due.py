@@ -108,11 +108,12 @@ def outlook(session: Session, records: list[Record], rs: RefreshSettings, *, ali
     return Outlook(est, start, by, decision, prompted, where)
 
 
-def observation(session: Session, verdict_state: str, *, at: datetime | None = None) -> list[dict]:
+def observation(session: Session, verdict_state: str, *, at: datetime | None = None,
+                every: int | None = None, ping: float | str | None = None) -> list[dict]:
     """The ledger entry for one validation: alive or dead (an API error says nothing)."""
     event = {"valid": "alive", "valid_tracked_expired": "alive", "expired": "dead"}.get(verdict_state)
-    every = int(CHECK_INTERVAL.total_seconds() // 60)
-    return [entry(event, session, by=observer(), every=every, at=at)] if event else []
+    every = every or int(CHECK_INTERVAL.total_seconds() // 60)
+    return [entry(event, session, by=observer(), every=every, at=at, ping=ping)] if event else []
 
 
 def shadow_probe(settings: Settings, records: list[Record], current: Session | None,
@@ -135,7 +136,7 @@ def shadow_probe(settings: Settings, records: list[Record], current: Session | N
     if record and (record.first_dead or (record.last_alive and at - record.last_alive < SHADOW_EVERY)):
         return [], None
     verdict = validate(settings, retired, source="shadow")
-    found = observation(retired, verdict.state, at=at)
+    found = observation(retired, verdict.state, at=at, ping="none")   # the experiment's unpinged group
     return found, f"shadow probe of the retired session {retired.fingerprint} (.prev): {verdict.state}"
 
 

@@ -5,6 +5,10 @@ it expired, or there is no usable session; ⚠ when something needs a look (the 
 expiry passed, a configured target does not hold the session, nothing validated it yet); else ✔.
 Only the targets configured now are listed: a target once mistyped does not stay forever.
 
+The keepalive experiment's one line (experiment.py) comes from the lifespan ledger: the local
+`.cache/ledger.jsonl`, or, when GitHub is configured, its `mtn-ledger` issue (read only: the one
+service status asks; a failure is a line, not an error).
+
 `session_status(settings)` returns a JSON-able dict; other parts add their own keys to it
 (e.g. each target's last push, observed lifespans) so the task prints one picture.
 """
@@ -63,8 +67,27 @@ def session_status(settings: Settings) -> dict[str, Any]:
             "fingerprint": last.get("fingerprint"),
             "sameSession": fingerprint is not None and last.get("fingerprint") == fingerprint,
         }
+    status["experiment"] = experiment_status(settings)
     status["verdict"] = verdict(status, problem_code)
     return status
+
+
+def experiment_status(settings: Settings) -> dict[str, Any]:
+    """The keepalive experiment's verdict from the lifespan ledger (experiment.py)."""
+    from .experiment import verdict as experiment_verdict
+    from .refresh_due import open_store
+
+    try:
+        store = open_store(settings)
+    except RunbookError as e:
+        return {"answer": "unknown", "line": f"ledger not readable — {e.message}"}
+    try:
+        return experiment_verdict(store.records())
+    except RunbookError as e:
+        return {"answer": "unknown", "line": f"ledger ({store.where}) not readable — {e.message}"}
+    finally:
+        if hasattr(store, "api"):
+            store.api.close()
 
 
 def configured_names(settings: Settings) -> list[str] | None:

@@ -238,6 +238,7 @@ def status(c, json=False):
         which = "this session" if last["sameSession"] else f"another session ({last['fingerprint']})"
         out.line(f"Last validation: {last['verdict']} (API {last['apiStatus']}) at {last['at']}, of {which}")
     out.line(f"Lifespans: {data['lifespan']['summary']}")
+    out.line(f"Keepalive experiment: {data['experiment']['line']}")
     if not data["targets"]:
         out.line("Pushes: no target configured (`inv doctor`)")
     for push in data["targets"]:
