@@ -3,10 +3,10 @@
 
 from invoke import Collection
 
-from . import deploy, doctor, ledger, monitor, push, recover, sandbox, session_tasks
+from . import deploy, doctor, keepalive, ledger, monitor, push, recover, sandbox, session_tasks
 
 ns = Collection()
-for module in (session_tasks, deploy, recover, doctor, sandbox, ledger):
+for module in (session_tasks, deploy, recover, doctor, sandbox, ledger, keepalive):
     for name in getattr(module, "__all__", ()):
         ns.add_task(getattr(module, name))
 ns.add_collection(push.ns)
