@@ -40,7 +40,7 @@ def mermaid(records: list[Record]) -> str:
     shown = [(r, r.lifetime()) for r in records if r.lifetime() is not None][-CHART_SESSIONS:]
     if not shown:
         return "_No lifetime observed yet._"
-    labels = ", ".join(f'"{r.start:%m-%d}"' for r, _ in shown)
+    labels = ", ".join(f'"{r.start:%m-%d %H:%M}"' for r, _ in shown)
     died = ", ".join(f"{life[0]:.1f}" if life[1] else "0" for _, life in shown)
     alive = ", ".join("0" if life[1] else f"{life[0]:.1f}" for _, life in shown)
     return ("```mermaid\nxychart-beta\n"
