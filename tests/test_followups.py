@@ -42,7 +42,8 @@ def test_the_issues_step_2_works_locally_after_a_recover_despite_a_stale_env(san
 
 
 def test_recovers_verify_waits_out_one_stale_answer(sandbox, inv, workdir):
-    session = Session.from_dict(sandbox.mtn.mint_session(), "minted").extended(24)
+    # expiresAt 48 h ahead, as a push sets the app's gate: verify fails one under 24 h away
+    session = Session.from_dict(sandbox.mtn.mint_session(), "minted").extended(48)
     save(workdir, session)
     serve_in_production(sandbox, session.encode())
     stale = {"success": True, "authenticated": True, "sessionId": "0" * 32, "expiresAt": "2030-01-01T00:00:00.000Z",
