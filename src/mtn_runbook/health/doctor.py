@@ -175,6 +175,22 @@ def workflow(settings: Settings) -> list[Check]:
     return workflow_checks(settings)
 
 
+def watcher(settings: Settings) -> Check:
+    """The watcher this machine installed (`inv watch.install`, journaled); the workflow is the backstop."""
+    from ..core.journal import Journal
+
+    last = Journal(settings.journal_file).last("watcher")
+    if not last or last.get("event") != "installed":
+        return Check("watcher", True, "none installed from here (`inv watch.install HOST`): GitHub's scheduled "
+                     "workflow (monitor workflow) is the only check")
+    detail = (f"{last.get('host')}: keepalive every {last.get('every'):g} min and monitor every 15 min, installed "
+              f"{last.get('ts')}; GitHub's scheduled workflow stays the backstop")
+    if not last.get("running"):
+        return Check("watcher", True, f"{detail}; its timers were not running at install",
+                     f"`inv watch.status {last.get('host')}`", warning=True)
+    return Check("watcher", True, f"{detail} (`inv watch.status {last.get('host')}`)")
+
+
 def run_checks(settings: Settings, root: Path, skip_browser: bool = False) -> list[Check]:
     steps: Iterable[Callable[[], Check | list[Check]]] = (
         lambda: credentials(settings),
@@ -187,6 +203,7 @@ def run_checks(settings: Settings, root: Path, skip_browser: bool = False) -> li
         lambda: target_access(settings),
         lambda: production_url(settings),
         lambda: workflow(settings),
+        lambda: watcher(settings),
     )
     checks: list[Check] = []
     for step in steps:

@@ -151,16 +151,36 @@ class Keepalive:
             run.errors = 0
         if verdict.valid:
             run.last_alive = iso(verdict.checked_at)
+        recorded = False
+        if verdict.valid and self._ledger_due(session):
+            recorded = self._to_ledger(session, verdict.state)
+            if recorded:
+                self._ledger_at = time.monotonic()
         with contextlib.suppress(OSError):
             self.journal.write("keepalive", event="ping", verdict=verdict.state, apiStatus=verdict.api_status,
-                               fingerprint=session.fingerprint, every=run.minutes, ping=run.pings)
+                               fingerprint=session.fingerprint, every=run.minutes, ping=run.pings, ledger=recorded)
         mark = {"valid": "✔", "valid_tracked_expired": "✔", "expired": "✘"}.get(verdict.state, "⚠")
         self.say(f"{mark} {verdict.checked_at:%H:%M:%S} ping {run.pings}: {verdict.state} "
                  f"(API {verdict.api_status or 'none'}) — {verdict.message}")
-        if verdict.valid and (self._ledger_at is None or time.monotonic() - self._ledger_at >= LEDGER_EVERY):
-            if self._to_ledger(session, verdict.state):
-                self._ledger_at = time.monotonic()
         return verdict.state
+
+    def _ledger_due(self, session: Session) -> bool:
+        """An hour since this session's last ledger entry: this process's, else the journal's
+        (the watcher's timer starts a new process for every ping)."""
+        if self._ledger_at is None:
+            from ..core.errors import SessionFormatError
+            from ..core.session import parse_time
+
+            last = next((e for e in reversed(self.journal.entries("keepalive", event="ping"))
+                         if e.get("fingerprint") == session.fingerprint and e.get("ledger")), None)
+            try:
+                age = (now() - parse_time(last["ts"], "journal time")).total_seconds() if last else None
+            except (SessionFormatError, KeyError):
+                age = None
+            if age is None:
+                return True
+            self._ledger_at = time.monotonic() - age
+        return time.monotonic() - self._ledger_at >= LEDGER_EVERY
 
     def _to_ledger(self, session: Session, state: str, extra: tuple[str, ...] = ()) -> bool:
         from .ledger import entry, observer

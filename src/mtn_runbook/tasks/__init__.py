@@ -3,7 +3,7 @@
 
 from invoke import Collection
 
-from . import deploy, doctor, keepalive, ledger, monitor, push, recover, sandbox, session_tasks
+from . import deploy, doctor, keepalive, ledger, monitor, push, recover, sandbox, session_tasks, watch
 
 ns = Collection()
 for module in (session_tasks, deploy, recover, doctor, sandbox, ledger, keepalive):
@@ -11,3 +11,4 @@ for module in (session_tasks, deploy, recover, doctor, sandbox, ledger, keepaliv
         ns.add_task(getattr(module, name))
 ns.add_collection(push.ns)
 ns.add_collection(monitor.ns)
+ns.add_collection(watch.ns)
