@@ -150,3 +150,28 @@ def test_a_timer_started_keepalive_writes_the_ledger_once_an_hour(sandbox, inv, 
     assert [e["ledger"] for e in journal if e["kind"] == "keepalive"] == [True, False]
     (record,) = json.loads(inv("ledger", "--json").stdout)["sessions"]
     assert record["ping"] == 10 and record["lastAlive"] and record["every"] == 10
+
+
+def test_an_api_error_brings_the_next_ping_sooner_and_a_refresh_is_followed(sandbox, tmp_path):
+    settings = settings_for(sandbox, tmp_path)
+    old, new = sandbox.mtn.mint_session(), sandbox.mtn.mint_session()
+    save(settings.session_file, Session.from_dict(old, "test"))
+    sandbox.faults.add(service="mtn_api", status=503, count=-1)
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        if "ping 1:" in line:
+            sandbox.faults.clear()                                       # the API answers again
+        if "ping 2:" in line:
+            save(settings.session_file, Session.from_dict(new, "test"))  # `inv refresh` replaced it
+
+    run = Keepalive(settings, minutes=0.02, count=3, say=say, rng=random.Random(2)).start()
+    journal = [json.loads(x) for x in (tmp_path / ".cache" / "journal.jsonl").read_text().splitlines()]
+    pings = [e for e in journal if e["kind"] == "keepalive"]
+    assert [e["verdict"] for e in pings] == ["error", "valid", "valid"] and run.exit_code == 0
+    waits = [float(x.split("next ping in ")[1].split()[0]) for x in lines if "next ping in" in x]
+    assert waits[0] <= 0.02 / 8 * 1.1 and waits[1] >= 0.02 * 0.9          # backed off, then the full interval
+    old_fp, new_fp = (Session.from_dict(s, "t").fingerprint for s in (old, new))
+    assert [e["fingerprint"] for e in pings] == [old_fp, old_fp, new_fp]
+    assert any("the session file now holds" in x and "leaving" in x for x in lines)
