@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 import httpx
 
 from . import deadline
+from .console import notice
 from .errors import ConfigError, Interrupted, ServiceError
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -49,6 +50,29 @@ def retry_delay(response: httpx.Response, attempt: int, clock: Callable[[], floa
 
 def backoff(attempt: int) -> float:
     return min(0.5 * 2**attempt, 8.0)
+
+
+def create_once(what: str, create: Callable[[], Any], find: Callable[[], Any], *, past: str = "created",
+                label: Callable[[Any], str] = str, attempts: int = 3) -> Any:
+    """A non-idempotent create (a deployment, an issue): after a gateway error the thing may exist
+    anyway, so `find` looks for it before trying again; never two of them. The notices read
+    "{what} answered 504, but it was {past} ({label(found)})"."""
+    for attempt in range(attempts):
+        try:
+            return create()
+        except ServiceError as e:
+            if e.status not in GATEWAY_STATUSES:
+                raise
+            found = find()
+            if found is not None:
+                notice(f"{what} answered {e.status}, but it was {past} ({label(found)})")
+                return found
+            if attempt == attempts - 1:
+                raise
+            wait = backoff(attempt)
+            notice(f"{what} answered {e.status} and {past} none; retrying in {wait:g} s, {attempts - 1 - attempt} left")
+            deadline.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 def is_rate_limited(response: httpx.Response) -> bool:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from ..core import apis, deadline
+from ..core import apis
 from ..core.config import Settings
-from ..core.console import notice, scrub
-from ..core.errors import ConfigError, RunbookError, ServiceError
-from ..core.http import GATEWAY_STATUSES, Api, backoff
+from ..core.console import scrub
+from ..core.errors import ConfigError, RunbookError
+from ..core.http import Api, create_once
 
 LABEL = "mtn-session"
 TITLE = "MTN session unhealthy: production may be without MTN"
@@ -98,29 +98,18 @@ class IssueSink:
         return read_marker(issue.body)
 
     # Every text sent is scrubbed: a service's echoed message may carry cookie values or a URL password.
-    def open(self, body: str, title: str = TITLE, attempts: int = 3) -> Issue:
+    def open(self, body: str, title: str = TITLE) -> Issue:
         """Open the issue. Creating is not idempotent: after a gateway error the issue may exist
-        anyway, so it is looked for before trying again (never two alert issues)."""
+        anyway, so it is looked for before trying again (http.create_once: never two alert issues)."""
         body = scrub(body)
-        for attempt in range(attempts):
-            try:
-                data = self.api.post(f"{self.repo}/issues", json={"title": scrub(title), "body": body,
-                                                                  "labels": [LABEL]}, expect=(201,)).json()
-                return Issue(data["number"], data.get("html_url", ""), body)
-            except ServiceError as e:
-                if e.status not in GATEWAY_STATUSES:
-                    raise
-                found = self.find_open()
-                if found is not None:
-                    notice(f"GitHub: opening the issue answered {e.status}, but it was opened ({found.label})")
-                    return found
-                if attempt == attempts - 1:
-                    raise
-                wait = backoff(attempt)
-                notice(f"GitHub: opening the issue answered {e.status} and opened none; "
-                       f"retrying in {wait:g} s, {attempts - 1 - attempt} left")
-                deadline.sleep(wait)
-        raise AssertionError("unreachable")
+
+        def create() -> Issue:
+            data = self.api.post(f"{self.repo}/issues", json={"title": scrub(title), "body": body,
+                                                              "labels": [LABEL]}, expect=(201,)).json()
+            return Issue(data["number"], data.get("html_url", ""), body)
+
+        return create_once("GitHub: opening the issue", create, self.find_open, past="opened",
+                           label=lambda issue: issue.label)
 
     def comment(self, issue: Issue, body: str) -> None:
         self.api.post(f"{self.repo}/issues/{issue.number}/comments", json={"body": scrub(body)}, expect=(201,))

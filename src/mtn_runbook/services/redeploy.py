@@ -12,11 +12,11 @@ import secrets
 import time
 from dataclasses import asdict, dataclass
 
-from ..core import apis, deadline
+from ..core import apis
 from ..core.config import Settings, require
-from ..core.console import Console, notice
+from ..core.console import Console
 from ..core.errors import ConfigError, ServiceError
-from ..core.http import GATEWAY_STATUSES, Api, api_message, backoff
+from ..core.http import Api, api_message, create_once
 
 MARK = "mtnRunbookRedeploy"   # meta key naming one redeploy request, to find it after a gateway error
 DONE = {"READY"}
@@ -80,30 +80,22 @@ def production(settings: Settings) -> tuple[str, Deployment | None]:
     return str(body.get("name") or ""), (_deployment(current) if current else None)
 
 
-def _create(settings: Settings, api: Api, name: str, current: Deployment, attempts: int = 3) -> Deployment:
-    """POST /v13/deployments. Not idempotent: after a gateway error the deployment may exist
-    anyway, so it is looked for (by a mark in its meta) before trying again: never two redeploys."""
+def _create(settings: Settings, api: Api, name: str, current: Deployment) -> Deployment:
+    """POST /v13/deployments. Not idempotent: the new deployment carries a mark in its meta, by
+    which it is found after a gateway error (http.create_once): never two redeploys."""
     mark = secrets.token_hex(6)
-    for attempt in range(attempts):
-        try:
-            response = api.post("/v13/deployments", params={"forceNew": "1"}, expect=(200, 201), json={
-                "name": name or settings.vercel_project_id, "deploymentId": current.id,
-                "target": "production", "meta": {"action": "redeploy", MARK: mark}})
-            return _deployment(response.json(), current.id)
-        except ServiceError as e:
-            if e.status not in GATEWAY_STATUSES:
-                raise
-            found = _marked(settings, api, mark)
-            if found is not None:
-                notice(f"vercel: creating the deployment answered {e.status}, but it was created ({found['uid']})")
-                return _deployment(api.get(f"/v13/deployments/{found['uid']}").json(), current.id)
-            if attempt == attempts - 1:
-                raise
-            wait = backoff(attempt)
-            notice(f"vercel: creating the deployment answered {e.status} and created none; "
-                   f"retrying in {wait:g} s, {attempts - 1 - attempt} left")
-            deadline.sleep(wait)
-    raise AssertionError("unreachable")
+
+    def create() -> Deployment:
+        response = api.post("/v13/deployments", params={"forceNew": "1"}, expect=(200, 201), json={
+            "name": name or settings.vercel_project_id, "deploymentId": current.id,
+            "target": "production", "meta": {"action": "redeploy", MARK: mark}})
+        return _deployment(response.json(), current.id)
+
+    def find() -> Deployment | None:
+        found = _marked(settings, api, mark)
+        return _deployment(api.get(f"/v13/deployments/{found['uid']}").json(), current.id) if found else None
+
+    return create_once("vercel: creating the deployment", create, find, label=lambda d: d.id)
 
 
 def _marked(settings: Settings, api: Api, mark: str) -> dict | None:
