@@ -46,7 +46,7 @@ def login_timeout(value: object, flag: str = "--timeout") -> float:
     except (TypeError, ValueError):
         raise ConfigError(f"{flag} {value!r} is not a number of seconds", "e.g. --timeout 300") from None
     if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
-        raise ConfigError(f"{flag} must be a number of seconds above 0 and at most {MAX_TIMEOUT} (a day), not {value}",
+        raise ConfigError(f"{flag} must be a positive number of seconds, at most {MAX_TIMEOUT} (a day), not {value}",
                           "e.g. --timeout 300")
     return seconds
 
