@@ -252,6 +252,7 @@ def test_no_one_opens_the_link_exit_4_and_the_server_is_gone(sandbox, workdir, r
     assert httpx.get(url + "x", timeout=5).status_code == 403
     result = job.finish()
     assert result.code == 4, result.output
+    assert "through the login link" in result.output and "browser window" not in result.output
     assert port_closed(url)
     assert not (workdir / ".cache" / "mtn-session.json").exists()
 

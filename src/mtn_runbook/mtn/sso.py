@@ -37,6 +37,7 @@ SETUP_SECONDS = 60.0      # start the browser, load the SSO page, fill it in
 MAX_TIMEOUT = 24 * 3600  # Playwright's timers overflow near 24.8 days; a login never needs a day
 CREDENTIAL_WORDS = re.compile(r"credential|password|username|user name", re.I)
 WAITING = "waiting for you to solve the reCAPTCHA in the browser window and submit"
+WAITING_LINK = "waiting for you to solve the reCAPTCHA through the login link"
 
 
 def login_timeout(value: object, flag: str = "--timeout") -> float:
@@ -116,7 +117,7 @@ def complete_login(page, settings: Settings, *, timeout: float, console: Console
     setup = Deadline(SETUP_SECONDS, "the SSO login page did not open and fill in within {seconds:.0f}s")
     _open_and_fill(page, settings, watch, setup, api_host)
     with link.serve(page, timeout) if link else contextlib.nullcontext():
-        _wait_for_login(page, watch, console, Deadline(timeout), api_host)
+        _wait_for_login(page, watch, console, Deadline(timeout), api_host, WAITING_LINK if link else WAITING)
     cookies = [dict(c) for c in page.context.cookies()]
     session_id = next((c["value"] for c in cookies if c.get("name") == "JSESSIONID"
                        and _domain_matches(sso_host, c.get("domain", ""))), None)
@@ -149,13 +150,14 @@ def _open_and_fill(page, settings: Settings, watch, deadline: Deadline, api_host
             "MTN may have changed the page: log in by hand and report it") from None
 
 
-def _wait_for_login(page, watch, console: Console, deadline: Deadline, api_host: str) -> None:
+def _wait_for_login(page, watch, console: Console, deadline: Deadline, api_host: str,
+                    waiting: str = WAITING) -> None:
     """Poll until the browser lands on the API host with its session cookie; a failure that
     waiting cannot fix, MTN's error text, or the deadline end the wait."""
     from playwright.sync_api import Error as PlaywrightError
 
     clicked = False
-    with console.waiting(f"{WAITING} ({deadline.seconds:.0f}s)") as update:
+    with console.waiting(f"{waiting} ({deadline.seconds:.0f}s)") as update:
         while True:
             if page.is_closed():
                 raise LoginTimeout("the browser window was closed before the login finished",
@@ -176,7 +178,7 @@ def _wait_for_login(page, watch, console: Console, deadline: Deadline, api_host:
                     pass  # the person clicked first, or the page moved on
             if deadline.passed:
                 raise deadline.error()
-            update(f"{'submitted; waiting for MTN' if clicked else WAITING} — {deadline.left():.0f}s left")
+            update(f"{'submitted; waiting for MTN' if clicked else waiting} — {deadline.left():.0f}s left")
             try:
                 page.wait_for_timeout(deadline.ms(cap=POLL_SECONDS * 1000))
             except PlaywrightError:
