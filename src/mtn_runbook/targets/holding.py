@@ -6,8 +6,8 @@ target changed in between (`changed`: someone else pushed), and its recap report
 target holds after the run, read back (`look` again), not what was sent.
 
 A target that can say what it holds has `holding() -> Holding` (Vercel: the variables' ids,
-`updatedAt` and, where readable, the value's fingerprint; GitHub: the secret's `updated_at`).
-Targets without it (SSH) are not compared.
+`updatedAt` and, where readable, the value's fingerprint; GitHub: the secret's `updated_at`; SSH:
+the fingerprint of the env file's MTN_SESSION value and the file's mtime).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import secrets
 import stat
 import threading
 import time
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from ..core.config import Settings
@@ -197,6 +198,21 @@ class SshTarget:
         return EnvFile(content, self.key), st, real
 
     # -- look, act, look again -------------------------------------------------------------
+    @_within_deadline
+    def holding(self) -> "Holding":
+        """What the env file holds: the fingerprint of its MTN_SESSION value and its mtime
+        (targets/holding.py: another operator's push shows up as a changed fingerprint)."""
+        from ..core.session import fingerprint, iso
+        from .holding import Holding
+
+        env, st, _ = self._load()
+        values = env.values()
+        if not values:
+            return Holding(stamp="absent")
+        prints = sorted({fingerprint(v) for v in values})
+        when = iso(datetime.fromtimestamp(st.st_mtime, timezone.utc)) if st.st_mtime else None
+        return Holding(stamp=",".join(prints), fingerprint=prints[0] if len(prints) == 1 else None, updated=when)
+
     @_within_deadline
     def read(self, value: str) -> Current:
         env, st, real = self._load()
