@@ -86,6 +86,9 @@ def test_recover_with_a_new_login_leaves_production_a_gate_a_day_ahead(sandbox, 
     assert ("MTN_SESSION carries 1 cookie(s) for the MTN API host; 3 kept back in the local session file "
             "(JSESSIONID (127.0.0.1), CASTGC (127.0.0.1), _GRECAPTCHA (127.0.0.1))") in result.stdout
     assert "expiresAt (the app's gate)" in result.stdout
+    # validate-new speaks of the pushed value's gate, not of a "tracked expiry in 2 days"
+    assert "MTN API accepts the value to push (7 products) with its 1 cookie(s); the app's gate" in result.stdout
+    assert "tracked expiry in 2 days" not in result.stdout
 
 
 def test_refresh_leaves_production_a_gate_a_day_ahead(sandbox, workdir, inv):

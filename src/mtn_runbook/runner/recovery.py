@@ -73,7 +73,7 @@ def pushed(run: Run):
             raise SessionExpired(f"the session does not validate ({verdict.message}); nothing was pushed",
                                  "run `inv recover` again (it will ask for a new login)")
         run.facts["pushed_valid"] = cached.fingerprint
-        run.facts["pushed_verdict"] = verdict.message
+        run.facts["pushed_products"] = len(verdict.products)
     return cached
 
 
@@ -198,8 +198,10 @@ def validate_new(run: Run) -> StepResult:
     if pending(run):
         return StepResult("would", "would validate the value to push (API host cookies only) before pushing it anywhere")
     value = pushed(run)
-    return StepResult("ok", f"{run.facts['pushed_verdict']}, with the {len(value.app.cookies)} "
-                            "cookie(s) that are pushed")
+    # the pushed value's expiresAt is the app's gate, not the tracked expiry: say which it is
+    return StepResult("ok", f"MTN API accepts the value to push ({run.facts['pushed_products']} products) "
+                            f"with its {len(value.app.cookies)} cookie(s); the app's gate (expiresAt) "
+                            f"{_in(value.app.expires_at)}")
 
 
 def export(run: Run) -> StepResult:
