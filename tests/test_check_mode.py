@@ -59,3 +59,14 @@ def test_check_writes_nothing(inv, sandbox, workdir, ready, args):
     writes = [r for r in sandbox.history.requests() if r["method"] in ("POST", "PUT", "PATCH", "DELETE")
               and r["service"] != "mtn_sso"]
     assert writes == []
+
+
+@pytest.mark.parametrize("args", [("push",), ("export",), ("extend",), ("recover",)], ids=" ".join)
+def test_check_leaves_a_too_open_session_file_as_it_is_and_says_so(inv, workdir, ready, args):
+    # the too-open mode is fixed by a real run; a check only reports it (it used to chmod)
+    path = workdir / ".cache" / "mtn-session.json"
+    path.chmod(0o644)
+    result = inv(*args, "--check")
+    assert result.code in (0, 2), result.output
+    assert os.stat(path).st_mode & 0o777 == 0o644
+    assert "session file .cache/mtn-session.json has mode 0644; run without --check to set it to 0600" in result.output

@@ -214,15 +214,18 @@ def _parse_json(body: str, source: str) -> Any:
 
 
 # -- the file on disk -------------------------------------------------------------------
-def load(path: Path) -> tuple[Session, list[str]]:
-    """Read the session file; a too-open mode is fixed to 0600 with a warning."""
+def load(path: Path, *, fix_mode: bool = True) -> tuple[Session, list[str]]:
+    """Read the session file; a too-open mode is fixed to 0600 with a warning (only warned of
+    when not `fix_mode`: check mode writes nothing, not even a mode)."""
     warnings = []
     if not path.exists():
         raise SessionFormatError(f"session file {path} does not exist", "run `inv auth` to log in and create it")
     if not path.is_file():
         raise SessionFormatError(f"session file {path} is not a file")
     mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
+    if mode & 0o077 and not fix_mode:
+        warnings.append(f"session file {path} has mode {mode:04o}; run without --check to set it to 0600")
+    elif mode & 0o077:
         os.chmod(path, 0o600)
         warnings.append(f"session file {path} had mode {mode:04o}; set it to 0600")
     try:

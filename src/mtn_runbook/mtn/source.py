@@ -19,14 +19,15 @@ class Loaded:
     warnings: list[str] = field(default_factory=list)
 
 
-def current_session(settings: Settings, *, file: str | Path | None = None, env: bool = False) -> Loaded:
+def current_session(settings: Settings, *, file: str | Path | None = None, env: bool = False,
+                    check: bool = False) -> Loaded:
     """`file` when given; MTN_SESSION when `env`; else the session file when it exists, else
     MTN_SESSION. Bad input raises SessionFormatError/ConfigError (exit 2) with one clear line."""
     if file and env:
         raise ConfigError("--file and --env choose different sessions", "use one of them")
     if file:
         path = Path(file).expanduser()
-        session, warnings = load(path)
+        session, warnings = load(path, fix_mode=not check)
         return Loaded(session, f"session file {path}", path, warnings)
     if env:
         if not settings.mtn_session:
@@ -35,19 +36,19 @@ def current_session(settings: Settings, *, file: str | Path | None = None, env: 
         return Loaded(session, "MTN_SESSION", None, warnings)
     path = settings.session_file
     if path.exists() or not settings.mtn_session:
-        session, warnings = load(path)  # a missing file: "does not exist — run `inv auth`"
+        session, warnings = load(path, fix_mode=not check)  # a missing file: "does not exist — run `inv auth`"
         return Loaded(session, f"session file {path}", path, warnings)
     session, warnings = decode(settings.mtn_session, "MTN_SESSION")
     return Loaded(session, "MTN_SESSION", None, warnings)
 
 
 def open_session(settings: Settings, console: "Console", *, file: str | Path | None = None,
-                 env: bool = False) -> Loaded:
+                 env: bool = False, check: bool = False) -> Loaded:
     """`current_session` for a task about to use it: its secrets registered so no output can show
     them, and its warnings (whitespace stripped, mode fixed to 0600) printed."""
     from ..core.console import protect
 
-    loaded = current_session(settings, file=file, env=env)
+    loaded = current_session(settings, file=file, env=env, check=check)
     protect(*loaded.session.secrets())
     for warning in loaded.warnings:
         console.warn(warning)

@@ -27,7 +27,7 @@ def current_session(run: Run) -> sessions.Session | None:
 
     if not run.settings.session_file.exists() and not run.settings.mtn_session:
         return None
-    return open_session(run.settings, run.console).session
+    return open_session(run.settings, run.console, check=run.check).session
 
 
 def _protect(session: sessions.Session) -> None:

@@ -38,7 +38,7 @@ def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) 
 
     s = settings(c)
     out = Console()
-    loaded = open_session(s, out, file=file, env=env)
+    loaded = open_session(s, out, file=file, env=env, check=check)
     targets = select(configured(s, kind), only=only, skip=skip)  # bad configuration: exit 2 before anything is sent
     value = prepare(s, loaded.session)  # API host cookies only; expiresAt = the app's gate, 24 h+ ahead
     verdict = validate(s, value.app, source=loaded.source, record=not check)

@@ -106,7 +106,7 @@ def export(c, stdout=False, output=None, file=None, env=False, check=False):
         raise ConfigError(f"--output {output}: folder {target.parent} does not exist", "create it, or choose another path")
     s = settings(c)
     out = Console(stderr=stdout)
-    loaded = open_session(s, out, file=file, env=env)
+    loaded = open_session(s, out, file=file, env=env, check=check)
     pushed = prepare(s, loaded.session)
     value = pushed.value
     where = "stdout" if stdout else f"{target} (0600)"
@@ -188,7 +188,7 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
     check_hours(hours)  # before the session is opened or locked: nothing written
     s = settings(c)
     out = Console()
-    loaded = open_session(s, out, file=file, env=env)
+    loaded = open_session(s, out, file=file, env=env, check=check)
     target = loaded.path or (Path(file) if file else s.session_file)
     old = loaded.session
     ahead = gate_hours(s)  # a bad MTN_GATE_HOURS: exit 2 before the API is called
