@@ -96,3 +96,21 @@ def test_an_after_fault_does_the_work_then_answers_the_status(sandbox):
                        headers={"Authorization": f"Bearer {o.github_token}"}, json={"title": "t"}, timeout=10)
     assert reply.status_code == 502
     assert len(sandbox.github.issues()) == before + 1
+
+
+def test_the_stand_ins_answer_kept_alive_connections_without_nagle_delay(sandbox):
+    """The server side of every accepted connection has TCP_NODELAY, as asyncio gives sockets it
+    creates itself: without it, uvicorn's two writes (headers, then body) met the client's delayed
+    ACK and each request on a kept-alive connection waited ~40 ms, which no real service adds
+    (it made `inv validate`'s ledger calls look slow; bench/startup.py)."""
+    import socket
+
+    o = sandbox.options
+    with httpx.Client(headers={"Authorization": f"Bearer {o.github_token}"}) as client:
+        for _ in range(2):
+            assert client.get(f"{sandbox.urls['github']}/repos/{o.github_repository}/issues").status_code == 200
+        assert vercel_env(sandbox).status_code == 200
+        accepted = [conn.transport.get_extra_info("socket") for thread in sandbox._threads
+                    for conn in thread.server.server_state.connections]
+        assert accepted, "no open connection found on the stand-ins' servers"
+        assert all(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for sock in accepted)
