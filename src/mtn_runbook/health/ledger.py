@@ -217,7 +217,8 @@ class FileStore:
         base = [r for r in (Record.from_json(x) for x in lines if "session" in x and "event" not in x) if r]
         return fold(base, [x for x in lines if "event" in x])
 
-    def append(self, entries: list[dict], quiet: list[dict] = ()) -> None:
+    def append(self, entries: list[dict], quiet: list[dict] = (), *, just_read: bool = False) -> None:
+        """Under the file's lock (`just_read` changes nothing here: appending needs no fold)."""
         from ..core.session import write_private
 
         entries = [*entries, *quiet]
@@ -240,6 +241,7 @@ class IssueStore:
         self.api, self.repo = api, f"/repos/{repository}"
         self.where = f"{repository} issue labelled {LABEL}"
         self._issues: list[dict] | None = None
+        self._read: dict[int, tuple[list[dict], str | None]] = {}   # what records() just read, per issue
 
     def issues(self) -> list[dict]:
         if self._issues is None:
@@ -285,13 +287,17 @@ class IssueStore:
         base: list[Record] = []
         entries: list[dict] = []
         for issue in self.issues():
-            entries += self._entries(self._comments(issue["number"]))   # comments first, then the body
-            fresh = self.api.get(f"{self.repo}/issues/{issue['number']}").json()
-            base += self._body_records(fresh.get("body"))
+            comments = self._comments(issue["number"])                  # comments first, then the body
+            body = self.api.get(f"{self.repo}/issues/{issue['number']}").json().get("body")
+            self._read[issue["number"]] = (comments, body)
+            entries += self._entries(comments)
+            base += self._body_records(body)
         return fold(base, entries)   # several open ledger issues (two first writers at once) merge too
 
-    def append(self, entries: list[dict], quiet: list[dict] = ()) -> None:
-        """`entries` as a comment (never lost), `quiet` ones only through the fold."""
+    def append(self, entries: list[dict], quiet: list[dict] = (), *, just_read: bool = False) -> None:
+        """`entries` as a comment (never lost), `quiet` ones only through the fold. `just_read`:
+        the caller called records() just before, so a fold of `quiet` alone may use that read
+        (comments, then body: the order a fold needs) instead of reading both again."""
         from .ledger_view import entry_comment, issue_body
 
         if not self.issues():
@@ -303,14 +309,18 @@ class IssueStore:
         if entries:
             self.api.post(f"{self.repo}/issues/{number}/comments", json={"body": entry_comment(entries)},
                           expect=(201,))
-        self.fold_in(number, quiet)
+        read = self._read.pop(number, None) if just_read and not entries else None
+        self.fold_in(number, quiet, read=read)
 
-    def fold_in(self, number: int, quiet: list[dict] = ()) -> None:
+    def fold_in(self, number: int, quiet: list[dict] = (), *,
+                read: tuple[list[dict], str | None] | None = None) -> None:
         from .ledger_view import issue_body
 
-        comments = self._comments(number)                               # 1. the comments
-        issue = self.api.get(f"{self.repo}/issues/{number}").json()      # 2. then the body
-        records = fold(self._body_records(issue.get("body")), [*self._entries(comments), *quiet])
+        if read is None:
+            comments = self._comments(number)                                       # 1. the comments
+            read = comments, self.api.get(f"{self.repo}/issues/{number}").json().get("body")  # 2. then the body
+        comments, body = read
+        records = fold(self._body_records(body), [*self._entries(comments), *quiet])
         self.api.patch(f"{self.repo}/issues/{number}", json={"body": issue_body(records, self.where)})
         for c in comments:                                               # 3. only what is now in the body
             try:

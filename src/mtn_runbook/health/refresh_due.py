@@ -3,7 +3,7 @@
     refresh-by  = the session's start (createdAt, else first seen) + survival.refresh_by(...)
     decision    = policy.decide(now, alive, refresh-by, prompted already?, working hours, interval)
 
-`inv monitor` and `inv validate` read the ledger (and append what they saw); `inv ledger` shows it.
+`inv monitor` and `inv validate` read the ledger (and append what they saw: observe.py); `inv ledger` shows it.
 The shadow probe: after a refresh the retired session stays in the session file's `.prev` (0600,
 on the machine that ran the refresh, where it already was; no second copy goes to CI). `inv monitor`
 run there validates it at most every SHADOW_EVERY until MTN rejects it, so its lifetime is
@@ -19,7 +19,8 @@ from typing import Any
 from ..core.config import Settings
 from ..core.errors import ConfigError, RunbookError
 from ..core.session import Session, iso, now
-from .ledger import FileStore, IssueStore, Record, entry, observer, session_key
+from .ledger import Record, session_key
+from .observe import append, close, lifespans_known, observation, observe_validation, open_store  # noqa: F401
 from .policy import Decision, decide
 from .schedule import CHECK_INTERVAL, WorkingHours
 from .survival import RefreshBy, refresh_by
@@ -51,25 +52,9 @@ class RefreshSettings:
                    number("MONITOR_PRIOR_HOURS", s.monitor_prior_hours, float, 0.5, 24 * 90))
 
 
-def open_store(settings: Settings, api: Any = None) -> FileStore | IssueStore:
-    """The shared issue when GitHub is configured, else `.cache/ledger.jsonl` beside the journal."""
-    if settings.github_token and settings.github_repository and "/" in settings.github_repository:
-        if api is None:
-            from ..core import apis
-            api = apis.github(settings)
-        return IssueStore(api, settings.github_repository)
-    return FileStore(settings.cache_dir / "ledger.jsonl")
-
-
 def estimate(records: list[Record], rs: RefreshSettings) -> RefreshBy:
     lives = [life for life in (r.lifetime() for r in records) if life is not None]
     return refresh_by(lives, risk=rs.risk, min_deaths=rs.min_deaths, prior_hours=rs.prior_hours)
-
-
-def lifespans_known(records: list[Record]) -> bool:
-    """Some session was seen alive an hour or more after it started: the 60-minute tracked
-    expiry is known to be a guess, so it is no longer worth a warning."""
-    return any(life and life[0] >= 1 for life in (r.lifetime() for r in records))
 
 
 @dataclass(frozen=True)
@@ -108,14 +93,6 @@ def outlook(session: Session, records: list[Record], rs: RefreshSettings, *, ali
     return Outlook(est, start, by, decision, prompted, where)
 
 
-def observation(session: Session, verdict_state: str, *, at: datetime | None = None,
-                every: int | None = None, ping: float | str | None = None) -> list[dict]:
-    """The ledger entry for one validation: alive or dead (an API error says nothing)."""
-    event = {"valid": "alive", "valid_tracked_expired": "alive", "expired": "dead"}.get(verdict_state)
-    every = every or int(CHECK_INTERVAL.total_seconds() // 60)
-    return [entry(event, session, by=observer(), every=every, at=at, ping=ping)] if event else []
-
-
 def shadow_probe(settings: Settings, records: list[Record], current: Session | None,
                  at: datetime | None = None) -> tuple[list[dict], str | None]:
     """Validate the retired session in the session file's `.prev`, when it is due."""
@@ -140,29 +117,6 @@ def shadow_probe(settings: Settings, records: list[Record], current: Session | N
     return found, f"shadow probe of the retired session {retired.fingerprint} (.prev): {verdict.state}"
 
 
-def append(store: FileStore | IssueStore, records: list[Record], entries: list[dict]) -> None:
-    """A session already seen alive gets its routine "alive" through the fold only (no comment)."""
-    known = {r.session for r in records if r.last_alive}
-    quiet = [e for e in entries if e["event"] == "alive" and e["session"] in known]
-    store.append([e for e in entries if e not in quiet], quiet)
-
-
-def observe_validation(settings: Settings, session: Session, verdict_state: str) -> tuple[bool, str | None]:
-    """For `inv validate`: append what it saw; (lifespans known?, a problem line or None)."""
-    store = open_store(settings)
-    try:
-        records = store.records()
-        found = observation(session, verdict_state)
-        if found:
-            append(store, records, found)
-        return lifespans_known(records), None
-    except RunbookError as e:
-        return False, f"lifespan ledger ({store.where}): {e.message}"
-    finally:
-        if isinstance(store, IssueStore):
-            store.api.close()
-
-
 def ledger_report(settings: Settings, current: Session | None) -> dict:
     """For `inv ledger`: every session, the estimate, and the current session's refresh-by."""
     from .ledger_view import ended, terminal_chart
@@ -172,8 +126,7 @@ def ledger_report(settings: Settings, current: Session | None) -> dict:
     try:
         records = store.records()
     finally:
-        if isinstance(store, IssueStore):
-            store.api.close()
+        close(store)
     est = estimate(records, rs)
     sessions = []
     for r in records:

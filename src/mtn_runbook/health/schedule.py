@@ -12,9 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
 
 from ..core.errors import ConfigError
+
+if TYPE_CHECKING:  # zoneinfo loads when working hours are parsed, not for CHECK_INTERVAL (inv validate)
+    from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_HOURS = "Mon-Fri 08:00-18:00"
@@ -49,6 +52,8 @@ class WorkingHours:
         h1, m1, h2, m2 = (int(m.group(i)) for i in range(2, 6))
         if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2) or (h1, m1) >= (h2, m2):
             raise ConfigError(f"MONITOR_WORKING_HOURS {spec!r}: the window must start before it ends, within a day")
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
         try:
             tz = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):

@@ -146,9 +146,6 @@ def validate(c, env=False, file=None, json=False):
     out = Console(json_mode=json)
     loaded = open_session(s, out, file=file, env=env)
     verdict = check_session(s, loaded.session, source="MTN_SESSION" if loaded.path is None else "file")
-    from ..health.refresh_due import observe_validation
-
-    known, ledger_problem = observe_validation(s, loaded.session, verdict.state)
     if json:
         out.json(verdict.to_json())
     left = verdict.minutes_left()
@@ -158,6 +155,9 @@ def validate(c, env=False, file=None, json=False):
         out.fail(f"{verdict.state} — {verdict.message}")
     out.line(f"  session {loaded.session.short_id} from {loaded.source}; tracked expiry "
              f"{_when(loaded.session.expires_at)}; API status {verdict.api_status or 'none'}")
+    from ..health.observe import observe_validation  # the verdict is out first; the ledger is bookkeeping
+
+    known, ledger_problem = observe_validation(s, loaded.session, verdict.state)
     if ledger_problem:
         out.line(f"  not recorded: {ledger_problem}")
     if verdict.state == "valid" and left < 60 and not known:  # known lifespans: a fresh login's 60 min is no news
