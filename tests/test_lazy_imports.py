@@ -51,3 +51,26 @@ def test_inv_writes_the_bytecode_of_the_projects_modules(inv, tmp_path):
     assert result.code == 0, result.output
     written = {p.name.split(".")[0] for p in cache.rglob("*.pyc") if "mtn_runbook" in p.parts}
     assert {"base", "recover", "session_tasks"} <= written, sorted(written)
+
+
+def modules_imported(result) -> set[str]:
+    return {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_inv_validate_loads_only_the_ledger_it_writes(inv, sandbox, workdir):
+    """validate records what it saw in the lifespan ledger (health/observe.py): the GitHub client only
+    when GitHub is configured; never the refresh-due machinery (survival, policy, time zones)."""
+    from mtn_runbook.core.session import Session, save
+
+    save(workdir / ".cache" / "mtn-session.json", Session.from_dict(sandbox.mtn.mint_session(), "sandbox"))
+    unneeded = {"mtn_runbook.health.refresh_due", "mtn_runbook.health.survival", "mtn_runbook.health.policy",
+                "zoneinfo", "mtn_runbook.sandbox"}   # outside a sandbox shell, no part of the sandbox
+    local = inv("validate", env={"PYTHONPROFILEIMPORTTIME": "1", "GITHUB_TOKEN": None, "GITHUB_REPOSITORY": None})
+    assert local.code == 0, local.output
+    loaded = modules_imported(local)
+    assert "mtn_runbook.health.observe" in loaded
+    assert sorted(loaded & (unneeded | {"mtn_runbook.core.apis", "mtn_runbook.health.ledger_view"})) == []
+    shared = inv("validate", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert shared.code == 0, shared.output
+    loaded = modules_imported(shared)
+    assert "mtn_runbook.core.apis" in loaded and sorted(loaded & unneeded) == []

@@ -52,6 +52,9 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "MTN_LINK_PORT": ("link_port", "8765", False),
 }
 ALIASES = {"VERCEL_ORG_ID": "VERCEL_TEAM_ID"}
+# Not a setting (so not in VARIABLES): a sandbox shell's marker. sandbox/shell.py writes it and
+# runner/rehearsal.py reads it; kept here so reading it loads no part of the sandbox.
+SANDBOX_SHELL_MARKER = "MTN_RUNBOOK_SANDBOX"
 URL_VARIABLES = ("MTN_SSO_LOGIN_URL", "MTN_API_BASE_URL", "VERCEL_API_URL", "GITHUB_API_URL",
                  "PRODUCTION_URL", "ALERT_WEBHOOK_URL")
 SECRET_VARIABLES = frozenset(name for name, (_, _, secret) in VARIABLES.items() if secret)

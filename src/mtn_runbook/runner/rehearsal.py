@@ -15,9 +15,9 @@ import os
 from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
+from ..core.config import SANDBOX_SHELL_MARKER as SHELL_MARKER
 from ..core.config import VARIABLES, Settings
 from ..core.errors import ConfigError
-from ..sandbox.shell import FORCED, SHELL_MARKER
 
 URL_VARIABLES = ("MTN_SSO_LOGIN_URL", "MTN_API_BASE_URL", "VERCEL_API_URL", "GITHUB_API_URL", "PRODUCTION_URL")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -45,7 +45,9 @@ def shell_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Se
     variables, whatever `.env` and invoke.yaml say, and refused when a URL leaves loopback."""
     environ = os.environ if environ is None else environ
     if not in_sandbox_shell(environ):
-        return None
+        return None   # every task asks: outside a sandbox shell, no part of the sandbox is loaded
+    from ..sandbox.shell import FORCED
+
     env = {name: environ.get(name, "") for name in VARIABLES}
     env.update(FORCED)
     for name in URL_VARIABLES:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
+from ..core.config import SANDBOX_SHELL_MARKER as SHELL_MARKER
 from ..core.config import VARIABLES
 
-SHELL_MARKER = "MTN_RUNBOOK_SANDBOX"
 SANDBOX_SESSION_FILE = Path(".cache/sandbox/mtn-session.json")
 # what a sandbox shell never takes from anywhere: its own files, and no alert sink at all
 FORCED = {"MTN_SESSION_FILE": str(SANDBOX_SESSION_FILE), "ALERT_WEBHOOK_URL": ""}
