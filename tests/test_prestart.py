@@ -5,6 +5,9 @@ the recorded spans, not in a timing threshold."""
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from mtn_runbook.core import session as sessions
@@ -67,3 +70,103 @@ def test_no_browser_for_a_session_just_seen_valid(sandbox, run_recover):
     assert starts == []
     renew = next(r for r in run.records if r.name == "renew")
     assert renew.outcome in ("skipped", "changed") and "logged in" not in renew.detail  # no login: extended at most
+
+
+def _first(requests, prefix):
+    return next(r for r in requests if r["path"].startswith(prefix))
+
+
+def test_the_preflight_runs_alongside_the_first_validation(sandbox, run_recover):
+    """The login's read-only checks (tokens, project, production URL) go out while the dead
+    session is still being validated, not after: the person waits for the slower of the two."""
+    go, _ = run_recover
+    dead = sessions.Session.from_dict(sandbox.mtn.mint_session(), "minted")
+    sandbox.mtn.expire(dead.session_id)
+    sandbox.faults.add(service="mtn_api", method="GET", path="/api/v1/.*", delay=2.0)
+    run, _ = go(dead)
+    assert run.succeeded, run.error
+    check = _first(sandbox.history.requests("mtn_api"), "/api/v1/")
+    answered = check["t"] + check["seconds"]
+    for service, path in (("vercel", "/v2/user"), ("app", "/api/mtn-wholesale/auth")):
+        assert _first(sandbox.history.requests(service), path)["t"] < answered, (service, path)
+    assert "checks passed before the login" in run.facts["preflight"]
+
+
+def test_the_preflight_checks_run_at_once(sandbox, tmp_path):
+    """Each check is a round trip; one after another they added up before the browser opened."""
+    from mtn_runbook.runner.preflight import require_ready
+
+    settings = Settings.load({}, environ=dict(sandbox.env(), MTN_SESSION_FILE=str(tmp_path / "s.json")),
+                             use_dotenv=False)
+    sandbox.faults.add(service="vercel", method="GET", path="/v2/user", delay=1.0)
+    sandbox.faults.add(service="app", method="GET", path="/api/mtn-wholesale/auth", delay=1.0)
+    require_ready(settings)
+    user = _first(sandbox.history.requests("vercel"), "/v2/user")
+    app = _first(sandbox.history.requests("app"), "/api/mtn-wholesale/auth")
+    assert app["t"] < user["t"] + user["seconds"] and user["t"] < app["t"] + app["seconds"]  # overlapping
+
+
+def test_chromium_is_closed_after_production_is_verified(sandbox, run_recover, monkeypatch):
+    """The login's window closes as soon as the session is captured; Chromium itself (its
+    shutdown took a tenth of a second or more) is closed after verify, before the run returns."""
+    from mtn_runbook.mtn import sso
+
+    closes, windows = [], []
+    real_close, real_window = browser_module.Browser.close, sso._close_window
+
+    def close(self):
+        closes.append((time.time(), self.closed))
+        real_close(self)
+
+    def window(page):
+        windows.append(time.time())
+        real_window(page)
+
+    monkeypatch.setattr(browser_module.Browser, "close", close)
+    monkeypatch.setattr(sso, "_close_window", window)
+    go, _ = run_recover
+    dead = sessions.Session.from_dict(sandbox.mtn.mint_session(), "minted")
+    sandbox.mtn.expire(dead.session_id)
+    run, _ = go(dead)
+    assert run.succeeded, run.error
+    verify = [r for r in sandbox.history.requests("app") if r["path"].startswith("/api/mtn-wholesale/")][-1]
+    assert len(windows) == 1 and windows[0] < min(e["t"] for e in sandbox.history.events("vercel", "env.change"))
+    assert [c for c in closes if not c[1]] and min(t for t, done in closes if not done) > verify["t"]
+    assert "browser" not in run.facts  # nothing left open
+
+
+def test_a_page_opened_ahead_is_the_one_the_login_gets(tmp_path):
+    from conftest import chromium_path
+
+    settings = Settings.load({}, environ={"PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": chromium_path(),
+                                          "MTN_SESSION_FILE": str(tmp_path / "s.json")}, use_dotenv=False)
+    browser = browser_module.start(settings, headless=True)
+    try:
+        browser.open_ahead({"viewport": {"width": 400, "height": 700}})
+        ahead = browser.ahead[1]
+        assert browser.open_page({"viewport": {"width": 400, "height": 700}}) is ahead
+        browser.open_ahead(None)
+        other = browser.ahead[1]
+        page = browser.open_page({"viewport": {"width": 400, "height": 700}})  # other options: a new page
+        assert page is not other and other.is_closed() and page.viewport_size == {"width": 400, "height": 700}
+    finally:
+        browser.close()
+
+
+def test_the_driver_keeps_its_compiled_code_between_runs(tmp_path, monkeypatch):
+    """NODE_COMPILE_CACHE (Node 22.1+) under the user's cache: the driver's second start skips
+    compiling Playwright's bundle. The folder fills on a real start; a value already set stays."""
+    from conftest import chromium_path
+
+    monkeypatch.delenv("NODE_COMPILE_CACHE", raising=False)
+    monkeypatch.delenv("NODE_DISABLE_COMPILE_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    settings = Settings.load({}, environ={"PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": chromium_path(),
+                                          "MTN_SESSION_FILE": str(tmp_path / "s.json")}, use_dotenv=False)
+    browser_module.start(settings, headless=True).close()
+    folder = tmp_path / "cache" / "mtn-runbook" / "node-compile-cache"
+    assert os.environ["NODE_COMPILE_CACHE"] == str(folder)
+    assert any(p.is_file() for p in folder.rglob("*"))  # the driver wrote its cache there
+    monkeypatch.setenv("NODE_COMPILE_CACHE", str(tmp_path / "mine"))
+    browser_module._node_compile_cache()
+    assert os.environ["NODE_COMPILE_CACHE"] == str(tmp_path / "mine")

@@ -79,19 +79,19 @@ class Deadline:
 def login(settings: Settings, *, console: Console, headless: bool = False, timeout: float = 300.0,
           browser: Browser | None = None, link: Link | None = None) -> Session:
     """Open Chromium at the SSO page, let the person finish the login, return the captured session.
-    `browser`: one already started (it is closed here in any case). With `link`, the browser is
-    headless and the person drives it through the link's page. Not saved: see adopt.py."""
+    `browser`: one already started, which stays the caller's: only the login's window (its
+    context) is closed here, so the caller can close Chromium once production is back. A browser
+    started here is closed here. With `link`, the browser is headless and the person drives it
+    through the link's page. Not saved: see adopt.py."""
     require(settings, "MTN_USERNAME", "MTN_PASSWORD")
     timeout = login_timeout(timeout)
     headless = headless or link is not None
+    own = None  # a browser this call started, and so closes
+    page = None
     try:
-        if browser is not None and (browser.closed or browser.headless != headless):
-            browser.close()
-            browser = None
-        if browser is None:
-            browser = start(settings, headless=headless, timeout=SETUP_SECONDS)
-        context = browser.chromium.new_context(**(link.context_options if link else {}))
-        page = context.new_page()
+        if browser is None or browser.closed or browser.headless != headless:
+            browser = own = start(settings, headless=headless, timeout=SETUP_SECONDS)
+        page = browser.open_page(link.context_options if link else None)
         if link:
             link.confine(page)
         return complete_login(page, settings, timeout=timeout, console=console, link=link)
@@ -99,8 +99,20 @@ def login(settings: Settings, *, console: Console, headless: bool = False, timeo
         raise Interrupted("interrupted during the login; nothing was saved",
                           "run the command again when you are ready to log in") from None
     finally:
-        if browser is not None:
-            browser.close()
+        if own is not None:
+            own.close()
+        elif page is not None:
+            _close_window(page)
+
+
+def _close_window(page) -> None:
+    """Close the login's context (its window goes away); Chromium itself stays for its owner."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        page.context.close()
+    except PlaywrightError:
+        pass  # the person closed the window, or the browser is gone
 
 
 def complete_login(page, settings: Settings, *, timeout: float, console: Console,

@@ -67,6 +67,8 @@ class Run:
     earlier_person_seconds: float = 0.0
     resumed_from: str | None = None
     skip_reason: str = "done in the interrupted run"
+    # what to let go of when the run ends, after its last step (the browser a login used)
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.journal is None:
@@ -102,7 +104,21 @@ def execute(run: Run, plan: Sequence[Step], *, start_at: int = 0) -> Run:
                       person_seconds_before=round(run.earlier_person_seconds, 3))
     for step in plan[:start_at]:
         run.records.append(StepRecord(step.name, "skipped", 0.0, run.skip_reason))
-    for step in plan[start_at:]:
+    try:
+        _steps(run, plan[start_at:])
+    finally:
+        while run.closers:
+            run.closers.pop()()
+    _record(run, "run", run=run.run_id, task=run.task, event="end",
+                      outcome="failed" if run.error else "done", seconds=round(run.elapsed, 3),
+                      fingerprint=run.fingerprint, check=run.check)
+    if run.check:
+        run.console.banner("CHECK MODE: nothing was changed")
+    return run
+
+
+def _steps(run: Run, plan: Sequence[Step]) -> None:
+    for step in plan:
         began = time.monotonic()
         try:
             result = step.run(run)
@@ -123,12 +139,6 @@ def execute(run: Run, plan: Sequence[Step], *, start_at: int = 0) -> Run:
         run.console.step(result.outcome, step.name, result.detail, seconds)
         if run.error:
             break
-    _record(run, "run", run=run.run_id, task=run.task, event="end",
-                      outcome="failed" if run.error else "done", seconds=round(run.elapsed, 3),
-                      fingerprint=run.fingerprint, check=run.check)
-    if run.check:
-        run.console.banner("CHECK MODE: nothing was changed")
-    return run
 
 
 def _record(current: Run, kind: str, /, **fields: Any) -> None:

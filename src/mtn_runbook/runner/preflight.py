@@ -77,13 +77,19 @@ def findings(settings: Settings, targets: list | None = None) -> list[Finding]:
         return [Finding("targets", error=e)]
     checks += [(t.name, t.preflight) for t in targets]
     checks += [("deploy", lambda: deploy_project(settings)), ("production app", lambda: production_reachable(settings))]
-    found = []
-    for name, check in checks:
-        try:
-            found.append(Finding(name, check()))
-        except RunbookError as e:
-            found.append(Finding(name, error=e))
-    return found
+    from concurrent.futures import ThreadPoolExecutor
+
+    # all at once: each is a round trip or two, and the person is waiting for the browser
+    with ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="preflight") as pool:
+        return list(pool.map(_finding, checks))
+
+
+def _finding(check: tuple[str, Callable[[], str]]) -> Finding:
+    name, run = check
+    try:
+        return Finding(name, run())
+    except RunbookError as e:
+        return Finding(name, error=e)
 
 
 def require_ready(settings: Settings, targets: list | None = None) -> str:
@@ -98,3 +104,23 @@ def require_ready(settings: Settings, targets: list | None = None) -> str:
         raise kind(f"before the login: {first.name}: {first.error.message}{more}; the browser was not opened",
                    f"{first.error.hint} (`inv doctor` checks everything)" if first.error.hint else "run `inv doctor`")
     return f"{len(found)} checks passed before the login ({', '.join(f.name for f in found)})"
+
+
+def once(facts: dict, targets: Callable[[], list | None], settings: Settings) -> str:
+    """`require_ready` once per run: its summary, or its failure raised. recover starts it early,
+    beside the first validation, when a login is likely (`note`); the login step then finds it done."""
+    note(facts, targets, settings)
+    found = facts["preflight"]
+    if isinstance(found, RunbookError):
+        raise found
+    return found
+
+
+def note(facts: dict, targets: Callable[[], list | None], settings: Settings) -> None:
+    """Run the checks unless this run did already, and keep the summary or the failure in `facts`."""
+    if "preflight" in facts:
+        return
+    try:
+        facts["preflight"] = require_ready(settings, targets=targets())
+    except RunbookError as e:
+        facts["preflight"] = e

@@ -2,10 +2,13 @@
 
 The browser's start (Playwright's driver, then Chromium) was about 40 % of a recover's machine
 time, and it began only after the first validation. When a login is likely, the run now starts
-the browser on its own thread (Playwright's sync API belongs to the thread that starts it) while
-a worker thread does what comes before the login anyway: reading what the targets hold,
-validating the session, the preflight checks. The login takes the started browser (`take`); a
-step that ends the need for one closes it (`close`). No window opens until the login's page does.
+the browser on its own thread (Playwright's sync API belongs to the thread that starts it), and,
+headless (--link, the sandbox), opens the login's page, while worker threads do what comes before
+the login anyway, all at once (`alongside`): reading what the targets hold, validating the
+session, the preflight checks. The login borrows the
+started browser (`lend`) and closes only its window; Chromium itself is closed when the run ends,
+after production is verified, so its shutdown is not part of the time to recover. A step that
+ends the need for one closes it at once (`close_unused`).
 """
 
 from __future__ import annotations
@@ -36,18 +39,23 @@ def login_likely(run: Run, session: sessions.Session | None) -> bool:
 
 
 def overlapped(run: Run, work: Callable[[], T]) -> T:
-    """`work()` on a worker thread while this thread starts the browser into the run; returns what
-    `work` returns. A browser that cannot start is left to the login to report, if one is needed."""
+    """`work()` on a worker thread while this thread starts the browser into the run and, headless,
+    opens the login's page; returns what `work` returns. A browser that cannot start is left to
+    the login to report, if one is needed. What is started is closed when the run ends at the latest."""
     if run.check or not run.facts.get("prestart", True) or run.facts.get("browser") is not None:
         return work()
     from concurrent.futures import ThreadPoolExecutor
 
     from ..mtn.browser import start
 
+    link = bool(run.facts.get("link"))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="before-login") as pool:
         future = pool.submit(work)
         try:
-            run.facts["browser"] = start(run.settings, headless=bool(run.facts.get("headless") or run.facts.get("link")))
+            browser = run.facts["browser"] = start(run.settings, headless=bool(run.facts.get("headless") or link))
+            run.closers.append(lambda: close(run))
+            if browser.headless:  # a headed page is a window: none opens before the login needs it
+                _open_ahead(browser, link)
         except RunbookError:
             pass  # no Chromium, no display: the login step starts it again and says why
         try:
@@ -57,12 +65,46 @@ def overlapped(run: Run, work: Callable[[], T]) -> T:
             raise
 
 
-def take(run: Run) -> Any:
-    """The started browser, now the caller's to close (sso.login closes it), or None."""
-    return run.facts.pop("browser", None)
+def alongside(first, *others):
+    """Run `first` and `others` at once (threads); return what `first` returns. `others` note
+    their results in the run's facts and raise nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(others), thread_name_prefix="alongside") as pool:
+        started = [pool.submit(other) for other in others]
+        result = first()
+        for future in started:
+            future.result()
+    return result
+
+
+def _open_ahead(browser: Any, link: bool) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+
+    from ..mtn.link import Link
+
+    try:
+        browser.open_ahead(Link.context_options if link else None)
+    except PlaywrightError:
+        pass  # the login opens its page itself, and reports what goes wrong then
+
+
+def lend(run: Run) -> Any:
+    """The started browser for the login, or None. It stays the run's: the login closes only its
+    window, and the browser is closed when the run ends, after production is verified."""
+    browser = run.facts.get("browser")
+    if browser is not None:
+        run.facts["browser_lent"] = True
+    return browser
+
+
+def close_unused(run: Run) -> None:
+    """Close a browser started early that no login took (the session was still valid)."""
+    if not run.facts.get("browser_lent"):
+        close(run)
 
 
 def close(run: Run) -> None:
-    browser = take(run)
+    browser = run.facts.pop("browser", None)
     if browser is not None:
         browser.close()

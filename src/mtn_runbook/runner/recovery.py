@@ -111,11 +111,16 @@ def check_current(run: Run) -> StepResult:
     session = current_session(run)
 
     def look():
-        note_holdings(run)
+        note_holdings(run)  # first: "changed since this run started" compares against this
         return _validate(run, session) if session is not None else None
 
-    # when a login is likely, the browser starts while the targets are read and the session validated
-    verdict = run.facts["verdict"] = prestart.overlapped(run, look) if prestart.login_likely(run, session) else look()
+    if prestart.login_likely(run, session):
+        # the browser starts while the targets are read and the session validated, and the
+        # login's preflight checks run alongside
+        verdict = prestart.overlapped(run, lambda: prestart.alongside(look, lambda: _preflight_early(run)))
+    else:
+        verdict = look()
+    run.facts["verdict"] = verdict
     if session is None:
         return StepResult("ok", "no session saved and MTN_SESSION not set: a new login is needed")
     run.session = session
@@ -128,7 +133,7 @@ def renew(run: Run) -> StepResult:
     try:
         return _renew(run)
     finally:
-        prestart.close(run)  # a browser started early and not used by a login
+        prestart.close_unused(run)  # a browser started early that no login needed
 
 
 def _renew(run: Run) -> StepResult:
@@ -164,12 +169,11 @@ def login(run: Run) -> StepResult:
     import contextlib
 
     from . import prestart
-    from .preflight import require_ready
+    from .preflight import once
 
     def ready() -> str:
         note_holdings(run)  # refresh starts here
-        chosen = chosen_targets(run) if run.facts.get("only") or run.facts.get("skip") else None
-        return require_ready(run.settings, targets=chosen)
+        return once(run.facts, lambda: _preflight_targets(run), run.settings)
 
     # a wrong token or project must fail now, not after the person has solved the captcha;
     # the browser starts meanwhile (unless the validate step started it already)
@@ -181,12 +185,25 @@ def login(run: Run) -> StepResult:
 
     with login_link(run.settings, run.console) if run.facts.get("link") else contextlib.nullcontext() as link:
         new = sso_login(run.settings, console=run.console, headless=run.facts.get("headless", False),
-                        timeout=run.facts.get("timeout", 300.0), browser=prestart.take(run), link=link)
+                        timeout=run.facts.get("timeout", 300.0), browser=prestart.lend(run), link=link)
     _protect(new)
     adopt(run.settings, new, run.settings.session_file)  # a session the API refuses is set aside, not saved
     run.session = new
     return StepResult("changed", f"logged in: session {new.short_id} accepted by the MTN API, "
                                  f"tracked expiry {sessions.iso(new.expires_at)}")
+
+
+def _preflight_targets(run: Run):
+    return chosen_targets(run) if run.facts.get("only") or run.facts.get("skip") else None
+
+
+def _preflight_early(run: Run) -> None:
+    """The login's preflight, noted (not raised) while the first validation runs: the login step
+    reports it, and nothing is said of it when no login follows."""
+    if not run.check:
+        from .preflight import note
+
+        note(run.facts, lambda: _preflight_targets(run), run.settings)
 
 
 def pending(run: Run) -> bool:
