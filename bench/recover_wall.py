@@ -97,29 +97,62 @@ def one_recover(prestart: bool, api_latency: float, rtt: float = 0.0) -> dict:
             "validate": next(r.seconds for r in run.records if r.name == "validate")}
 
 
+def earlier(rev: str, args: argparse.Namespace) -> dict:
+    """This bench's measurement (browser during validate) on the tree at `rev`, in its own process
+    with PYTHONPATH at that tree's src/, as bench/startup.py does."""
+    import io
+    import json
+    import os
+    import subprocess
+    import sys
+    import tarfile
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "archive", rev, "src"], cwd=root, check=True, capture_output=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp)
+        env = {**os.environ, "PYTHONPATH": str(Path(tmp) / "src")}
+        env.pop("NODE_COMPILE_CACHE", None)
+        out = subprocess.run([sys.executable, __file__, "--one", "--api-latency", str(args.api_latency),
+                              "--rtt", str(args.rtt)], env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--api-latency", type=float, default=0.0, help="seconds added to the first validation")
     parser.add_argument("--rtt", type=float, default=0.0, help="seconds added to every API answer")
+    parser.add_argument("--before", default="89329ae", help="an earlier commit to measure in the same run")
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # one measurement, as JSON
     args = parser.parse_args()
+    if args.one:
+        import json
+
+        one_recover(True, 0.0)
+        print(json.dumps(one_recover(True, args.api_latency, args.rtt)))
+        return
     from mtn_runbook.core.config import Settings
 
-    one_recover(True, 0.0)  # warm the OS caches (Chromium's files) so the two runs compare fairly
-    before = one_recover(False, args.api_latency, args.rtt)
-    after = one_recover(True, args.api_latency, args.rtt)
+    columns = {f"{args.before}, during": earlier(args.before, args) if args.before else None}
+    one_recover(True, 0.0)  # warm the OS caches (Chromium's files) so the runs compare fairly
+    columns["this tree, after"] = one_recover(False, args.api_latency, args.rtt)
+    columns["this tree, during"] = one_recover(True, args.api_latency, args.rtt)
+    columns = {k: v for k, v in columns.items() if v}
     startup = browser_start_stop(Settings.load({}, use_dotenv=False))
     print(f"sandbox recover of a dead session (captcha 0 s, deploy 0 s, first validation "
-          f"+{args.api_latency:g} s, every API answer +{args.rtt:g} s)")
-    print(f"{'':24}{'browser after validate':>24}{'browser during validate':>26}")
+          f"+{args.api_latency:g} s, every API answer +{args.rtt:g} s); browser started after or during "
+          f"the first validation")
+    print(f"{'':26}" + "".join(f"{k:>22}" for k in columns))
     for key, label in (("recover", "to recover (verified)"), ("wall", "wall (to the last step)"),
                        ("validate", "  validate step"), ("page", "  page work"),
                        ("server", "  server (stand-ins)"), ("overhead", "  recover's overhead")):
-        print(f"{label:24}{before[key]:>22.2f} s{after[key]:>24.2f} s")
-    print(f"{'overhead / to recover':24}{before['overhead'] / before['recover']:>24.0%}"
-          f"{after['overhead'] / after['recover']:>26.0%}")
-    print(f"{'to recover, after / before':24}{after['recover'] / before['recover']:>50.2f}")
-    print(f"browser start + stop, alone (driver included, median of 3): {startup:.2f} s "
-          f"({startup / before['recover']:.0%} of the first time to recover)")
+        print(f"{label:26}" + "".join(f"{c[key]:>20.2f} s" for c in columns.values()))
+    print(f"{'overhead / to recover':26}" + "".join(f"{c['overhead'] / c['recover']:>22.0%}" for c in columns.values()))
+    first = next(iter(columns.values()))
+    print(f"{'to recover, / first column':26}" + "".join(f"{c['recover'] / first['recover']:>22.2f}"
+                                                        for c in columns.values()))
+    print(f"browser start + stop, alone (driver included, median of 3): {startup:.2f} s")
 
 
 if __name__ == "__main__":
