@@ -10,10 +10,13 @@ not contacted here: a host that is down must not stop the login (the push says w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..core.config import Settings
 from ..core.errors import ConfigError, RunbookError, ServiceError
+
+if TYPE_CHECKING:
+    from .engine import Run
 
 CHEAP_KINDS = ("vercel", "github")
 
@@ -106,21 +109,24 @@ def require_ready(settings: Settings, targets: list | None = None) -> str:
     return f"{len(found)} checks passed before the login ({', '.join(f.name for f in found)})"
 
 
-def once(facts: dict, targets: Callable[[], list | None], settings: Settings) -> str:
+def once(run: "Run") -> str:
     """`require_ready` once per run: its summary, or its failure raised. recover starts it early,
     beside the first validation, when a login is likely (`note`); the login step then finds it done."""
-    note(facts, targets, settings)
-    found = facts["preflight"]
+    note(run)
+    found = run.facts.get("preflight", "not run in check mode")
     if isinstance(found, RunbookError):
         raise found
     return found
 
 
-def note(facts: dict, targets: Callable[[], list | None], settings: Settings) -> None:
-    """Run the checks unless this run did already, and keep the summary or the failure in `facts`."""
-    if "preflight" in facts:
+def note(run: "Run") -> None:
+    """Run the checks unless this run did already, and keep the summary or the failure in its
+    facts: nothing is said of it until a login needs it."""
+    if run.check or "preflight" in run.facts:
         return
+    from .holdings import preflight_targets
+
     try:
-        facts["preflight"] = require_ready(settings, targets=targets())
+        run.facts["preflight"] = require_ready(run.settings, targets=preflight_targets(run))
     except RunbookError as e:
-        facts["preflight"] = e
+        run.facts["preflight"] = e

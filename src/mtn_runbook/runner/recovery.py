@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..core import session as sessions
-from ..core.errors import ConfigError, RunbookError, ServiceError, SessionExpired
+from ..core.errors import ConfigError, ServiceError, SessionExpired
 from .engine import Run, Step, StepResult
+from .holdings import chosen_targets, note_holdings
 
 EXTEND_HOURS = 24.0
 VERIFY_WINDOW = 30.0   # seconds verify keeps retrying before "Not recovered" (as `inv deploy` does)
@@ -77,38 +78,13 @@ def pushed(run: Run):
     return cached
 
 
-def note_holdings(run: Run) -> None:
-    """What every target holds as this run starts, to see before pushing whether another operator
-    pushed meanwhile (targets/holding.py). Read-only; a target that cannot be read is not compared."""
-    if run.check or "holdings" in run.facts:
-        return
-    from ..targets import configured
-    from ..targets.holding import look
-
-    try:
-        run.facts["holdings"] = look(configured(run.settings))
-    except RunbookError:
-        run.facts["holdings"] = {}   # bad configuration: the push step says so
-
-
-def read_back(run: Run) -> None:
-    """What every target holds after the run, read back for the recap (not what was sent)."""
-    if run.check or not run.facts.get("targets"):
-        return
-    from ..targets import configured
-    from ..targets.holding import look
-
-    try:
-        run.facts["held_after"] = look(configured(run.settings))
-    except RunbookError:
-        pass
-
-
 # -- steps ------------------------------------------------------------------------------
 def check_current(run: Run) -> StepResult:
     from . import prestart
 
     session = current_session(run)
+
+    from .preflight import note
 
     def look():
         note_holdings(run)  # first: "changed since this run started" compares against this
@@ -117,7 +93,7 @@ def check_current(run: Run) -> StepResult:
     if prestart.login_likely(run, session):
         # the browser starts while the targets are read and the session validated, and the
         # login's preflight checks run alongside
-        verdict = prestart.overlapped(run, lambda: prestart.alongside(look, lambda: _preflight_early(run)))
+        verdict = prestart.overlapped(run, lambda: prestart.alongside(look, lambda: note(run)))
     else:
         verdict = look()
     run.facts["verdict"] = verdict
@@ -173,7 +149,7 @@ def login(run: Run) -> StepResult:
 
     def ready() -> str:
         note_holdings(run)  # refresh starts here
-        return once(run.facts, lambda: _preflight_targets(run), run.settings)
+        return once(run)
 
     # a wrong token or project must fail now, not after the person has solved the captcha;
     # the browser starts meanwhile (unless the validate step started it already)
@@ -191,19 +167,6 @@ def login(run: Run) -> StepResult:
     run.session = new
     return StepResult("changed", f"logged in: session {new.short_id} accepted by the MTN API, "
                                  f"tracked expiry {sessions.iso(new.expires_at)}")
-
-
-def _preflight_targets(run: Run):
-    return chosen_targets(run) if run.facts.get("only") or run.facts.get("skip") else None
-
-
-def _preflight_early(run: Run) -> None:
-    """The login's preflight, noted (not raised) while the first validation runs: the login step
-    reports it, and nothing is said of it when no login follows."""
-    if not run.check:
-        from .preflight import note
-
-        note(run.facts, lambda: _preflight_targets(run), run.settings)
 
 
 def pending(run: Run) -> bool:
@@ -233,14 +196,6 @@ def export(run: Run) -> StepResult:
     return StepResult("ok", f"MTN_SESSION encoded: {len(encoded)} base64 chars, round-trip checked, "
                             f"fingerprint {value.fingerprint}; {value.cookies_line()}; expiresAt (the app's "
                             f"gate) {sessions.iso(value.app.expires_at)}, {_in(value.app.expires_at)}")
-
-
-def chosen_targets(run: Run):
-    """The configured targets, less those --only/--skip-target leave out."""
-    from ..targets import configured
-    from ..targets.selection import select
-
-    return select(configured(run.settings), only=run.facts.get("only", ()), skip=run.facts.get("skip", ()))
 
 
 def push(run: Run) -> StepResult:

@@ -54,7 +54,7 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
     from ..runner.recap import print_recap, recap_data
     from ..runner.rehearsal import sandbox_settings
     from ..runner.engine import Run, execute
-    from ..runner.recovery import read_back
+    from ..runner.holdings import read_back
 
     out = Console(json_mode=json)
     base = settings(c)
@@ -74,7 +74,7 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
             run = Run(task=task, settings=active, console=out, check=check)
             run.facts.update(headless=headless or sandbox, timeout=timeout, link=link, only=only or (), skip=skip or ())
             if only or skip:  # a mistyped NAME: exit 2 now, not after the login
-                from ..runner.recovery import chosen_targets
+                from ..runner.holdings import chosen_targets
 
                 chosen_targets(run)
             start = _start(run, plan, resume=resume, from_=from_)

@@ -1,0 +1,50 @@
+"""Which targets a run pushes to, and what they hold before and after it.
+
+Before: what every target holds as the run starts, so the push can see whether another operator
+pushed meanwhile (targets/holding.py). After: read back for the recap (what each holds, not what
+was sent). Both are read-only; a target that cannot be read is not compared.
+"""
+
+from __future__ import annotations
+
+from ..core.errors import RunbookError
+from .engine import Run
+
+
+def chosen_targets(run: Run):
+    """The configured targets, less those --only/--skip-target leave out."""
+    from ..targets import configured
+    from ..targets.selection import select
+
+    return select(configured(run.settings), only=run.facts.get("only", ()), skip=run.facts.get("skip", ()))
+
+
+def preflight_targets(run: Run):
+    """The targets the login's preflight checks: the chosen ones, or None for every configured one."""
+    return chosen_targets(run) if run.facts.get("only") or run.facts.get("skip") else None
+
+
+def note_holdings(run: Run) -> None:
+    """What every target holds as this run starts (once per run)."""
+    if run.check or "holdings" in run.facts:
+        return
+    from ..targets import configured
+    from ..targets.holding import look
+
+    try:
+        run.facts["holdings"] = look(configured(run.settings))
+    except RunbookError:
+        run.facts["holdings"] = {}   # bad configuration: the push step says so
+
+
+def read_back(run: Run) -> None:
+    """What every target holds after the run, for the recap."""
+    if run.check or not run.facts.get("targets"):
+        return
+    from ..targets import configured
+    from ..targets.holding import look
+
+    try:
+        run.facts["held_after"] = look(configured(run.settings))
+    except RunbookError:
+        pass
