@@ -74,3 +74,13 @@ def test_inv_validate_loads_only_the_ledger_it_writes(inv, sandbox, workdir):
     assert shared.code == 0, shared.output
     loaded = modules_imported(shared)
     assert "mtn_runbook.core.apis" in loaded and sorted(loaded & unneeded) == []
+
+
+def test_output_off_a_terminal_does_not_load_rich(inv, sandbox, workdir):
+    """Plain lines need no rich (about 40 ms to load): `inv validate | tee`, CI logs, scripts."""
+    from mtn_runbook.core.session import Session, save
+
+    save(workdir / ".cache" / "mtn-session.json", Session.from_dict(sandbox.mtn.mint_session(), "sandbox"))
+    result = inv("validate", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.code == 0 and "✔ valid" in result.stdout, result.output
+    assert sorted(m for m in modules_imported(result) if m.split(".")[0] == "rich") == []
