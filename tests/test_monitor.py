@@ -312,6 +312,19 @@ def test_bad_configuration_exits_2(sandbox, inv):
     assert r.code == 2 and "PRODUCTION_URL" in r.output
 
 
+def test_missing_inputs_are_named_before_any_request(sandbox, inv):
+    """A sandbox shell whose sandbox was restarted on new ports: GitHub does not answer. The missing
+    MTN_SESSION is one line and exit 2 at once, not after retrying the ledger's issue list."""
+    dead = "http://127.0.0.1:9"   # discard port: nothing listens
+    r = inv("monitor", env={"MTN_SESSION": None, "GITHUB_API_URL": dead})
+    assert r.code == 2 and "MTN_SESSION not set" in r.output, r.output
+    assert "retrying" not in r.output and "ConnectError" not in r.output, r.output
+    _, value = new_secret(sandbox)
+    r = inv("monitor", env={"MTN_SESSION": value, "PRODUCTION_URL": None, "GITHUB_API_URL": dead}, allow=(value,))
+    assert r.code == 2 and "PRODUCTION_URL not set" in r.output, r.output
+    assert "retrying" not in r.output, r.output
+
+
 def test_undecodable_secret_is_bad_config_but_still_alerts(sandbox, inv):
     r = inv("monitor", env={"MTN_SESSION": "%%% not base64 %%%"})
     assert r.code == 2

@@ -29,7 +29,7 @@ from .alert_texts import (actions_run_url, issue_body, recovery_comment, refresh
 from .ledger import Record, entry, observer
 from .refresh_due import (Outlook, RefreshSettings, append, lifespans_known, observation, open_store, outlook,
                           shadow_probe)
-from .verdict import Health, assess, is_change
+from .verdict import Health, assess, is_change, require_inputs
 
 @dataclass(frozen=True)
 class AlertAction:
@@ -92,6 +92,7 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
     """Assess health, then open/comment/close the issue and post the webhook as needed
     (`check`: say what would be sent, send nothing; `alert=False`: only report)."""
     environ = environ or {}
+    require_inputs(settings)                       # before the ledger is read over the network
     rs = RefreshSettings.from_settings(settings)   # bad working hours or risk: exit 2 before anything runs
     api = github_api(settings) if alert else None  # bad GitHub config is exit 2 before anything runs
     journal = Journal(settings.journal_file)

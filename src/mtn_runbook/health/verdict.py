@@ -56,6 +56,13 @@ def is_change(previous: str | None, current: str) -> bool:
 
 
 
+def require_inputs(settings: Settings) -> None:
+    """The two inputs a health check cannot do without: one line, exit 2, before any request."""
+    if not settings.mtn_session:
+        raise ConfigError("MTN_SESSION not set", "set it to the base64 session (as the GitHub secret holds it)")
+    require(settings, "PRODUCTION_URL")
+
+
 def assess(settings: Settings, *, journal: Journal | None = None, lifespans_known: bool = False,
            record: bool = True) -> Health:
     """Check the secret and production once; journal the validation (mtn.api does)."""
@@ -63,9 +70,7 @@ def assess(settings: Settings, *, journal: Journal | None = None, lifespans_know
     from ..mtn.api import validate
     from ..services.production import check_production
 
-    if not settings.mtn_session:
-        raise ConfigError("MTN_SESSION not set", "set it to the base64 session (as the GitHub secret holds it)")
-    require(settings, "PRODUCTION_URL")
+    require_inputs(settings)
     journal = journal or Journal(settings.journal_file)
     at = now()
 
