@@ -83,6 +83,14 @@ def test_an_unknown_host_key_sends_nothing(inv, sandbox, sshd, tmp_path):
     assert not (tmp_path / "w").exists()
 
 
+def test_a_missing_env_file_is_refused_before_connecting(inv, sandbox, sshd, tmp_path):
+    """--env-file with a typo: one line, exit 2, and nothing on the host (it used to upload the
+    source and pip install first, then fail)."""
+    r = inv("watch.install", *args(sshd, tmp_path), "--env-file", str(tmp_path / "watcher.env"))
+    assert r.code == 2 and "--env-file" in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    assert not (tmp_path / "watcher").exists() and not (tmp_path / "units").exists()
+
+
 def test_bad_host_and_interval_are_one_line_exit_2(inv, sandbox):
     assert inv("watch.install", "me@host:notaport").code == 2
     r = inv("watch.install", "me@host", "--every", "0")

@@ -31,6 +31,16 @@ DEFAULT_UNIT_DIR = "~/.config/systemd/user"
 NO_USER_SYSTEMD = "systemd --user is not available"
 
 
+
+def check_env_file(env_file: str | None) -> Path | None:
+    """The local file `--env-file` names, or a ConfigError (exit 2) before any connection."""
+    if not env_file:
+        return None
+    local = Path(env_file).expanduser()
+    if not local.is_file():
+        raise ConfigError(f"--env-file {env_file} is not a file", "give the path of the .env to copy to the watcher")
+    return local
+
 @dataclass
 class Report:
     lines: list[str] = field(default_factory=list)
@@ -146,9 +156,7 @@ class Watcher:
                  "pip install the runbook")
         report.add(f"✔ runbook installed in {folder}/venv")
         if env_file:
-            local = Path(env_file).expanduser()
-            if not local.is_file():
-                raise ConfigError(f"--env-file {env_file} is not a file")
+            local = check_env_file(env_file)
             with sftp.open(f"{folder}/.env", "wb") as f:
                 f.chmod(0o600)
                 f.write(local.read_bytes())

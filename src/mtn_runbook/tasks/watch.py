@@ -46,10 +46,11 @@ def install(c, host, every=None, env_file=None, pip_args="", key_filename=None, 
             unit_dir=None):
     """Install mtn-runbook and two user systemd timers (keepalive every N min, monitor every 15 min) on HOST; no root."""
     from ..health.keepalive import check_minutes
-    from ..health.watcher import journal_install
+    from ..health.watcher import check_env_file, journal_install
 
     s = settings(c)
     minutes = check_minutes(every if every is not None else s.keepalive_minutes)
+    check_env_file(env_file)   # bad input: one line before anything is sent to the host
     with _open(c, host, key_filename, known_hosts, folder, unit_dir) as watcher:
         report = watcher.install(every_minutes=minutes, env_file=env_file, pip_args=pip_args)
         journal_install(s, host, "installed", every=minutes, folder=watcher.folder, running=report.running)
