@@ -306,6 +306,7 @@ def test_nothing_configured_exits_2(inv, sandbox, workdir):
     assert (every.code, ssh.code) == (2, 2)
     assert "no push targets configured" in every.output and "VERCEL_TOKEN" in every.output
     assert "no ssh push targets configured" in ssh.output
+    assert "VERCEL_TOKEN" not in ssh.output and "invoke.yaml.example" in ssh.output  # no Vercel variable makes an SSH host
 
 
 def test_symlinked_env_file_is_edited_at_its_real_path_keeping_mode_owner_and_group(inv, sandbox, workdir, sshd,

@@ -100,6 +100,15 @@ FIELDS = {
             "name"},
 }
 REQUIRED = {"vercel": (), "github": (), "ssh": ("host", "env_file")}
+# what to do when a push finds no target, per kind: SSH hosts come only from invoke.yaml
+NOTHING_CONFIGURED = {
+    None: "set VERCEL_TOKEN + VERCEL_PROJECT_ID and/or GITHUB_TOKEN + GITHUB_REPOSITORY, "
+          "or list them under `targets:` in invoke.yaml",
+    "vercel": "set VERCEL_TOKEN + VERCEL_PROJECT_ID, or list a `kind: vercel` target in invoke.yaml",
+    "github": "set GITHUB_TOKEN + GITHUB_REPOSITORY, or list a `kind: github` target in invoke.yaml",
+    "ssh": "SSH hosts are listed only in invoke.yaml: a `kind: ssh` target with host and env_file "
+           "(see invoke.yaml.example)",
+}
 
 
 def configured(settings: Settings, kind: str | None = None) -> list[Target]:
@@ -117,10 +126,7 @@ def configured(settings: Settings, kind: str | None = None) -> list[Target]:
         targets = [t for t in _from_environment(settings) if kind is None or t.kind == kind]
     if not targets:
         what = f"{kind} " if kind else ""
-        raise ConfigError(
-            f"no {what}push targets configured",
-            "set VERCEL_TOKEN + VERCEL_PROJECT_ID and/or GITHUB_TOKEN + GITHUB_REPOSITORY, "
-            "or list them under `targets:` in invoke.yaml")
+        raise ConfigError(f"no {what}push targets configured", NOTHING_CONFIGURED[kind])
     _dedupe_names(targets)
     return targets
 
