@@ -139,6 +139,8 @@ def test_a_failed_deploy_is_resumed_without_a_second_login(sandbox, workdir, inv
 
     assert second.code == 0, second.output
     assert "Resuming recover at step deploy" in second.stdout
+    renewed = saved(workdir).short_id  # the name the first run's renew line gave the session
+    assert f"session {renewed}" in first.stdout and f"with session {renewed} (still valid" in second.stdout
     assert sandbox.mtn.logins == logins
     assert_everywhere(sandbox, saved(workdir))
 

@@ -140,6 +140,7 @@ def _start(run, plan, *, resume, from_):
         run.console.warn(f"the interrupted run's session no longer validates ({verdict.message}): starting over")
         return 0
     run.session = session
-    run.console.line(f"Resuming {run.task} at step {plan[index].name} with session {session.fingerprint} "
+    # the id the renew line printed (`session 9162…E67F`), not the file's fingerprint, which no other line shows
+    run.console.line(f"Resuming {run.task} at step {plan[index].name} with session {session.short_id} "
                      "(still valid: no new login needed).")
     return index
