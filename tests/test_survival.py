@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mtn_runbook.health.survival import kaplan_meier, refresh_by, time_at_risk
+from mtn_runbook.health.survival import kaplan_meier, refresh_by, span, time_at_risk
 
 # Freireich et al. (1963) 6-MP arm of the leukaemia remission trial, weeks; False = censored.
 # Kleinbaum & Klein, "Survival Analysis", table 2.2 (and Kaplan & Meier's own worked example).
@@ -55,3 +55,14 @@ def test_when_few_die_within_the_watch_the_longest_watch_is_the_answer():
     est = refresh_by(data, risk=0.10, min_deaths=3)
     assert est.hours == 40 and not est.learning
     assert est.basis == "under 10% of 50 sessions died within 40.0 h (Kaplan–Meier)"
+
+
+def test_lifetimes_under_an_hour_read_in_minutes_or_seconds():
+    """A rehearsal (`inv sandbox --time-scale 3600`) has sessions that live seconds: the ledger and
+    the monitor said "0.0 h" and "0.00662264 h after login"."""
+    rehearsal = [(s / 3600, True) for s in (20, 24, 30, 31, 40)]          # seconds, as hours
+    assert refresh_by(rehearsal, risk=0.10, min_deaths=2).basis.startswith("10% of sessions die within 20 s ")
+    assert refresh_by([(0.00662264, True)], min_deaths=5, prior_hours=0.5).basis == (
+        "learning (1 of 5 deaths observed): 24 s after login (10% of sessions already dead by then)")
+    assert refresh_by([], prior_hours=0.5).basis.startswith("learning (0 of 5 deaths observed): 30 min after login")
+    assert [span(h) for h in (26.04, 1.0, 0.75, 1 / 60, 0.004)] == ["26.0 h", "1.0 h", "45 min", "1 min", "14 s"]

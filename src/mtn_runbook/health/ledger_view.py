@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from .ledger import ENTRY, MAX_SESSIONS, Record, data_lines
+from .survival import span
 
 CHART_SESSIONS = 30
 TABLE_SESSIONS = 15
@@ -27,7 +28,7 @@ def _lived(r: Record) -> str:
     life = r.lifetime()
     if life is None:
         return "–"
-    return f"{life[0]:.1f} h" if life[1] else f"≥ {life[0]:.1f} h"
+    return span(life[0]) if life[1] else f"≥ {span(life[0])}"
 
 
 def entry_comment(entries: list[dict]) -> str:

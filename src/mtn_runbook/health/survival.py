@@ -26,6 +26,16 @@ DEFAULT_MIN_DEATHS = 5
 DEFAULT_PRIOR_HOURS = 12.0
 
 
+def span(hours: float, fmt: str = ".1f") -> str:
+    """A lifetime for people: hours from one hour up, else minutes, else seconds (a rehearsal's
+    sessions live seconds; "0.0 h" said nothing, "0.00662264 h" too much)."""
+    if hours >= 1:
+        return f"{hours:{fmt}} h"
+    if hours * 60 >= 1:
+        return f"{hours * 60:.0f} min"
+    return f"{hours * 3600:.0f} s"
+
+
 def kaplan_meier(lifetimes: Iterable[tuple[float, bool]]) -> list[tuple[float, float]]:
     """[(t, S(t))] at each distinct death time, from (hours, died) pairs; died=False is censored.
     A session censored at a death time counts as still under watch at it (the usual convention)."""
@@ -75,11 +85,11 @@ def refresh_by(lifetimes: Iterable[tuple[float, bool]], *, risk: float = DEFAULT
         hours = prior_hours if at is None else min(prior_hours, at)
         why = "the prior" if hours == prior_hours else f"{pct} of sessions already dead by then"
         return RefreshBy(hours, deaths, len(data), True,
-                         f"learning ({deaths} of {min_deaths} deaths observed): {hours:g} h after login ({why})")
+                         f"learning ({deaths} of {min_deaths} deaths observed): {span(hours, 'g')} after login ({why})")
     if at is None:  # fewer than `risk` died within what was watched: refresh by the longest watch
         longest = max(t for t, _ in data)
         return RefreshBy(longest, deaths, len(data), False,
-                         f"under {pct} of {len(data)} sessions died within {longest:.1f} h (Kaplan–Meier)")
+                         f"under {pct} of {len(data)} sessions died within {span(longest)} (Kaplan–Meier)")
     return RefreshBy(at, deaths, len(data), False,
-                     f"{pct} of sessions die within {at:.1f} h (Kaplan–Meier, {deaths} deaths, "
+                     f"{pct} of sessions die within {span(at)} (Kaplan–Meier, {deaths} deaths, "
                      f"{len(data) - deaths} censored)")
