@@ -22,7 +22,8 @@ def ready(sandbox, workdir):
 
 
 def test_doctor_passes_when_everything_is_in_place(ready, inv):
-    result = inv("doctor", env={"MTN_LINK_PORT": "0"})  # 8765 may be taken on a shared machine
+    # 8765 may be taken on a shared machine; a desktop's DISPLAY (the check starts Chromium headless)
+    result = inv("doctor", env={"MTN_LINK_PORT": "0", "DISPLAY": ":0"})
     assert result.code == 0, result.output
     for name in ("MTN credentials", "browser", ".gitignore", "session file", "Vercel token", "GitHub token",
                  "production app", "monitor workflow", "monitor schedule"):
@@ -92,3 +93,12 @@ def test_doctor_says_when_the_link_port_is_taken(ready, inv):
         port = busy.getsockname()[1]
         result = inv("doctor", "--no-browser", env={"MTN_LINK_PORT": str(port)})
     assert f"`--link` cannot work here: the login link cannot listen on 127.0.0.1:{port}" in result.stdout
+
+
+def test_doctor_warns_when_no_login_window_can_open(ready, inv):
+    """A server without DISPLAY: doctor passed, then `inv recover` stopped at the login (exit 2,
+    "no display"). Doctor now says so, and names the way that works there: --link."""
+    result = inv("doctor", env={"MTN_LINK_PORT": "0", "DISPLAY": None, "WAYLAND_DISPLAY": None})
+    assert result.code == 0, result.output          # a warning: --link works here
+    line = next(ln for ln in result.stdout.splitlines() if " browser — " in ln)
+    assert line.startswith("⚠ browser") and "no display" in line and "`inv recover --link`" in line, line

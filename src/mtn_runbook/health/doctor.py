@@ -29,7 +29,19 @@ def browser(settings: Settings) -> Check:
         detail = launch_check(settings)
     except RunbookError as e:
         return Check("browser", False, e.message, e.hint)
+    if no_display():  # `inv recover` would stop at the login with exit 2 (mtn/browser.start)
+        return Check("browser", True, f"{detail}, headless only: no display here (DISPLAY is not set), so "
+                     "`inv recover` and `inv auth` cannot open their window — use `inv recover --link` "
+                     "(solve it from any browser), ssh -X, or a desktop", warning=True)
     return Check("browser", True, detail)
+
+
+def no_display() -> bool:
+    """Linux without X or Wayland: a login window cannot open (the same test as mtn/browser.start)."""
+    import os
+    import sys
+
+    return sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def login_link(settings: Settings, browser_ok: bool | None) -> Check:
