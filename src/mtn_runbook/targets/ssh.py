@@ -32,6 +32,7 @@ __all__ = ["SshTarget", "EnvFile"]
 
 WRITING_MODE = 0o600   # the temporary file's mode until it holds the old file's mode
 DEADLINE = 180.0       # seconds for connect + edit + restart, unless the target sets `timeout:`
+BACKSTOP = 10.0        # seconds after the deadline at which Fabric's own command timeout may act
 
 
 def _others_read(mode: int) -> bool:
@@ -284,7 +285,9 @@ class SshTarget:
         from invoke.exceptions import CommandTimedOut
 
         try:
-            result = self._conn.run(command, hide=True, warn=True, in_stream=False, timeout=self._left())
+            # Fabric's own timeout only as a backstop, well after ours: both firing at once let its timer
+            # thread close a channel of the transport ours had just cut, and print EOFError's traceback
+            result = self._conn.run(command, hide=True, warn=True, in_stream=False, timeout=self._left() + BACKSTOP)
         except CommandTimedOut:
             raise self._deadline_error() from None
         if result.exited != 0:
