@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mtn_runbook.health.survival import kaplan_meier, refresh_by, span, time_at_risk
+from mtn_runbook.health.ledger_view import span
+from mtn_runbook.health.survival import kaplan_meier, refresh_by, time_at_risk
 
 # Freireich et al. (1963) 6-MP arm of the leukaemia remission trial, weeks; False = censored.
 # Kleinbaum & Klein, "Survival Analysis", table 2.2 (and Kaplan & Meier's own worked example).

@@ -21,19 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from .ledger_view import span
+
 DEFAULT_RISK = 0.10
 DEFAULT_MIN_DEATHS = 5
 DEFAULT_PRIOR_HOURS = 12.0
-
-
-def span(hours: float, fmt: str = ".1f") -> str:
-    """A lifetime for people: hours from one hour up, else minutes, else seconds (a rehearsal's
-    sessions live seconds; "0.0 h" said nothing, "0.00662264 h" too much)."""
-    if hours >= 1:
-        return f"{hours:{fmt}} h"
-    if hours * 60 >= 1:
-        return f"{hours * 60:.0f} min"
-    return f"{hours * 3600:.0f} s"
 
 
 def kaplan_meier(lifetimes: Iterable[tuple[float, bool]]) -> list[tuple[float, float]]:
