@@ -4,6 +4,7 @@ sandbox files, sinks and targets only, whatever the real `.env` and invoke.yaml 
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 from pathlib import Path
 
@@ -120,3 +121,43 @@ def test_inv_sandbox_env_file_marks_the_shell_and_clears_real_values(tmp_path):
     assert values["MTN_SESSION_FILE"] == ".cache/sandbox/mtn-session.json"
     assert values["ALERT_WEBHOOK_URL"] == "" and values["MTN_SESSION"] == ""  # sourcing clears real ones
     assert values["VERCEL_API_URL"].startswith("http://127.0.0.1:")
+
+
+# -- the page's own admin lines do what their comments say ------------------------------------
+REHEARSAL = Path(__file__).resolve().parents[1] / "runbooks" / "rehearsal.md"
+
+
+def admin_lines(endpoint: str) -> list[dict]:
+    """The JSON bodies rehearsal.md posts to the sandbox's /admin/ENDPOINT, in page order."""
+    import re
+
+    return [json.loads(m) for m in re.findall(rf"/admin/{endpoint} -d '([^']*)'", REHEARSAL.read_text())]
+
+
+def test_the_pages_rate_limit_is_met_by_a_push(inv, sandbox, workdir):
+    """"a rate limit (watch the retry)": the page's fault must be one a push actually makes. It was
+    POST /v10/projects/*/env, which a push only sends when MTN_SESSION does not exist yet: once it
+    did (every rehearsal after the first), the fault was never hit and no retry was shown."""
+    import httpx
+
+    from mtn_runbook.core.session import Session, save
+
+    faults = admin_lines("faults")
+    assert faults, "rehearsal.md shows no fault"
+    session = Session.from_dict(sandbox.mtn.mint_session(), "sandbox")
+    save(workdir / ".cache" / "mtn-session.json", session)
+    assert inv("push").code == 0            # MTN_SESSION exists at Vercel now, as in any later rehearsal
+    for fault in faults:
+        assert httpx.post(f"{sandbox.urls['admin']}/admin/faults", json=fault).status_code == 201
+    again = inv("push")
+    assert again.code == 0, again.output
+    assert "429; retrying in 1 s" in again.output, again.output
+    hits = httpx.get(f"{sandbox.urls['admin']}/admin/state").json()["faults"]
+    assert all(f["hits"] == f["count"] for f in hits), hits
+
+
+def test_the_pages_failed_deployment_can_be_fixed_before_resume(sandbox):
+    """`next_deploy_state: ERROR` holds for every deployment until set back: the page must show
+    how, or `inv recover --resume` fails again and again."""
+    states = [o["next_deploy_state"] for o in admin_lines("options") if "next_deploy_state" in o]
+    assert "ERROR" in states and states[-1] == "READY", states
