@@ -95,12 +95,47 @@ def notice(text: str) -> None:
     (_current or Console(stderr=True)).line(f"… {text}")
 
 
+class ReaderGone:
+    """stdout or stderr, surviving a reader that left (`inv status | head -1`): the rest of the
+    output goes to /dev/null and the task goes on. It used to end in "internal error:
+    BrokenPipeError" with exit 1, and would have cut a recover halfway through its steps."""
+
+    def __init__(self, file: Any):
+        self._file = file
+
+    def write(self, text: str) -> int:
+        try:
+            return self._file.write(text)
+        except BrokenPipeError:
+            self._to_devnull()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._file.flush()
+        except BrokenPipeError:
+            self._to_devnull()
+
+    def _to_devnull(self) -> None:
+        import os
+
+        try:  # the descriptor itself, so the interpreter's last flush finds nothing broken either
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._file.fileno())
+            os.close(null)
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+
 class Console:
     def __init__(self, *, json_mode: bool = False, stderr: bool = False):
         """`json_mode` or `stderr`: human lines go to stderr, so stdout carries only data."""
         global _current
         self.json_mode = json_mode
-        self.file = sys.stderr if (json_mode or stderr) else sys.stdout
+        self.file = ReaderGone(sys.stderr if (json_mode or stderr) else sys.stdout)
         self._rich = None
         self._terminal: bool | None = None
         _current = self
@@ -177,10 +212,12 @@ class Console:
 
     def json(self, data: Any) -> None:
         """Machine output on stdout, one JSON document."""
-        sys.stdout.write(scrub(json.dumps(data, indent=2, default=str)) + "\n")
-        sys.stdout.flush()
+        out = ReaderGone(sys.stdout)
+        out.write(scrub(json.dumps(data, indent=2, default=str)) + "\n")
+        out.flush()
 
     def data(self, text: str) -> None:
         """Raw data on stdout, exactly as given (e.g. `inv export --stdout`): never scrubbed."""
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        out = ReaderGone(sys.stdout)
+        out.write(text)
+        out.flush()
