@@ -84,3 +84,10 @@ def test_output_off_a_terminal_does_not_load_rich(inv, sandbox, workdir):
     result = inv("validate", env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert result.code == 0 and "✔ valid" in result.stdout, result.output
     assert sorted(m for m in modules_imported(result) if m.split(".")[0] == "rich") == []
+
+
+def test_what_start_up_loaded_is_frozen_for_the_collector():
+    """gc.freeze() once the package loads: the exit's full collection skips Invoke and the stdlib."""
+    code = "import gc, invoke, mtn_runbook; print(gc.get_freeze_count())"
+    frozen = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert frozen > 10_000, frozen

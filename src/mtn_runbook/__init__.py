@@ -1,5 +1,6 @@
 """mtn-runbook: keep the MTN wholesale API session alive in production."""
 
+import gc as _gc
 import os as _os
 import sys as _sys
 from importlib.machinery import ModuleSpec as _ModuleSpec
@@ -36,6 +37,10 @@ def _start_up() -> None:
         _sys.dont_write_bytecode = False
     if "httpx" not in _sys.modules and _HttpxWithoutCli not in _sys.meta_path:
         _sys.meta_path.insert(0, _HttpxWithoutCli)
+    # What is loaded by now (Invoke, the standard library) lives until exit. Frozen, the cyclic
+    # collector no longer walks it: not in each full collection, nor in the one at interpreter
+    # exit, which cost `inv --list` ~10 ms (bare Invoke pays it too).
+    _gc.freeze()
 
 
 _start_up()
