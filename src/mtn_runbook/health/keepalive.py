@@ -63,6 +63,7 @@ class Run:
     last_alive: str | None = None
     refused: bool = False
     fingerprint: str | None = None
+    short_id: str | None = None   # as the opening line named it
     paged: list[str] = field(default_factory=list)
 
     @property
@@ -144,7 +145,7 @@ class Keepalive:
         verdict = validate(self.settings, session, source="keepalive")
         run = self.run
         run.pings += 1
-        run.fingerprint = session.fingerprint
+        run.fingerprint, run.short_id = session.fingerprint, session.short_id
         if verdict.state == "error":
             run.errors += 1
         else:
@@ -207,7 +208,8 @@ class Keepalive:
         before = next((e for e in reversed(self.journal.entries("keepalive", event="paged"))
                        if e.get("fingerprint") == session.fingerprint), None)
         if before:
-            run.paged.append(f"already paged for {session.fingerprint} at {before.get('ts')}: not paged again")
+            run.paged.append(f"already paged for {session.short_id} (fingerprint {session.fingerprint}) "
+                             f"at {before.get('ts')}: not paged again")
         else:
             from .keepalive_page import page
 

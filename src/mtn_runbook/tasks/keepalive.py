@@ -34,7 +34,8 @@ def keepalive(c, every=None, count=0, file=None, env=False):
     for line in run.paged:
         out.line(f"  {line}")
     if run.refused:
-        raise Exit(f"✘ keepalive stopped: the MTN API refused session {run.fingerprint} after {run.pings} ping(s); "
+        raise Exit(f"✘ keepalive stopped: the MTN API refused session {run.short_id} (fingerprint {run.fingerprint}) "
+                   f"after {run.pings} ping(s); "
                    "`inv recover`", 3)
     out.line(f"keepalive: {run.pings} ping(s) done" + (f", last seen alive {run.last_alive}" if run.last_alive else ""))
     if run.exit_code:
