@@ -139,3 +139,23 @@ def test_without_github_the_ledger_is_the_local_file(inv, sandbox, minted, workd
     lines = [json.loads(x) for x in (workdir / ".cache" / "ledger.jsonl").read_text().splitlines()]
     assert [x["event"] for x in lines] == ["alive"] and lines[0]["fp"] == minted.fingerprint   # the second: within the hour
     assert github_calls(sandbox) == []
+
+
+def test_past_its_tracked_expiry_a_session_the_ledger_holds_costs_no_call(inv, sandbox, workdir):
+    """Its tracked expiry passed, so no warning weighs lifespans; this machine's journal says the
+    ledger held it alive within the hour: the second validate calls GitHub not at all."""
+    import dataclasses
+
+    session = Session.from_dict(sandbox.mtn.mint_session(), "minted")
+    session = dataclasses.replace(session, expires_at=now() - timedelta(minutes=5))
+    sessions.save(workdir / ".cache" / "mtn-session.json", session)
+    first = inv("validate")
+    assert first.code == 0 and "✔ valid_tracked_expired" in first.output, first.output
+    (record,) = ledger_body(sandbox)
+    assert record["fps"] == [session.fingerprint]
+    sandbox.history.clear()
+    second = inv("validate")
+    assert second.code == 0 and "✔ valid_tracked_expired" in second.output, second.output
+    assert github_calls(sandbox) == []      # before: the issues list, the comments and the body
+    noted = [json.loads(x) for x in (workdir / ".cache" / "journal.jsonl").read_text().splitlines()]
+    assert [e["session"] for e in noted if e["kind"] == "ledger"] == [record["session"]]

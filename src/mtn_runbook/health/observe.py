@@ -5,20 +5,24 @@ Kept apart from refresh_due.py (survival, policy, working hours), which `inv val
 need: validate loads only this and ledger.py, and makes as few calls to the ledger as it can:
 
     API error                       nothing to record: the ledger is not read
+    tracked expiry passed, and this
+    machine saw the ledger hold the
+    session alive < 1 h ago         nothing: the journal says so ("ledger" entries), no call
     a session seen alive < 1 h ago  read only (3 GETs); the routine "alive" adds nothing
     a session seen alive earlier    read, then fold that read (PATCH), as keepalive does hourly
-    new session, or expired         read, comment, fold (ledger.py's protocol)
+    new session, or expired         read, comment, then fold (reading again: ledger.py's protocol)
 """
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..core.config import Settings
 from ..core.errors import RunbookError
-from ..core.session import Session, now
-from .ledger import FileStore, IssueStore, Record, entry, observer
+from ..core.session import Session, iso, now
+from .ledger import FileStore, IssueStore, Record, entry, observer, session_key
 from .schedule import CHECK_INTERVAL
 
 ROUTINE_ALIVE_EVERY = timedelta(hours=1)   # keepalive's LEDGER_EVERY: a routine "alive" an hour is enough
@@ -69,19 +73,48 @@ def seen_alive_lately(records: list[Record], found: list[dict], at: datetime) ->
                                and at - last[e["session"]] < ROUTINE_ALIVE_EVERY for e in found)
 
 
+def _ledger_alive_at(settings: Settings, session: Session) -> datetime | None:
+    """When, as this machine last learnt, the ledger held `session` alive (journal kind "ledger")."""
+    from ..core.errors import SessionFormatError
+    from ..core.journal import Journal
+    from ..core.session import parse_time
+
+    last = Journal(settings.journal_file).last("ledger", session=session_key(session))
+    try:
+        return parse_time(last["aliveAt"], "journal time") if last else None
+    except (SessionFormatError, KeyError, TypeError):
+        return None
+
+
+def _note_ledger_alive(settings: Settings, session: Session, at: datetime) -> None:
+    from ..core.journal import Journal
+
+    with contextlib.suppress(OSError):   # a journal that cannot be written only costs the next read
+        Journal(settings.journal_file).write("ledger", session=session_key(session), aliveAt=iso(at))
+
+
 def observe_validation(settings: Settings, session: Session, verdict_state: str) -> tuple[bool, str | None]:
     """For `inv validate`: append what it saw; (lifespans known?, a problem line or None)."""
     found = observation(session, verdict_state)
     if not found:   # an API error: nothing to record, and the warning that needs lifespans is not shown
         return False, None
+    at = now()
+    if verdict_state == "valid_tracked_expired":   # no warning weighs lifespans: the ledger is only written
+        alive_at = _ledger_alive_at(settings, session)
+        if alive_at is not None and timedelta(0) <= at - alive_at < ROUTINE_ALIVE_EVERY:
+            return False, None
     store = open_store(settings)
     try:
         records = store.records()
-        if not seen_alive_lately(records, found, now()):
+        if seen_alive_lately(records, found, at):
+            record = next(r for r in records if r.session == found[0]["session"])
+            _note_ledger_alive(settings, session, record.last_alive)
+        else:
             append(store, records, found, just_read=True)
+            if found[0]["event"] == "alive":
+                _note_ledger_alive(settings, session, at)
         return lifespans_known(records), None
     except RunbookError as e:
         return False, f"lifespan ledger ({store.where}): {e.message}"
     finally:
         close(store)
-
