@@ -182,3 +182,19 @@ def test_launch_check_starts_the_real_browser(tmp_path):
     broken.chmod(0o755)
     with pytest.raises(ConfigError, match="Chromium did not start"):
         browser.launch_check(Settings(chromium_path=str(broken)))
+
+
+def test_a_headless_login_does_not_speak_of_a_window(inv, sandbox, workdir):
+    """Walked: a headless (sandbox) login said 'waiting … in the browser window' with no window."""
+    result = inv("auth", "--headless", "--timeout", "30")
+    assert result.code == 0, result.output
+    assert "in the browser window" not in result.output
+    assert "waiting for the login to finish in the headless browser" in result.output
+
+
+def test_no_display_names_the_login_link(inv, sandbox, workdir):
+    """A server without a desktop: the one line says what works there (--link), not only 'a desktop'."""
+    result = inv("auth", env={"DISPLAY": None, "WAYLAND_DISPLAY": None})
+    assert result.code == 2, result.output
+    assert "no display for the browser window" in result.stderr and "--link" in result.stderr
+    assert sandbox.history.requests("mtn_sso") == []

@@ -9,7 +9,7 @@ stand-in captcha solves itself.
 Entry points:
     login(settings, console=, headless=, timeout=, browser=, link=)
                                      start (or take) a Browser, log in, close it; returns the Session
-    complete_login(page, settings, timeout=, console=, link=)
+    complete_login(page, settings, timeout=, console=, link=, waiting=)
                                      the flow on a page you opened (a fresh context): open, fill,
                                      wait (behind `link` when given), capture; returns the Session
     login_timeout(value)                                       a --timeout flag, checked
@@ -38,6 +38,7 @@ MAX_TIMEOUT = 24 * 3600  # Playwright's timers overflow near 24.8 days; a login 
 CREDENTIAL_WORDS = re.compile(r"credential|password|username|user name", re.I)
 WAITING = "waiting for you to solve the reCAPTCHA in the browser window and submit"
 WAITING_LINK = "waiting for you to solve the reCAPTCHA through the login link"
+WAITING_HEADLESS = "waiting for the login to finish in the headless browser (no window: only the sandbox's captcha solves itself)"
 
 
 def login_timeout(value: object, flag: str = "--timeout") -> float:
@@ -94,7 +95,8 @@ def login(settings: Settings, *, console: Console, headless: bool = False, timeo
         page = browser.open_page(link.context_options if link else None)
         if link:
             link.confine(page)
-        return complete_login(page, settings, timeout=timeout, console=console, link=link)
+        return complete_login(page, settings, timeout=timeout, console=console, link=link,
+                              waiting=WAITING_LINK if link else WAITING_HEADLESS if headless else WAITING)
     except KeyboardInterrupt:
         raise Interrupted("interrupted during the login; nothing was saved",
                           "run the command again when you are ready to log in") from None
@@ -116,7 +118,7 @@ def _close_window(page) -> None:
 
 
 def complete_login(page, settings: Settings, *, timeout: float, console: Console,
-                   link: Link | None = None) -> Session:
+                   link: Link | None = None, waiting: str = WAITING) -> Session:
     """The login on `page` (a fresh browser context): open the SSO page, fill it in, wait for the
     person, click submit once the captcha is solved, and capture the session once the browser
     lands on the MTN API host with its JSESSIONID. Opening and filling get SETUP_SECONDS, the wait
@@ -129,7 +131,7 @@ def complete_login(page, settings: Settings, *, timeout: float, console: Console
     setup = Deadline(SETUP_SECONDS, "the SSO login page did not open and fill in within {seconds:.0f}s")
     _open_and_fill(page, settings, watch, setup, api_host)
     with link.serve(page, timeout) if link else contextlib.nullcontext():
-        _wait_for_login(page, watch, console, Deadline(timeout), api_host, WAITING_LINK if link else WAITING)
+        _wait_for_login(page, watch, console, Deadline(timeout), api_host, waiting)
     cookies = [dict(c) for c in page.context.cookies()]
     session_id = next((c["value"] for c in cookies if c.get("name") == "JSESSIONID"
                        and _domain_matches(sso_host, c.get("domain", ""))), None)
