@@ -87,3 +87,26 @@ def test_the_recap_of_from_says_the_steps_were_not_run(sandbox, workdir, inv):
     skipped = {s["step"]: s["detail"] for s in recap["steps"] if s["outcome"] == "skipped"}
     assert skipped == dict.fromkeys(("validate", "renew", "validate-new", "export"), "not run: --from push")
     assert recap["resumedFrom"] is None
+
+
+def test_a_second_resume_continues_where_the_first_run_left_off(sandbox, workdir, inv):
+    """Walked: a resume whose deploy failed again finished no step of its own, so the next
+    --resume said 'finished no step worth keeping: starting from the beginning' and pushed again."""
+    save_minted(sandbox, workdir)
+    sandbox.mtn.expire()
+    sandbox.options.next_deploy_state = "ERROR"
+    assert inv("recover", "--headless", "--timeout", "60").code == 1
+    pushed_by = journal(workdir).last("step", step="push")["run"]
+    assert inv("recover", "--resume", env=NO_BROWSER).code == 1   # deploy fails again
+    changes, logins = len(sandbox.history.events("vercel", "env.change")), sandbox.mtn.logins
+    sandbox.options.next_deploy_state = "READY"
+
+    third = inv("recover", "--resume", "--json", env=NO_BROWSER)
+
+    assert third.code == 0, third.output
+    assert "starting from the beginning" not in third.stderr + third.stdout
+    recap = json.loads(third.stdout)
+    skipped = {s["step"]: s["detail"] for s in recap["steps"] if s["outcome"] == "skipped"}
+    assert set(skipped) == {"validate", "renew", "validate-new", "export", "push"}
+    assert skipped["push"] == f"done in the interrupted run {pushed_by}"
+    assert len(sandbox.history.events("vercel", "env.change")) == changes and sandbox.mtn.logins == logins

@@ -148,19 +148,21 @@ def _record(current: Run, kind: str, /, **fields: Any) -> None:
 
 
 def resume_point(journal: Journal, task: str, plan: Sequence[Step]) -> tuple[int, dict | None]:
-    """Where to continue the last run of `task`: (index of the first unfinished step, that run's
-    last step entry). (0, None) when the last run finished or there is none."""
+    """Where to continue the last run of `task`: (index of the first unfinished step, the last
+    finished step's entry). A resumed run that finished no step (deploy failed again) continues
+    where the run it resumed left off. (0, None) when the last run finished or there is none."""
     runs = [e for e in journal.entries("run", task=task) if not e.get("check")]
     if not runs or runs[-1].get("event") == "end" and runs[-1].get("outcome") == "done":
         return 0, None
-    run_id = runs[-1]["run"]
     names = [s.name for s in plan]
-    steps = [e for e in journal.entries("step", run=run_id) if e.get("step") in names]
-    done = [e for e in steps if e.get("outcome") in FINISHED]
-    if not done:
-        return 0, None
-    last = done[-1]
-    return names.index(last["step"]) + 1, last
+    run_id, seen = runs[-1]["run"], set()
+    while run_id and run_id not in seen:  # a resumed run that finished nothing: the run it resumed
+        seen.add(run_id)
+        done = [e for e in journal.entries("step", run=run_id) if e.get("step") in names and e.get("outcome") in FINISHED]
+        if done:
+            return names.index(done[-1]["step"]) + 1, done[-1]
+        run_id = (journal.last("run", run=run_id, event="start") or {}).get("resumes")
+    return 0, None
 
 
 def last_run(journal: Journal, task: str) -> dict | None:

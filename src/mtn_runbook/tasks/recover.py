@@ -131,6 +131,8 @@ def _start(run, plan, *, resume, from_):
         run.console.line(f"The interrupted run {interrupted['run']} finished no step worth keeping: "
                          "starting from the beginning.")
         return 0
+    if last.get("run") and last["run"] != interrupted["run"]:
+        run.skip_reason = f"done in the interrupted run {last['run']}"  # a resume that failed again
     session = current_session(run)
     if session is None or session.fingerprint != last.get("fingerprint"):
         run.console.warn("the saved session is not the one the interrupted run was using: starting over")
