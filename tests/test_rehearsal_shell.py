@@ -63,8 +63,9 @@ def test_a_sandbox_shell_touches_only_the_sandbox(inv, sandbox, workdir, sshd, w
     shell = shell_env(sandbox.env())  # = `set -a; . .cache/sandbox.env; set +a`
     config = str(workdir / "invoke.yaml")
     before = sshd.connections()
+    (workdir / "session.txt").write_text("the-real-exported-value")  # a real `inv export` lies here
 
-    for step in (["auth", "--headless"], ["validate"], ["push"], ["deploy"]):
+    for step in (["auth", "--headless"], ["validate"], ["export"], ["push"], ["deploy"]):
         result = inv("-f", config, *step, env=shell, timeout=180)
         assert result.code == 0, (step, result.output)
 
@@ -84,6 +85,8 @@ def test_a_sandbox_shell_touches_only_the_sandbox(inv, sandbox, workdir, sshd, w
     assert hits == []
     assert sshd.connections() == before
     assert real_config["app_env"].read_bytes() == APP_ENV
+    assert (workdir / "session.txt").read_text() == "the-real-exported-value"   # walked: export overwrote it
+    assert (workdir / ".cache" / "sandbox" / "session.txt").read_text() == pushed_value(sandbox, new)
 
 
 def test_a_sandbox_shell_refuses_a_real_url(inv, sandbox, workdir):

@@ -83,7 +83,7 @@ def auth(c, headless=False, timeout=300.0, check=False, link=False):
 
 @runbook_task(help={
     "stdout": "print only the base64 value on stdout (no newline); messages go to stderr",
-    "output": "file to write (default session.txt), 0600, no trailing newline",
+    "output": "file to write (default session.txt; in a sandbox shell .cache/sandbox/session.txt), 0600, no newline",
     "check": "say what would be written, write nothing",
     **SOURCE_HELP,
 })
@@ -99,12 +99,21 @@ def export(c, stdout=False, output=None, file=None, env=False, check=False):
 
     if stdout and output:
         raise ConfigError("--stdout and --output go separately", "use one of them")
-    target = Path(output or "session.txt").expanduser()
+    target = Path(output).expanduser() if output else None
     if output and target.is_dir():
         raise ConfigError(f"--output {output} is a directory", "give the path of a file to write")
     if output and not target.parent.is_dir():
         raise ConfigError(f"--output {output}: folder {target.parent} does not exist", "create it, or choose another path")
     s = settings(c)
+    if target is None:  # a sandbox shell's export goes beside its session, never over a real session.txt
+        import os
+
+        from ..core.config import SANDBOX_SHELL_MARKER
+
+        sandboxed = os.environ.get(SANDBOX_SHELL_MARKER) == "1"
+        target = s.session_file.parent / "session.txt" if sandboxed else Path("session.txt")
+        if sandboxed and not check:
+            target.parent.mkdir(parents=True, exist_ok=True)
     out = Console(stderr=stdout)
     loaded = open_session(s, out, file=file, env=env, check=check)
     pushed = prepare(s, loaded.session)
