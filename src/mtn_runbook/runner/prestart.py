@@ -4,11 +4,11 @@ The browser's start (Playwright's driver, then Chromium) was about 40 % of a rec
 time, and it began only after the first validation. When a login is likely, the run now starts
 the browser on its own thread (Playwright's sync API belongs to the thread that starts it), and,
 headless (--link, the sandbox), opens the login's page, while worker threads do what comes before
-the login anyway, all at once (`alongside`): reading what the targets hold, validating the
-session, the preflight checks. The login borrows the
-started browser (`lend`) and closes only its window; Chromium itself is closed when the run ends,
-after production is verified, so its shutdown is not part of the time to recover. A step that
-ends the need for one closes it at once (`close_unused`).
+the login anyway: reading what the targets hold and validating the session, with the login's
+preflight checks alongside (`alongside`). The login borrows the started browser (`lend`) and
+closes only its window; Chromium itself is closed when the run ends, after production is
+verified, so its shutdown is not part of the time to recover. A step that ends the need for one
+closes it at once (`close_unused`).
 """
 
 from __future__ import annotations
