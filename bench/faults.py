@@ -14,7 +14,6 @@ items 6 and 7), measured in one run against the sandbox and a local TLS server:
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -81,43 +80,15 @@ def ctrl_c(sandbox) -> None:
 
 
 def tls(sandbox) -> None:
-    import ssl
-    import socket
-    import threading
+    from tls_server import untrusted_tls_server
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-tls-"))
-    key, cert = folder / "key.pem", folder / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            try:
-                with context.wrap_socket(conn, server_side=True):
-                    pass
-            except (ssl.SSLError, OSError):
-                pass
-
-    threading.Thread(target=serve, daemon=True).start()
     work = work_with_session(sandbox)
-    env = {**inv_env(sandbox), "PRODUCTION_URL": f"https://localhost:{listener.getsockname()[1]}"}
-    start = time.monotonic()
-    subprocess.run([str(BIN / "inv"), "--search-root", str(ROOT), "verify"], cwd=work, env=env,
-                   capture_output=True, timeout=120)
-    wall = time.monotonic() - start
-    stop.set()
-    listener.close()
+    with untrusted_tls_server() as (url, _):
+        env = {**inv_env(sandbox), "PRODUCTION_URL": url}
+        start = time.monotonic()
+        subprocess.run([str(BIN / "inv"), "--search-root", str(ROOT), "verify"], cwd=work, env=env,
+                       capture_output=True, timeout=120)
+        wall = time.monotonic() - start
     print(f"tls:    verify failed after {wall:.2f} s (both checks); the retries it no longer makes waited 7.5 s "
           f"per check ({wall / 15:.3f} × 15 s)")
 

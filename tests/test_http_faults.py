@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import ssl
 import subprocess
 import threading
 import time
@@ -25,6 +23,7 @@ from mtn_runbook.core.http import Api, RetryTransport
 from mtn_runbook.core.session import Session
 
 from conftest import BIN, ROOT, chromium_path
+from tls_server import untrusted_tls_server
 
 
 def save_session(sandbox, workdir) -> Session:
@@ -80,38 +79,10 @@ def test_a_retry_line_reaches_output_that_is_not_a_terminal(sandbox, inv, workdi
 
 # -- TLS: a certificate error fails at once, naming the host -------------------------------
 @pytest.fixture
-def untrusted_tls(tmp_path):
+def untrusted_tls():
     """A TLS server on loopback with a self-made certificate; counts the connections it gets."""
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.2)
-    accepted, stop = [], threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            accepted.append(1)
-            try:
-                with context.wrap_socket(conn, server_side=True):
-                    pass
-            except (ssl.SSLError, OSError):
-                pass
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"https://localhost:{listener.getsockname()[1]}", accepted
-    stop.set()
-    thread.join(2)
-    listener.close()
+    with untrusted_tls_server() as server:
+        yield server
 
 
 def test_a_tls_certificate_error_fails_at_once_naming_the_host(untrusted_tls):
