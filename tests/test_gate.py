@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
 
 from mtn_runbook.core import session as sessions
 from mtn_runbook.core.session import parse_time
+
+from test_monitor import serve_in_production
 
 SESSION_FILE = (".cache", "mtn-session.json")
 NO_BROWSER = {"PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": "/nonexistent/chromium"}  # a login would fail
@@ -37,23 +38,6 @@ def production(sandbox, what: str) -> httpx.Response:
 
 def hours_left(text: str) -> float:
     return (parse_time(text, "expiresAt") - datetime.now(timezone.utc)).total_seconds() / 3600
-
-
-def serve(sandbox, value: str) -> None:
-    """Put `value` in production the way a push and a redeploy do."""
-    o = sandbox.options
-    sandbox.vercel.set_env("MTN_SESSION", value)
-    current = sandbox.vercel.production_deployment()
-    reply = httpx.post(f"{sandbox.urls['vercel']}/v13/deployments", params={"forceNew": "1", "teamId": o.vercel_team_id},
-                       headers={"Authorization": f"Bearer {o.vercel_token}"},
-                       json={"name": o.vercel_project_name, "deploymentId": current["id"], "target": "production",
-                             "meta": {"action": "redeploy"}})
-    assert reply.status_code == 200, reply.text
-    for _ in range(200):
-        if sandbox.vercel.production_env().get("MTN_SESSION") == value:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the redeploy never became production")
 
 
 def assert_production_keeps_it_a_day(sandbox, local: sessions.Session) -> dict:
@@ -124,7 +108,7 @@ def test_a_closed_gate_is_repaired_by_recover_without_a_login(sandbox, workdir, 
     old = minted(sandbox)
     old = save(workdir, sessions.Session(old.cookies, old.session_id,
                                          sessions.now() + timedelta(minutes=3), old.extra))
-    serve(sandbox, old.encode())
+    serve_in_production(sandbox, old.encode())
     assert production(sandbox, "auth").json()["authenticated"] is False       # the outage
     assert production(sandbox, "products").status_code == 401
     logins = sandbox.mtn.logins
@@ -145,7 +129,7 @@ def test_verify_fails_naming_the_gate_when_production_has_under_24h(sandbox, wor
     near = minted(sandbox)
     near = save(workdir, sessions.Session(near.cookies, near.session_id,
                                           sessions.now() + timedelta(hours=3), near.extra))
-    serve(sandbox, near.encode())
+    serve_in_production(sandbox, near.encode())
     assert production(sandbox, "products").status_code == 200   # it works, for now
 
     result = inv("verify")
@@ -155,7 +139,7 @@ def test_verify_fails_naming_the_gate_when_production_has_under_24h(sandbox, wor
     assert "`inv recover`" in result.output
 
     closed = sessions.Session(near.cookies, near.session_id, sessions.now() + timedelta(minutes=4), near.extra)
-    serve(sandbox, closed.encode())
+    serve_in_production(sandbox, closed.encode())
     result = inv("verify")
     assert result.code == 1 and "production has no session loaded" in result.output
     assert "the app's gate" in result.output
@@ -164,14 +148,14 @@ def test_verify_fails_naming_the_gate_when_production_has_under_24h(sandbox, wor
 def test_monitor_warns_before_the_gate_closes_and_names_a_closed_one(sandbox, inv):
     session = minted(sandbox)
     near = sessions.Session(session.cookies, session.session_id, sessions.now() + timedelta(hours=3), session.extra)
-    serve(sandbox, near.encode())
+    serve_in_production(sandbox, near.encode())
     r = inv("monitor", "--no-alert", env={"MTN_SESSION": near.encode()}, allow=(near.encode(),))
     assert r.code == 0, r.output
     assert "warning: production's gate closes in 2 h 59 min" in r.output or "warning: production's gate closes in 3 h" in r.output
     assert "`inv recover` (no login while MTN accepts the session" in r.output
 
     closed = sessions.Session(session.cookies, session.session_id, sessions.now() + timedelta(minutes=2), session.extra)
-    serve(sandbox, closed.encode())
+    serve_in_production(sandbox, closed.encode())
     r = inv("monitor", "--no-alert", env={"MTN_SESSION": closed.encode()}, allow=(closed.encode(),))
     assert r.code == 3, r.output
     assert "unhealthy: production's gate closed" in r.output and "a session MTN still accepts" in r.output
