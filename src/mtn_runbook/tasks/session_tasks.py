@@ -106,11 +106,9 @@ def export(c, stdout=False, output=None, file=None, env=False, check=False):
         raise ConfigError(f"--output {output}: folder {target.parent} does not exist", "create it, or choose another path")
     s = settings(c)
     if target is None:  # a sandbox shell's export goes beside its session, never over a real session.txt
-        import os
+        from ..runner.rehearsal import in_sandbox_shell
 
-        from ..core.config import SANDBOX_SHELL_MARKER
-
-        sandboxed = os.environ.get(SANDBOX_SHELL_MARKER) == "1"
+        sandboxed = in_sandbox_shell()
         target = s.session_file.parent / "session.txt" if sandboxed else Path("session.txt")
         if sandboxed and not check:
             target.parent.mkdir(parents=True, exist_ok=True)
