@@ -15,8 +15,7 @@ import json
 import os
 import shutil
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +65,18 @@ def playwright_registry() -> Path:
         return Path.home() / "Library" / "Caches" / "ms-playwright"
     if sys.platform == "win32":
         return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "ms-playwright"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ms-playwright"
+    return user_cache() / "ms-playwright"
+
+
+def user_cache() -> Path:
+    """The user's cache folder: XDG_CACHE_HOME, else ~/.cache."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
+def did_not_start(error: Exception) -> ConfigError:
+    """Playwright's launch error as one line, with how to get a browser."""
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    return ConfigError(f"Chromium did not start: {first}", HOW_TO)
 
 
 def playwright_chromium_installed(*, headless: bool = False) -> bool:
@@ -114,8 +124,7 @@ def launch_check(settings: Settings) -> str:
             version = browser.version
             browser.close()
     except PlaywrightError as e:
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        raise ConfigError(f"Chromium did not start: {first}", HOW_TO) from None
+        raise did_not_start(e) from None
     return f"Chromium {version} starts ({executable or 'Playwright’s own'})"
 
 
@@ -125,7 +134,6 @@ class Browser:
     playwright: Any
     chromium: Any
     headless: bool
-    started_at: float = field(default_factory=time.monotonic)
     closed: bool = False
     ahead: tuple[dict, Any] | None = None  # (context options, page) opened before it was needed
 
@@ -181,8 +189,7 @@ def start(settings: Settings, *, headless: bool = False, timeout: float = 60.0) 
                                               handle_sigint=False, timeout=max(1.0, timeout) * 1000)
     except PlaywrightError as e:
         playwright.stop()
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        raise ConfigError(f"Chromium did not start: {first}", HOW_TO) from None
+        raise did_not_start(e) from None
     except BaseException:
         playwright.stop()
         raise
@@ -199,7 +206,7 @@ def _node_compile_cache() -> None:
     Node ignores the variable."""
     if os.environ.get("NODE_COMPILE_CACHE") or os.environ.get("NODE_DISABLE_COMPILE_CACHE"):
         return
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mtn-runbook" / "node-compile-cache"
+    folder = user_cache() / "mtn-runbook" / "node-compile-cache"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
