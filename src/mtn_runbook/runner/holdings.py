@@ -28,23 +28,25 @@ def note_holdings(run: Run) -> None:
     """What every target holds as this run starts (once per run)."""
     if run.check or "holdings" in run.facts:
         return
-    from ..targets import configured
-    from ..targets.holding import look
-
-    try:
-        run.facts["holdings"] = look(configured(run.settings))
-    except RunbookError:
-        run.facts["holdings"] = {}   # bad configuration: the push step says so
+    held = _look(run)
+    run.facts["holdings"] = {} if held is None else held   # bad configuration: the push step says so
 
 
 def read_back(run: Run) -> None:
     """What every target holds after the run, for the recap."""
     if run.check or not run.facts.get("targets"):
         return
+    held = _look(run)
+    if held is not None:
+        run.facts["held_after"] = held
+
+
+def _look(run: Run) -> dict | None:
+    """Every configured target's holding, read now; None when the configuration is bad."""
     from ..targets import configured
     from ..targets.holding import look
 
     try:
-        run.facts["held_after"] = look(configured(run.settings))
+        return look(configured(run.settings))
     except RunbookError:
-        pass
+        return None
