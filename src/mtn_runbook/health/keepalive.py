@@ -30,11 +30,12 @@ from ..core.config import Settings
 from ..core.errors import ConfigError, LockHeld, RunbookError
 from ..core.journal import Journal
 from ..core.session import Session, iso, lock, now
+from .observe import ROUTINE_ALIVE_EVERY
 
 DEFAULT_MINUTES = 10.0
 MAX_MINUTES = 24 * 60.0
 JITTER = 0.1
-LEDGER_EVERY = 3600.0          # seconds between routine "alive" ledger entries
+LEDGER_EVERY = ROUTINE_ALIVE_EVERY.total_seconds()   # seconds between routine "alive" ledger entries
 
 
 def check_minutes(value: object, what: str = "--every") -> float:
@@ -185,7 +186,7 @@ class Keepalive:
 
     def _to_ledger(self, session: Session, state: str, extra: tuple[str, ...] = ()) -> bool:
         from .ledger import entry, observer
-        from .refresh_due import append, observation, open_store
+        from .observe import append, observation, open_store
 
         every = max(1, round(self.run.minutes))
         found = observation(session, state, every=every, ping=round(self.run.minutes, 4))

@@ -27,8 +27,8 @@ from ..services.alerts import REFRESH_TITLE, Issue, IssueSink, github_api, post_
 from .alert_texts import (actions_run_url, issue_body, recovery_comment, refresh_due_body, still_failing_comment,
                           webhook_text)
 from .ledger import Record, entry, observer
-from .refresh_due import (Outlook, RefreshSettings, append, lifespans_known, observation, open_store, outlook,
-                          shadow_probe)
+from .observe import append, lifespans_known, observation, open_store
+from .refresh_due import Outlook, RefreshSettings, outlook, shadow_probe
 from .verdict import Health, assess, is_change, require_inputs
 
 @dataclass(frozen=True)

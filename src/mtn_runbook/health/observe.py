@@ -25,7 +25,7 @@ from ..core.session import Session, iso, now
 from .ledger import FileStore, IssueStore, Record, entry, observer, session_key
 from .schedule import CHECK_INTERVAL
 
-ROUTINE_ALIVE_EVERY = timedelta(hours=1)   # keepalive's LEDGER_EVERY: a routine "alive" an hour is enough
+ROUTINE_ALIVE_EVERY = timedelta(hours=1)   # a routine "alive" an hour is enough (keepalive writes one an hour)
 
 
 def open_store(settings: Settings, api: Any = None) -> FileStore | IssueStore:

@@ -20,7 +20,7 @@ from ..core.config import Settings
 from ..core.errors import ConfigError, RunbookError
 from ..core.session import Session, iso, now
 from .ledger import Record, session_key
-from .observe import append, close, lifespans_known, observation, observe_validation, open_store  # noqa: F401
+from .observe import close, observation, open_store
 from .policy import Decision, decide
 from .schedule import CHECK_INTERVAL, WorkingHours
 from .survival import RefreshBy, refresh_by

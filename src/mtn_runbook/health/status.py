@@ -75,7 +75,7 @@ def session_status(settings: Settings) -> dict[str, Any]:
 def experiment_status(settings: Settings) -> dict[str, Any]:
     """The keepalive experiment's verdict from the lifespan ledger (experiment.py)."""
     from .experiment import verdict as experiment_verdict
-    from .refresh_due import open_store
+    from .observe import open_store
 
     try:
         store = open_store(settings)
