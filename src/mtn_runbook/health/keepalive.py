@@ -86,11 +86,11 @@ class Keepalive:
         self._ledger_at: float | None = None
 
     # -- the session in hand ------------------------------------------------------------
-    def _load(self):
+    def _load(self, check: bool = False):
         from ..mtn.source import current_session
         from ..core.console import protect
 
-        loaded = current_session(self.settings, file=self.file, env=self.env)
+        loaded = current_session(self.settings, file=self.file, env=self.env, check=check)
         protect(*loaded.session.secrets())
         return loaded
 
@@ -98,6 +98,14 @@ class Keepalive:
         if loaded.path is not None:
             return loaded.path.with_name(loaded.path.name + ".keepalive")
         return self.settings.cache_dir / f"keepalive-{loaded.session.fingerprint}"
+
+    def plan(self) -> str:
+        """What a run would do, for --check: reads the session, sends nothing."""
+        loaded = self._load(check=True)
+        pings = f"{self.count} time(s)" if self.count else "until stopped"
+        return (f"keepalive would validate session {loaded.session.short_id} from {loaded.source} every "
+                f"{self.run.minutes:g} min, {pings}, journal each ping in {self.settings.journal_file}, add it to "
+                "the lifespan ledger, and page (alert issue, webhook) the moment the MTN API refuses it")
 
     def start(self) -> Run:
         loaded = self._load()

@@ -14,7 +14,7 @@ from .shell import SHELL_MARKER, shell_env
 
 def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str | None = None,
           stop: threading.Event | None = None, session_hours: str | float | None = None,
-          time_scale: float = 1.0, session_idle_hours: str | float | None = None) -> None:
+          time_scale: float = 1.0, session_idle_hours: str | float | None = None, check: bool = False) -> None:
     from ..core.console import Console
     from ..core.session import write_private
 
@@ -40,6 +40,12 @@ def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str
             raise ConfigError("--session-idle-hours must be a number of hours above 0")
     else:
         session_idle_hours = None
+    check_env_file(env_file)
+    if check:
+        out.line("check: would run the stand-ins on loopback until Ctrl-C"
+                 + (f" and write their variables to {env_file} (0600)" if env_file else "")
+                 + "; nothing started, nothing written")
+        return
     with Sandbox(captcha_delay=delay, deploy_seconds=deploy_seconds, session_hours=session_hours,
                  time_scale=time_scale, session_idle_hours=session_idle_hours) as sb:
         env = shell_env(sb.env())
@@ -56,6 +62,21 @@ def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str
             (stop or threading.Event()).wait()
         except KeyboardInterrupt:
             pass
+
+
+def check_env_file(env_file: str | None) -> None:
+    """`--env-file` goes in a folder that exists (or the runbook's own `.cache/` here, made as every
+    task makes it): a typo is one line, not a new folder tree."""
+    from ..core.errors import ConfigError
+
+    if not env_file:
+        return
+    path = Path(env_file).expanduser()
+    if path.is_dir():
+        raise ConfigError(f"--env-file {env_file} is a folder", "name a file, e.g. --env-file .cache/sandbox.env")
+    if not path.parent.is_dir() and path.parent.resolve() != Path(".cache").resolve():
+        raise ConfigError(f"--env-file {env_file}: the folder {path.parent} does not exist; nothing was started",
+                          f"`mkdir -p {path.parent}` if that is the folder you meant, then run it again")
 
 
 def main() -> None:

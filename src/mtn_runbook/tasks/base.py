@@ -28,9 +28,15 @@ def settings(c: Any, **flags: Any) -> Settings:
     return loaded
 
 
-def runbook_task(*args: Any, **kwargs: Any) -> Callable:
+READ_ONLY_CHECK = "this task changes nothing: -c/--check only says so (every task takes it)"
+
+
+def runbook_task(*args: Any, read_only: str = "", **kwargs: Any) -> Callable:
     """`@task`, plus: a RunbookError ends in one line and its exit code, never a traceback.
-    MTN_RUNBOOK_DEBUG=1 lets the traceback through."""
+    MTN_RUNBOOK_DEBUG=1 lets the traceback through.
+
+    `read_only="NAME"` marks a task that changes nothing (its `check` parameter is only there so
+    `-c` means the same in every task): given `--check` (or Invoke's `--dry`) it says so, exit 0."""
 
     def decorate(fn: Callable) -> Any:
         @functools.wraps(fn)
@@ -42,6 +48,12 @@ def runbook_task(*args: Any, **kwargs: Any) -> Callable:
             try:
                 if c.config.run.dry:  # Invoke's --dry: check mode, or one line and exit 2; never act
                     kw = dry_as_check(fn, kw)
+                if read_only and kw.get("check"):
+                    from ..core.console import Console
+
+                    Console().line(f"`inv {read_only}` changes nothing (it only reads): --check has nothing to "
+                                   f"hold back, so nothing was run — run `inv {read_only}` without --check")
+                    return None
                 return fn(c, *a, **kw)
             except Exit as e:  # every task's last line passes the one scrubber too (recover's carries a step's error)
                 if isinstance(e.message, str) and e.message:
@@ -59,6 +71,7 @@ def runbook_task(*args: Any, **kwargs: Any) -> Callable:
                 raise Exit(scrub(f"✘ internal error: {type(e).__name__}: {e} — rerun with MTN_RUNBOOK_DEBUG=1 "
                                  "for a traceback"), 1) from None
 
+        body.read_only = bool(read_only)  # type: ignore[attr-defined]
         if args and callable(args[0]) and not kwargs:
             return task(body, klass=RunbookTask)
         return task(*args, klass=RunbookTask, **kwargs)(body)
@@ -98,6 +111,7 @@ def install_crash_hook() -> None:
     sys.excepthook = hook
     _map_parse_errors()
     _parse_without_copying_every_task()
+    _help_before_positional_args()
 
 
 def _map_parse_errors() -> None:
@@ -148,6 +162,41 @@ def _parse_without_copying_every_task() -> None:
 
     sharing.shares_contexts = True  # type: ignore[attr-defined]
     Program._make_parser = sharing  # type: ignore[method-assign]
+
+
+def _help_before_positional_args() -> None:
+    """Invoke hands any token to a task's missing positional argument before it looks for
+    `-h`/`--help`, so `inv watch.install -h` took `-h` as the HOST and connected to it. Here `-h`
+    and `--help` are help wherever they are typed, and a task asked for its help does not also
+    demand its positional arguments."""
+    from invoke.parser.parser import ParseMachine
+
+    if getattr(ParseMachine.handle, "help_first", False):
+        return
+    handle, complete_context = ParseMachine.handle, ParseMachine.complete_context
+
+    def help_asked(machine: Any) -> bool:
+        return bool(machine.initial and machine.initial.args["help"].value)
+
+    def handling(self: Any, token: str) -> None:
+        flag = self.initial.flags[token] if self.initial and token in self.initial.flags else None
+        if (flag is not None and flag.name == "help" and self.context is not None
+                and self.current_state != "unknown" and token not in self.context.flags
+                and not self.waiting_for_flag_value):
+            flag.value = self.context.name   # what Invoke does for `-h` after a task's arguments
+            return
+        handle(self, token)
+
+    def completing(self: Any) -> None:
+        if help_asked(self) and self.context is not None and self.context.missing_positional_args:
+            if self.context not in self.result:
+                self.result.append(self.context)
+            return
+        complete_context(self)
+
+    handling.help_first = True  # type: ignore[attr-defined]
+    ParseMachine.handle = handling  # type: ignore[method-assign]
+    ParseMachine.complete_context = completing  # type: ignore[method-assign]
 
 
 def _argument_error(error: Exception) -> str:

@@ -5,7 +5,7 @@ Heavy imports happen inside the task bodies, so `inv --list` stays fast.
 
 from __future__ import annotations
 
-from .base import runbook_task, settings
+from .base import READ_ONLY_CHECK, runbook_task, settings
 
 __all__ = ["deploy", "verify"]
 
@@ -82,11 +82,12 @@ def deploy(c, wait=True, check=False, timeout=600.0, file=None, env=False):
     run_verify(c, out, file=file, env=env, window=AFTER_DEPLOY_WINDOW)
 
 
-@runbook_task(help={
+@runbook_task(read_only="verify", help={
     "window": "keep retrying for up to this many seconds until production passes (default 0: once)",
+    "check": READ_ONLY_CHECK,
     **SOURCE_HELP,
 })
-def verify(c, window=0.0, file=None, env=False):
+def verify(c, window=0.0, file=None, env=False, check=False):
     """Check production: /auth reports the local session's id and /products answers 200 (exit 1 if not)."""
     from ..core.console import Console
 

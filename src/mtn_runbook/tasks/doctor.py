@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from .base import runbook_task, settings
+from .base import READ_ONLY_CHECK, runbook_task, settings
 
 __all__ = ["doctor"]
 
 
-@runbook_task(help={
+@runbook_task(read_only="doctor", help={
     "json": "print the checks as JSON on stdout",
     "no_browser": "skip starting the browser (e.g. on a machine without a display)",
+    "check": READ_ONLY_CHECK,
 })
-def doctor(c, json=False, no_browser=False):
+def doctor(c, json=False, no_browser=False, check=False):
     """Preflight: credentials, browser, tokens and rights, project and repo, .gitignore, file mode, monitor workflow."""
     from pathlib import Path
 

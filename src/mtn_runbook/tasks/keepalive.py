@@ -12,8 +12,9 @@ __all__ = ["keepalive"]
     "count": "stop after this many pings (0: until stopped; the watcher's timer runs 1 per activation)",
     "file": "use this session file instead of MTN_SESSION_FILE (.cache/mtn-session.json)",
     "env": "use MTN_SESSION (base64) even when the session file exists",
+    "check": "say which session it would ping, how often, and where it records and pages; send nothing",
 })
-def keepalive(c, every=None, count=0, file=None, env=False):
+def keepalive(c, every=None, count=0, file=None, env=False, check=False):
     """Validate the session every N minutes; stop and page the moment MTN refuses it. Exit 3 refused, 130 Ctrl-C."""
     from invoke import Exit
 
@@ -25,6 +26,9 @@ def keepalive(c, every=None, count=0, file=None, env=False):
     out = Console()
     job = Keepalive(s, minutes=every if every is not None else s.keepalive_minutes, count=int(count),
                     file=file, env=env, say=out.line)
+    if check:
+        out.line(f"check: {job.plan()}; nothing sent, nothing recorded")
+        return
     try:
         run = job.start()
     except (KeyboardInterrupt, Cancelled):

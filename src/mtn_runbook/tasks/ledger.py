@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from .base import runbook_task, settings
+from .base import READ_ONLY_CHECK, runbook_task, settings
 
 __all__ = ["ledger"]
 
 
-@runbook_task(help={"json": "print the ledger as JSON on stdout (sessions, estimate, current refresh-by)"})
-def ledger(c, json=False):
+@runbook_task(read_only="ledger", help={
+    "json": "print the ledger as JSON on stdout (sessions, estimate, current refresh-by)",
+    "check": READ_ONLY_CHECK,
+})
+def ledger(c, json=False, check=False):
     """Every session the monitor and operators saw, how long each lived, and when to refresh the current one."""
     from ..core.console import Console, duration
     from ..core.errors import RunbookError

@@ -14,11 +14,13 @@ __all__ = ["sandbox"]
     "session_hours": "MTN kills each session after this many hours, or a draw: normal:24,6 / lognormal:72,1.0",
     "session_idle_hours": "MTN kills a session after this many hours without an accepted API call (sliding)",
     "time_scale": "sandbox seconds per wall-clock second for session lifetimes (3600: an hour a second)",
+    "check": "check the options and say what would start and be written; start nothing, write nothing",
 })
 def sandbox(c, captcha_delay=3.0, deploy_seconds=3.0, env_file=None, session_hours=None, time_scale=1.0,
-            session_idle_hours=None):
+            session_idle_hours=None, check=False):
     """Run local stand-ins for MTN SSO, the MTN API, Vercel, GitHub and the app until Ctrl-C."""
     from ..sandbox.__main__ import serve
 
     serve(captcha_delay=float(captcha_delay), deploy_seconds=float(deploy_seconds), env_file=env_file,
-          session_hours=session_hours, time_scale=float(time_scale), session_idle_hours=session_idle_hours)
+          session_hours=session_hours, time_scale=float(time_scale), session_idle_hours=session_idle_hours,
+          check=check)

@@ -5,7 +5,7 @@ Heavy imports (playwright, httpx, rich) happen inside the task bodies, so `inv -
 
 from __future__ import annotations
 
-from .base import runbook_task, settings
+from .base import READ_ONLY_CHECK, runbook_task, settings
 
 __all__ = ["auth", "export", "validate", "extend", "status"]
 
@@ -139,9 +139,10 @@ def export(c, stdout=False, output=None, file=None, env=False, check=False):
 @runbook_task(help={
     "json": "print the verdict as JSON on stdout (valid, sessionId, trackedExpiry, "
             "minutesUntilTrackedExpiry, apiStatus, verdict, message)",
+    "check": "ask the MTN API, but record nothing (no journal line, nothing in the lifespan ledger)",
     **SOURCE_HELP,
 })
-def validate(c, env=False, file=None, json=False):
+def validate(c, env=False, file=None, json=False, check=False):
     """Ask the MTN API whether it accepts the session. Exit 0 valid, 3 expired, 1 API error."""
     from invoke import Exit
 
@@ -151,8 +152,9 @@ def validate(c, env=False, file=None, json=False):
 
     s = settings(c)
     out = Console(json_mode=json)
-    loaded = open_session(s, out, file=file, env=env)
-    verdict = check_session(s, loaded.session, source="MTN_SESSION" if loaded.path is None else "file")
+    loaded = open_session(s, out, file=file, env=env, check=check)
+    verdict = check_session(s, loaded.session, source="MTN_SESSION" if loaded.path is None else "file",
+                            record=not check)
     if json:
         out.json(verdict.to_json())
     left = verdict.minutes_left()
@@ -164,7 +166,8 @@ def validate(c, env=False, file=None, json=False):
              f"{_when(loaded.session.expires_at)}; API status {verdict.api_status or 'none'}")
     from ..health.observe import observe_validation  # the verdict is out first; the ledger is bookkeeping
 
-    known, ledger_problem = observe_validation(s, loaded.session, verdict.state)
+    known, ledger_problem = (False, "check mode (journal and ledger untouched)") if check else \
+        observe_validation(s, loaded.session, verdict.state)
     if ledger_problem:
         out.line(f"  not recorded: {ledger_problem}")
     if verdict.state == "valid" and left < 60 and not known:  # known lifespans: a fresh login's 60 min is no news
@@ -214,8 +217,8 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
     out.line("  the value changed: `inv push` (then `inv deploy`) so production gets it.")
 
 
-@runbook_task(help={"json": "print the status as JSON on stdout"})
-def status(c, json=False):
+@runbook_task(read_only="status", help={"json": "print the status as JSON on stdout", "check": READ_ONLY_CHECK})
+def status(c, json=False, check=False):
     """Session age, tracked and predicted expiry, last validation, each target's last push (no service is called)."""
     from ..core.console import Console
     from ..health.status import session_status
