@@ -18,10 +18,40 @@ from mtn_runbook.health.watcher_units import units
 from sshd import sshd  # noqa: F401  (the fixture)
 
 
-def args(sshd, tmp_path: Path) -> list[str]:
+def connection(sshd) -> list[str]:
     return [f"{sshd.user}@{sshd.host}:{sshd.port}", "--key-filename", str(sshd.key_filename),
-            "--known-hosts", str(sshd.known_hosts), "--folder", str(tmp_path / "watcher"),
-            "--unit-dir", str(tmp_path / "units")]
+            "--known-hosts", str(sshd.known_hosts)]
+
+
+def args(sshd, tmp_path: Path) -> list[str]:
+    return [*connection(sshd), "--folder", str(tmp_path / "watcher"), "--unit-dir", str(tmp_path / "units")]
+
+
+def accepted(sshd) -> int:
+    """Connections so far, once the fixture's own readiness probe is in the log (it can land late)."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while sshd.connections() < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return sshd.connections()
+
+
+def fake_install(sshd, workdir: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """What watch.install leaves on the host (a venv whose pip knows mtn-runbook, the four units)
+    and in the local journal, without the minute-long pip install."""
+    folder, unit_dir = tmp_path / "watcher", tmp_path / "units"
+    (folder / "venv" / "bin").mkdir(parents=True)
+    pip = folder / "venv" / "bin" / "pip"
+    pip.write_text("#!/bin/sh\necho 'Name: mtn-runbook'; echo 'Version: 0.1.0'\n")
+    pip.chmod(0o755)
+    unit_dir.mkdir()
+    for name, text in units(str(folder), 10).items():
+        (unit_dir / name).write_text(text)
+    Journal(workdir / ".cache" / "journal.jsonl").write(
+        "watcher", event="installed", host=f"{sshd.user}@{sshd.host}:{sshd.port}", every=10.0, folder=str(folder),
+        unit_dir=str(unit_dir), running=False)
+    return folder, unit_dir
 
 
 def test_install_status_remove_over_ssh(inv, sandbox, workdir, sshd, tmp_path):
@@ -32,6 +62,8 @@ def test_install_status_remove_over_ssh(inv, sandbox, workdir, sshd, tmp_path):
     r = inv("watch.install", *args(sshd, tmp_path), "--every", "7", "--env-file", str(env_file),
             "--pip-args", "--no-deps", timeout=300)
     assert r.code == 1, r.output                                   # nothing runs: no user systemd here
+    failed = [line for line in r.output.splitlines() if line.startswith("✘")]
+    assert failed and "not running" in failed[-1] and "timers were not started" in failed[-1], r.output  # item 17
     assert f"✔ runbook installed in {folder}/venv" in r.output
     assert (folder / "venv" / "bin" / "mtn-runbook").exists()
     assert "✔ units written to" in r.output
@@ -64,9 +96,14 @@ def test_install_status_remove_over_ssh(inv, sandbox, workdir, sshd, tmp_path):
     assert "systemd --user is not available" in s.output
     assert "last keepalive ping:" in s.output and "valid (every 7.0 min, session abcdef123456)" in s.output
 
-    gone = inv("watch.remove", *args(sshd, tmp_path))
+    # where the install put it, without --folder/--unit-dir: as doctor knows it (item 16)
+    found = inv("watch.status", *connection(sshd))
+    assert "✔ runbook: mtn-runbook 0.1.0 in" in found.output and "4 of 4" in found.output, found.output
+
+    gone = inv("watch.remove", *connection(sshd))
     assert gone.code == 0, gone.output
     assert "✔ units removed" in gone.output and f"✔ {folder} removed" in gone.output
+    assert "enable --now" not in gone.output                        # item 12: no advice to start what goes
     assert not folder.exists() and not any(unit_dir.iterdir())
     assert "none installed from here" in inv("doctor", "--no-browser").output
 
@@ -122,3 +159,98 @@ def test_the_unit_files_pass_systemd_analyze(tmp_path):
     bad = subprocess.run(["systemd-analyze", "--user", "verify", *names], capture_output=True, text=True,
                          env={"XDG_RUNTIME_DIR": str(runtime), "PATH": "/usr/bin:/bin"})
     assert bad.returncode != 0   # the check does catch a broken unit
+
+
+def test_remove_where_systemd_is_not_running_and_again_when_nothing_is_left(inv, sandbox, workdir, sshd, tmp_path):
+    """Item 12: without the user's systemd, remove says there is nothing to stop (it used to say
+    `systemctl --user enable --now` the timers it was removing); a second remove finds nothing and
+    says so, instead of `✔ units removed`."""
+    folder, unit_dir = fake_install(sshd, workdir, tmp_path)
+
+    first = inv("watch.remove", *args(sshd, tmp_path))
+    assert first.code == 0, first.output
+    assert "enable --now" not in first.output and "enable-linger" not in first.output, first.output
+    assert "nothing to stop" in first.output
+    assert "✔ units removed" in first.output and not folder.exists() and not any(unit_dir.iterdir())
+
+    second = inv("watch.remove", *args(sshd, tmp_path))
+    assert second.code == 0, second.output
+    assert "✔ units removed" not in second.output and f"✔ {folder} removed" not in second.output, second.output
+    assert "✔ watcher removed" not in second.output
+    assert "nothing to remove" in second.output.splitlines()[-1]
+
+
+def test_a_missing_known_hosts_names_the_flag_not_invoke_yaml(inv, sandbox, sshd, tmp_path):
+    """Item 13: watch takes --known-hosts, not invoke.yaml's known_hosts."""
+    missing = tmp_path / "nowhere" / "known_hosts"
+    before = accepted(sshd)
+    r = inv("watch.status", f"{sshd.user}@{sshd.host}:{sshd.port}", "--key-filename", str(sshd.key_filename),
+            "--known-hosts", str(missing))
+    assert r.code == 2, r.output
+    line = r.output.strip()
+    assert len(line.splitlines()) == 1 and "invoke.yaml" not in line
+    assert f"--known-hosts {missing}" in line and "does not exist" in line
+    assert sshd.connections() == before
+
+
+def test_an_unknown_host_key_offers_only_what_watch_takes(inv, sandbox, sshd, tmp_path):
+    """Item 14: watch has no `trust: first-use`; the hint says how to add the key, and that only
+    known_hosts keys are trusted."""
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    r = inv("watch.status", f"{sshd.user}@{sshd.host}:{sshd.port}", "--key-filename", str(sshd.key_filename),
+            "--known-hosts", str(empty))
+    assert r.code == 2 and "unknown host key" in r.output, r.output
+    assert "trust: first-use" not in r.output, r.output
+    assert f"ssh-keyscan -p {sshd.port} {sshd.host} >> {empty}" in r.output and "--known-hosts" in r.output
+
+
+def test_a_missing_key_file_is_named_exit_2(inv, sandbox, sshd, tmp_path):
+    """Item 15: it was exit 1 with no file named."""
+    missing = tmp_path / "id_nothing"
+    before = accepted(sshd)
+    for task in ("watch.install", "watch.status", "watch.remove"):
+        r = inv(task, f"{sshd.user}@{sshd.host}:{sshd.port}", "--key-filename", str(missing),
+                "--known-hosts", str(sshd.known_hosts))
+        assert r.code == 2, (task, r.output)
+        assert str(missing) in r.output and len(r.output.strip().splitlines()) == 1, (task, r.output)
+    assert sshd.connections() == before
+
+
+def test_status_finds_the_install_where_doctor_knows_it_is(inv, sandbox, workdir, sshd, tmp_path):
+    """Item 16: without --folder, watch.status looked only at the default folder and said
+    "not installed" for a watcher installed elsewhere, which doctor reported."""
+    folder, unit_dir = fake_install(sshd, workdir, tmp_path)
+    doctor = inv("doctor", "--no-browser")
+    assert f"{sshd.host}:{sshd.port}" in doctor.output and "keepalive every 10 min" in doctor.output
+
+    r = inv("watch.status", *connection(sshd))
+    assert f"✔ runbook: mtn-runbook 0.1.0 in {folder}/venv" in r.output, r.output
+    assert f"✔ units in {unit_dir}: 4 of 4" in r.output
+    # the same host written without its user is the same watcher
+    bare = inv("watch.status", f"{sshd.host}:{sshd.port}", "--key-filename", str(sshd.key_filename),
+               "--known-hosts", str(sshd.known_hosts))
+    assert f"in {folder}/venv" in bare.output, bare.output
+
+
+def test_not_running_always_ends_in_a_line_that_says_what_failed(inv, sandbox, workdir, sshd, tmp_path):
+    """Item 17: exit 1 with only ✔ and ⚠ lines left the reader to guess what failed."""
+    fake_install(sshd, workdir, tmp_path)
+    r = inv("watch.status", *args(sshd, tmp_path))
+    assert r.code == 1, r.output
+    last = r.output.strip().splitlines()[-1]
+    assert last.startswith("✘") and "not running" in last and "systemd" in last, r.output
+
+
+def test_check_mode_opens_no_connection(inv, sandbox, workdir, sshd, tmp_path):
+    """Item 8: install and remove change a host, so they take --check; status only reads."""
+    folder, unit_dir = fake_install(sshd, workdir, tmp_path)
+    before = accepted(sshd)
+    install = inv("watch.install", *connection(sshd), "--folder", str(tmp_path / "other"), "-c")
+    assert install.code == 0 and "would install" in install.output and str(tmp_path / "other") in install.output
+    remove = inv("watch.remove", *connection(sshd), "--check")
+    assert remove.code == 0 and "would stop" in remove.output and str(folder) in remove.output, remove.output
+    status = inv("watch.status", *connection(sshd), "--check")
+    assert status.code == 0 and "changes nothing" in status.output
+    assert sshd.connections() == before and folder.exists() and not (tmp_path / "other").exists()
+    assert len(list(unit_dir.iterdir())) == 4

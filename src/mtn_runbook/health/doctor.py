@@ -189,10 +189,10 @@ def workflow(settings: Settings) -> list[Check]:
 
 def watcher(settings: Settings) -> Check:
     """The watcher this machine installed (`inv watch.install`, journaled); the workflow is the backstop."""
-    from ..core.journal import Journal
+    from .watcher import last_install
 
-    last = Journal(settings.journal_file).last("watcher")
-    if not last or last.get("event") != "installed":
+    last = last_install(settings)
+    if not last:
         return Check("watcher", True, "none installed from here (`inv watch.install HOST`): GitHub's scheduled "
                      "workflow (monitor workflow) is the only check")
     detail = (f"{last.get('host')}: keepalive every {last.get('every'):g} min and monitor every 15 min, installed "

@@ -45,6 +45,8 @@ def check_env_file(env_file: str | None) -> Path | None:
 class Report:
     lines: list[str] = field(default_factory=list)
     running: bool = False               # the timers are enabled and active
+    why: str = ""                       # when not running: what failed, for the task's ✘ line
+    removed: bool = False               # remove found something to remove
 
     def add(self, line: str) -> None:
         self.lines.append(line)
@@ -87,8 +89,12 @@ class Watcher:
         self.settings, self.timeout = settings, timeout
         self.user, self.host, self.port = parse_host(host)
         self.name = f"watcher {host}"
+        if key_filename and not Path(key_filename).expanduser().is_file():
+            raise ConfigError(f"{self.name}: --key-filename {key_filename} is not a file; nothing was sent",
+                              "give the SSH private key's path, or leave --key-filename out to use the agent and ~/.ssh")
         self.key_filename = key_filename
-        self.host_keys = HostKeys(self.name, known_hosts)
+        self.host_keys = HostKeys(self.name, known_hosts, flag="--known-hosts")
+        self.host_keys.check_file()   # a missing --known-hosts is one line before any connection
         self.folder_arg, self.unit_dir_arg = folder, unit_dir
         self._conn: Any = None
 
@@ -127,10 +133,14 @@ class Watcher:
             raise ServiceError(f"{self.name}: could not {what}: {last[0][:300]}")
         return result
 
+    def user_systemd(self) -> bool:
+        """Whether the user's systemd (its manager and bus) runs on the host."""
+        probe = self.run("systemctl --user show-environment >/dev/null 2>&1 && echo yes || echo no", "ask systemd")
+        return probe.stdout.strip() == "yes"
+
     def systemctl(self, args: str, what: str, report: Report) -> bool:
         """`systemctl --user ARGS`; False (said once in the report) where the user's systemd is not running."""
-        probe = self.run("systemctl --user show-environment >/dev/null 2>&1 && echo yes || echo no", "ask systemd")
-        if probe.stdout.strip() != "yes":
+        if not self.user_systemd():
             if not any(NO_USER_SYSTEMD in line for line in report.lines):
                 report.add(f"⚠ {NO_USER_SYSTEMD} on {self.host} (no user manager or bus): could not {what}; "
                            "on a host with systemd: `loginctl enable-linger`, then `systemctl --user enable --now "
@@ -138,6 +148,17 @@ class Watcher:
             return False
         self.run(f"systemctl --user {args}", what)
         return True
+
+    # -- check mode: what would be done, without a connection ----------------------------------
+    def plan_install(self, *, every_minutes: float, env_file: str | None = None) -> str:
+        copy = f", copy {env_file} to {self.folder_arg}/.env (0600)" if env_file else ""
+        return (f"would install mtn-runbook in {self.folder_arg}/venv on {self.host}{copy}, write the four units "
+                f"to {self.unit_dir_arg} and start the timers (keepalive every {every_minutes:g} min, monitor "
+                "every 15 min)")
+
+    def plan_remove(self) -> str:
+        return (f"would stop the watcher's timers on {self.host}, then remove its units from {self.unit_dir_arg} "
+                f"and {self.folder_arg} (venv, .env, journal)")
 
     # -- install, status, remove ----------------------------------------------------------------
     def install(self, *, every_minutes: float, env_file: str | None = None, pip_args: str = "") -> Report:
@@ -175,6 +196,9 @@ class Watcher:
             self.systemctl(f"enable --now {' '.join(TIMERS)}", "start the timers", report)
             report.running = True
             report.add(f"✔ timers started: keepalive every {every_minutes:g} min, monitor every 15 min")
+        else:
+            report.why = (f"installed in {folder}, but the timers were not started ({NO_USER_SYSTEMD} there); "
+                          "start them as the ⚠ line says")
         return report
 
     def verify(self, names: list[str]) -> str:
@@ -204,30 +228,44 @@ class Watcher:
         present = [n for n in units(folder, 10) if self._exists(f"{self.unit_dir}/{n}")]
         report.add(f"{'✔' if len(present) == 4 else '✘'} units in {self.unit_dir}: {len(present)} of 4"
                    + (f" ({', '.join(present)})" if present else ""))
-        probe = self.run("systemctl --user show-environment >/dev/null 2>&1 && echo yes || echo no", "ask systemd")
-        if probe.stdout.strip() == "yes":
+        if self.user_systemd():
             states = self.run(f"systemctl --user is-active {' '.join(TIMERS)}", "ask systemd", check=False)
             active = dict(zip(TIMERS, states.stdout.split()))
             report.running = all(v == "active" for v in active.values()) and len(active) == 2
             report.add(f"{'✔' if report.running else '✘'} timers: " + ", ".join(f"{k} {v}" for k, v in active.items()))
         else:
             report.add(f"⚠ {NO_USER_SYSTEMD} on {self.host}: the timers cannot run there")
+            report.why = f"{NO_USER_SYSTEMD} there, so its timers cannot run"
         last = self.run(f"grep '\"kind\": \"keepalive\"' {q(folder)}/.cache/journal.jsonl 2>/dev/null | tail -n 1",
                         "read the journal", check=False).stdout.strip()
         report.add(f"last keepalive ping: {_ping_line(last)}" if last else "last keepalive ping: none yet")
         return report
 
     def remove(self) -> Report:
+        """Stop, then delete what is there; each line says what was removed, or that nothing was."""
         report = Report()
         q = shlex.quote
-        if self.systemctl(f"disable --now {' '.join(TIMERS)}", "stop the timers", report):
+        present = [n for n in units(self.folder, 10) if self._exists(f"{self.unit_dir}/{n}")]
+        systemd = self.user_systemd()
+        if not systemd:
+            report.add(f"· {NO_USER_SYSTEMD} on {self.host}: no timer of the watcher can be running, nothing to stop")
+        elif present:
+            self.run(f"systemctl --user disable --now {' '.join(TIMERS)}", "stop the timers")
             report.add("✔ timers stopped and disabled")
-        names = list(units(self.folder, 10))
-        self.run(f"cd {q(self.unit_dir)} && rm -f {' '.join(q(n) for n in names)}", "remove the units")
-        report.add(f"✔ units removed from {self.unit_dir}")
-        self.systemctl("daemon-reload", "reload the user units", report)
-        self.run(f"rm -rf {q(self.folder)}", f"remove {self.folder}")
-        report.add(f"✔ {self.folder} removed (venv, .env, journal; the ledger keeps what it learned)")
+        if present:
+            self.run(f"cd {q(self.unit_dir)} && rm -f {' '.join(q(n) for n in present)}", "remove the units")
+            report.add(f"✔ units removed from {self.unit_dir}: {', '.join(present)}")
+            if systemd:
+                self.run("systemctl --user daemon-reload", "reload the user units")
+        else:
+            report.add(f"· no watcher units in {self.unit_dir}: nothing to remove")
+        had_folder = self._exists(self.folder)
+        if had_folder:
+            self.run(f"rm -rf {q(self.folder)}", f"remove {self.folder}")
+            report.add(f"✔ {self.folder} removed (venv, .env, journal; the ledger keeps what it learned)")
+        else:
+            report.add(f"· no {self.folder} on {self.host}: nothing to remove")
+        report.removed = bool(present) or had_folder
         return report
 
 
@@ -239,6 +277,26 @@ def _ping_line(raw: str) -> str:
     except ValueError:
         return "unreadable"
     return f"{e.get('ts')}: {e.get('verdict')} (every {e.get('every')} min, session {e.get('fingerprint')})"
+
+
+def _same_host(a: str, b: str) -> bool:
+    """`me@h:22` and `h` are the same watcher host; `you@h` is not `me@h`."""
+    try:
+        (ua, ha, pa), (ub, hb, pb) = parse_host(a), parse_host(b)
+    except ConfigError:
+        return a == b
+    return ha == hb and pa == pb and (ua is None or ub is None or ua == ub)
+
+
+def last_install(settings: Settings, host: str | None = None) -> dict | None:
+    """The watcher this machine installed (on HOST, when given), as journaled, unless removed since:
+    `inv doctor` reports it, and watch.status/remove look in its folder and unit folder."""
+    from ..core.journal import Journal
+
+    found = [e for e in Journal(settings.journal_file).entries("watcher")
+             if host is None or _same_host(str(e.get("host", "")), host)]
+    last = found[-1] if found else None
+    return last if last and last.get("event") == "installed" else None
 
 
 def journal_install(settings: Settings, host: str, event: str, **fields: Any) -> None:

@@ -23,11 +23,14 @@ TRUST = ("known-hosts", "first-use")
 class HostKeys:
     """The known_hosts policy of one target: load the file into a paramiko client, decide on keys."""
 
-    def __init__(self, target: str, known_hosts: str | None, trust: str = "known-hosts"):
+    def __init__(self, target: str, known_hosts: str | None, trust: str = "known-hosts", *,
+                 flag: str | None = None):
+        """`flag`: the command-line flag that named `known_hosts` (watch's `--known-hosts`), for
+        callers that take no `trust` setting; None for an invoke.yaml target."""
         if trust not in TRUST:
             raise ConfigError(f"{target}: trust {trust!r} is not one of {', '.join(TRUST)}",
                               "fix the target in invoke.yaml (`trust: first-use` records a new host's key)")
-        self.target, self.trust = target, trust
+        self.target, self.trust, self.flag = target, trust, flag
         self.explicit = known_hosts is not None
         self.path = Path(os.path.expanduser(known_hosts or DEFAULT_KNOWN_HOSTS))
         self.recorded = ""  # what first-use trust wrote, for the push line
@@ -42,9 +45,8 @@ class HostKeys:
             except (OSError, UnicodeDecodeError, paramiko.SSHException) as e:
                 raise ConfigError(f"{self.target}: known_hosts {self.path} cannot be read: {e}",
                                   "fix or replace the file") from None
-        elif self.explicit and self.trust != "first-use":
-            raise ConfigError(f"{self.target}: known_hosts {self.path} does not exist",
-                              "fix known_hosts in invoke.yaml, or leave it out to use ~/.ssh/known_hosts")
+        else:
+            self.check_file()
         policy = self
 
         class Policy(paramiko.MissingHostKeyPolicy):
@@ -53,13 +55,27 @@ class HostKeys:
 
         client.set_missing_host_key_policy(Policy())
 
+    def check_file(self) -> None:
+        """A known_hosts file that was named must exist (unless first-use trust is to create it)."""
+        if not self.explicit or self.trust == "first-use" or self.path.is_file():
+            return
+        if self.flag:
+            raise ConfigError(f"{self.target}: {self.flag} {self.path} does not exist; nothing was sent",
+                              f"give the known_hosts file that holds the host's key, or leave {self.flag} out "
+                              f"to use {DEFAULT_KNOWN_HOSTS}")
+        raise ConfigError(f"{self.target}: known_hosts {self.path} does not exist",
+                          "fix known_hosts in invoke.yaml, or leave it out to use ~/.ssh/known_hosts")
+
     def unknown(self, client: Any, hostname: str, key: Any) -> None:
         if self.trust != "first-use":
             raise ConfigError(
                 f"{self.target}: unknown host key for {hostname}: {key.get_name()} {key.fingerprint} "
                 f"is not in {self.path}; nothing was sent",
                 f"compare it with the host's own key, then add it to {self.path} "
-                f"(`ssh-keyscan {_keyscan_args(hostname)} >> {self.path}`), or set `trust: first-use` on this target")
+                f"(`ssh-keyscan {_keyscan_args(hostname)} >> {self.path}`)"
+                + (f", then run it again (only keys already in known_hosts are trusted here, {self.flag}; "
+                   "there is no first-use trust)"
+                   if self.flag else ", or set `trust: first-use` on this target"))
         self.record(hostname, key)
         client.get_host_keys().add(hostname, key.get_name(), key)
 

@@ -5,24 +5,30 @@ from __future__ import annotations
 
 from invoke import Collection
 
-from .base import runbook_task, settings
+from .base import READ_ONLY_CHECK, runbook_task, settings
 
 CONNECTION_HELP = {
     "key_filename": "the SSH private key to use (default: the agent and ~/.ssh)",
     "known_hosts": "the known_hosts file that must hold the host's key (default ~/.ssh/known_hosts)",
-    "folder": "the watcher's folder on the host: venv, .env, .cache (default ~/.local/share/mtn-runbook)",
-    "unit_dir": "where the user units go (default ~/.config/systemd/user, where systemd --user reads them)",
+    "folder": "the watcher's folder on the host: venv, .env, .cache (default: where watch.install put it from "
+              "here, else ~/.local/share/mtn-runbook)",
+    "unit_dir": "where the user units go (default: where watch.install put them from here, else "
+                "~/.config/systemd/user, where systemd --user reads them)",
 }
 
 
-def _open(c, host, key_filename, known_hosts, folder, unit_dir):
-    from ..health.watcher import DEFAULT_FOLDER, DEFAULT_UNIT_DIR, Watcher
+def _open(s, host, key_filename, known_hosts, folder, unit_dir, *, installed=False):
+    """The Watcher for HOST. `installed`: without --folder/--unit-dir, look where this machine's
+    watch.install put them (the journal, as `inv doctor` reports it), not only at the defaults."""
+    from ..health.watcher import DEFAULT_FOLDER, DEFAULT_UNIT_DIR, Watcher, last_install
 
-    return Watcher(settings(c), host, key_filename=key_filename, known_hosts=known_hosts,
-                   folder=folder or DEFAULT_FOLDER, unit_dir=unit_dir or DEFAULT_UNIT_DIR)
+    known = (last_install(s, host) or {}) if installed else {}
+    return Watcher(s, host, key_filename=key_filename, known_hosts=known_hosts,
+                   folder=folder or known.get("folder") or DEFAULT_FOLDER,
+                   unit_dir=unit_dir or known.get("unit_dir") or DEFAULT_UNIT_DIR)
 
 
-def _print(report, done: str, code_if_not_running: int):
+def _print(report, host: str, done: str, code_if_not_running: int):
     from invoke import Exit
 
     from ..core.console import Console
@@ -31,7 +37,7 @@ def _print(report, done: str, code_if_not_running: int):
     for line in report.lines:
         out.line(line)
     if not report.running:
-        raise Exit(code=code_if_not_running)
+        raise Exit(f"✘ watcher not running on {host}: {report.why or 'see the ✘ lines above'}", code_if_not_running)
     out.line(done)
 
 
@@ -40,41 +46,58 @@ def _print(report, done: str, code_if_not_running: int):
     "every": "minutes between keepalive pings (default KEEPALIVE_MINUTES, 10)",
     "env_file": "a local .env to copy to the watcher's folder (0600): its MTN_SESSION, tokens and webhook",
     "pip_args": "extra arguments for pip on the host (e.g. '--no-index --find-links DIR' without internet)",
+    "check": "check the flags and files, say what would be installed where; open no SSH connection",
     **CONNECTION_HELP,
 })
 def install(c, host, every=None, env_file=None, pip_args="", key_filename=None, known_hosts=None, folder=None,
-            unit_dir=None):
+            unit_dir=None, check=False):
     """Install mtn-runbook and two user systemd timers (keepalive every N min, monitor every 15 min) on HOST; no root."""
+    from ..core.console import Console
     from ..health.keepalive import check_minutes
     from ..health.watcher import check_env_file, journal_install
 
     s = settings(c)
     minutes = check_minutes(every if every is not None else s.keepalive_minutes)
     check_env_file(env_file)   # bad input: one line before anything is sent to the host
-    with _open(c, host, key_filename, known_hosts, folder, unit_dir) as watcher:
+    watcher = _open(s, host, key_filename, known_hosts, folder, unit_dir)
+    if check:
+        Console().line(f"check: {watcher.plan_install(every_minutes=minutes, env_file=env_file)}; "
+                       "no SSH connection opened, nothing sent")
+        return
+    with watcher:
         report = watcher.install(every_minutes=minutes, env_file=env_file, pip_args=pip_args)
-        journal_install(s, host, "installed", every=minutes, folder=watcher.folder, running=report.running)
-    _print(report, f"✔ watcher running on {host}; GitHub's scheduled workflow stays the backstop", 1)
+        journal_install(s, host, "installed", every=minutes, folder=watcher.folder, unit_dir=watcher.unit_dir,
+                        running=report.running)
+    _print(report, host, f"✔ watcher running on {host}; GitHub's scheduled workflow stays the backstop", 1)
 
 
-@runbook_task(help={"host": "[user@]host[:port] of the watcher", **CONNECTION_HELP})
-def status(c, host, key_filename=None, known_hosts=None, folder=None, unit_dir=None):
+@runbook_task(read_only="watch.status", help={"host": "[user@]host[:port] of the watcher", "check": READ_ONLY_CHECK,
+                                              **CONNECTION_HELP})
+def status(c, host, key_filename=None, known_hosts=None, folder=None, unit_dir=None, check=False):
     """What the watcher on HOST has: the runbook, its units, the timers, the last keepalive ping. Exit 1 when not running."""
-    with _open(c, host, key_filename, known_hosts, folder, unit_dir) as watcher:
+    with _open(settings(c), host, key_filename, known_hosts, folder, unit_dir, installed=True) as watcher:
         report = watcher.status()
-    _print(report, f"✔ watcher running on {host}", 1)
+    _print(report, host, f"✔ watcher running on {host}", 1)
 
 
-@runbook_task(help={"host": "[user@]host[:port] of the watcher", **CONNECTION_HELP})
-def remove(c, host, key_filename=None, known_hosts=None, folder=None, unit_dir=None):
+@runbook_task(help={"host": "[user@]host[:port] of the watcher",
+                    "check": "say what would be stopped and removed; open no SSH connection", **CONNECTION_HELP})
+def remove(c, host, key_filename=None, known_hosts=None, folder=None, unit_dir=None, check=False):
     """Stop and remove the watcher's timers, units and folder on HOST."""
+    from ..core.console import Console
     from ..health.watcher import journal_install
 
-    with _open(c, host, key_filename, known_hosts, folder, unit_dir) as watcher:
+    s = settings(c)
+    watcher = _open(s, host, key_filename, known_hosts, folder, unit_dir, installed=True)
+    if check:
+        Console().line(f"check: {watcher.plan_remove()}; no SSH connection opened, nothing removed")
+        return
+    with watcher:
         report = watcher.remove()
-    journal_install(settings(c), host, "removed")
+    journal_install(s, host, "removed")
     report.running = True   # nothing is meant to run any more
-    _print(report, f"✔ watcher removed from {host}", 0)
+    _print(report, host, f"✔ watcher removed from {host}" if report.removed
+           else f"✔ nothing to remove on {host}: no watcher units in {watcher.unit_dir}, no {watcher.folder}", 0)
 
 
 ns = Collection("watch")
