@@ -126,6 +126,16 @@ def test_inv_sandbox_env_file_marks_the_shell_and_clears_real_values(tmp_path):
     assert values["VERCEL_API_URL"].startswith("http://127.0.0.1:")
 
 
+def test_inv_sandbox_env_file_in_a_missing_folder_makes_no_folder(inv, sandbox, tmp_path):
+    """Item 11: `--env-file /nonexistent/dir/x.env` made /nonexistent/dir/ (and served on)."""
+    target = tmp_path / "nonexistent" / "dir" / "x.env"
+    result = inv("sandbox", "--env-file", str(target), timeout=30)
+    assert result.code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1 and str(target.parent) in result.output
+    assert "does not exist" in result.output
+    assert not (tmp_path / "nonexistent").exists()
+
+
 # -- the page's own admin lines do what their comments say ------------------------------------
 REHEARSAL = Path(__file__).resolve().parents[1] / "runbooks" / "rehearsal.md"
 
