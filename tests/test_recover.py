@@ -201,7 +201,8 @@ def test_recover_sandbox_rehearses_the_whole_path(workdir, inv):
     assert "Rehearsal" in result.stdout
     assert "Time to recover:" in result.stdout
     assert not (workdir / ".cache" / "mtn-session.json").exists()  # the real session is untouched
-    assert (workdir / ".cache" / "sandbox" / "mtn-session.json").exists()
+    assert (workdir / ".cache" / "rehearsal" / "mtn-session.json").exists()
+    assert not (workdir / ".cache" / "sandbox").exists()   # a sandbox shell's folder: not a --sandbox run's
 
 
 @pytest.mark.parametrize("args, message", [

@@ -126,6 +126,27 @@ def test_inv_sandbox_env_file_marks_the_shell_and_clears_real_values(tmp_path):
     assert values["VERCEL_API_URL"].startswith("http://127.0.0.1:")
 
 
+def test_the_demo_leaves_an_open_sandbox_shell_as_it_was(inv, sandbox, workdir):
+    """Item 21: `scripts/demo` (= `inv recover --sandbox`) in the same checkout while a sandbox
+    shell is open saved its own stand-ins' session over the shell's; `validate` and `verify` in
+    the shell then called a healthy production broken."""
+    shell = shell_env(sandbox.env())
+    for step in (["auth", "--headless"], ["push"], ["deploy"]):
+        result = inv(*step, env=shell, timeout=180)
+        assert result.code == 0, (step, result.output)
+    shells = workdir / ".cache" / "sandbox"
+    kept = {p.name: p.read_bytes() for p in shells.iterdir() if p.is_file()}
+
+    demo = inv("recover", "--sandbox", timeout=180)   # what scripts/demo runs after its set-up
+    assert demo.code == 0, demo.output
+
+    assert {p.name: p.read_bytes() for p in shells.iterdir() if p.is_file()} == kept
+    validate = inv("validate", env=shell)
+    assert validate.code == 0 and "valid" in validate.output, validate.output
+    verify = inv("verify", env=shell)
+    assert verify.code == 0, verify.output
+
+
 def test_inv_sandbox_env_file_in_a_missing_folder_makes_no_folder(inv, sandbox, tmp_path):
     """Item 11: `--env-file /nonexistent/dir/x.env` made /nonexistent/dir/ (and served on)."""
     target = tmp_path / "nonexistent" / "dir" / "x.env"

@@ -4,8 +4,11 @@
 *sandbox shell* (one that sourced the env file `inv sandbox --env-file` writes, which sets
 MTN_RUNBOOK_SANDBOX=1) gets the same isolation for every task it runs by hand. Either way nothing
 of the real configuration leaks in: no `.env`, no invoke.yaml targets or values, no webhook, and a
-separate session file and journal under `.cache/sandbox/`, so a rehearsal never touches the real
-session, the real journal or a real sink.
+separate session file and journal, so a rehearsal never touches the real session, the real journal
+or a real sink. The two rehearsals keep apart too: a sandbox shell's files are under
+`.cache/sandbox/`, a `--sandbox` run's under `.cache/rehearsal/` (its stand-ins live only as long
+as the run), so `scripts/demo` in one terminal never replaces the session of a sandbox shell open
+in another.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ..core.errors import ConfigError
 
 URL_VARIABLES = ("MTN_SSO_LOGIN_URL", "MTN_API_BASE_URL", "VERCEL_API_URL", "GITHUB_API_URL", "PRODUCTION_URL")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+REHEARSAL_FOLDER = "rehearsal"   # a --sandbox run's session, journal and lock: not a sandbox shell's .cache/sandbox/
 
 
 @contextlib.contextmanager
@@ -30,7 +34,7 @@ def sandbox_settings(base: Settings, captcha_delay: float | None = 1.0,
 
     with Sandbox(captcha_delay=captcha_delay, deploy_seconds=deploy_seconds) as sb:
         env = dict(sb.env())
-        env["MTN_SESSION_FILE"] = str(base.cache_dir / "sandbox" / "mtn-session.json")
+        env["MTN_SESSION_FILE"] = str(base.cache_dir / REHEARSAL_FOLDER / "mtn-session.json")
         if base.chromium_path:
             env["PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH"] = base.chromium_path
         yield Settings.load({}, environ=env, use_dotenv=False)
