@@ -24,6 +24,9 @@ CHECKS = [
     ("monitor",),
     ("monitor.enable",),
     ("monitor.trigger",),
+    ("validate",),
+    ("keepalive",),
+    ("sandbox", "--env-file", ".cache/sandbox.env"),
 ]
 
 
