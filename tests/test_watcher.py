@@ -189,7 +189,7 @@ def test_a_missing_known_hosts_names_the_flag_not_invoke_yaml(inv, sandbox, sshd
     assert r.code == 2, r.output
     line = r.output.strip()
     assert len(line.splitlines()) == 1 and "invoke.yaml" not in line
-    assert f"--known-hosts {missing}" in line and "does not exist" in line
+    assert f"--known-hosts {missing}" in line and "not a file" in line
     assert sshd.connections() == before
 
 

@@ -248,7 +248,7 @@ class Watcher:
         present = [n for n in units(self.folder, 10) if self._exists(f"{self.unit_dir}/{n}")]
         systemd = self.user_systemd()
         if not systemd:
-            report.add(f"· {NO_USER_SYSTEMD} on {self.host}: no timer of the watcher can be running, nothing to stop")
+            report.add(f"– {NO_USER_SYSTEMD} on {self.host}: no timer of the watcher can be running, nothing to stop")
         elif present:
             self.run(f"systemctl --user disable --now {' '.join(TIMERS)}", "stop the timers")
             report.add("✔ timers stopped and disabled")
@@ -258,13 +258,13 @@ class Watcher:
             if systemd:
                 self.run("systemctl --user daemon-reload", "reload the user units")
         else:
-            report.add(f"· no watcher units in {self.unit_dir}: nothing to remove")
+            report.add(f"– no watcher units in {self.unit_dir}: nothing to remove")
         had_folder = self._exists(self.folder)
         if had_folder:
             self.run(f"rm -rf {q(self.folder)}", f"remove {self.folder}")
             report.add(f"✔ {self.folder} removed (venv, .env, journal; the ledger keeps what it learned)")
         else:
-            report.add(f"· no {self.folder} on {self.host}: nothing to remove")
+            report.add(f"– no {self.folder} on {self.host}: nothing to remove")
         report.removed = bool(present) or had_folder
         return report
 

@@ -60,7 +60,7 @@ class HostKeys:
         if not self.explicit or self.trust == "first-use" or self.path.is_file():
             return
         if self.flag:
-            raise ConfigError(f"{self.target}: {self.flag} {self.path} does not exist; nothing was sent",
+            raise ConfigError(f"{self.target}: {self.flag} {self.path} is not a file; nothing was sent",
                               f"give the known_hosts file that holds the host's key, or leave {self.flag} out "
                               f"to use {DEFAULT_KNOWN_HOSTS}")
         raise ConfigError(f"{self.target}: known_hosts {self.path} does not exist",
