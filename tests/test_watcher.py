@@ -130,6 +130,8 @@ def test_a_missing_env_file_is_refused_before_connecting(inv, sandbox, sshd, tmp
 
 def test_bad_host_and_interval_are_one_line_exit_2(inv, sandbox):
     assert inv("watch.install", "me@host:notaport").code == 2
+    flag = inv("watch.status", "-x")   # a mistyped flag in HOST's place is not a host to connect to
+    assert flag.code == 2 and "cannot connect" not in flag.output and "--help watch." in flag.output, flag.output
     r = inv("watch.install", "me@host", "--every", "0")
     assert r.code == 2 and "--every" in r.output and len(r.output.strip().splitlines()) == 1
 

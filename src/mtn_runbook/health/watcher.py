@@ -60,8 +60,9 @@ def parse_host(text: str) -> tuple[str | None, str, int]:
         number = int(port) if port else 22
     except ValueError:
         number = 0
-    if not host or not 0 < number < 65536 or any(c.isspace() for c in text):
-        raise ConfigError(f"HOST {text!r} is not [user@]host[:port]")
+    if not host or not 0 < number < 65536 or any(c.isspace() for c in text) or text.startswith("-"):
+        raise ConfigError(f"HOST {text!r} is not [user@]host[:port]",
+                          "a flag in HOST's place? see `inv --help watch.install`" if text.startswith("-") else "")
     return user or None, host, number
 
 
