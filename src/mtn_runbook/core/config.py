@@ -40,6 +40,9 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "GITHUB_API_URL": ("github_api_url", "https://api.github.com", False),
     "GITHUB_TOKEN": ("github_token", "", True),
     "GITHUB_REPOSITORY": ("github_repository", "", False),
+    "COOLIFY_API_URL": ("coolify_api_url", "", False),
+    "COOLIFY_TOKEN": ("coolify_token", "", True),
+    "COOLIFY_APP_UUID": ("coolify_app_uuid", "", False),
     "PRODUCTION_URL": ("production_url", "", False),
     "ALERT_WEBHOOK_URL": ("alert_webhook_url", "", True),
     "MONITOR_WORKING_HOURS": ("monitor_working_hours", "Mon-Fri 08:00-18:00", False),
@@ -56,7 +59,7 @@ ALIASES = {"VERCEL_ORG_ID": "VERCEL_TEAM_ID"}
 # runner/rehearsal.py reads it; kept here so reading it loads no part of the sandbox.
 SANDBOX_SHELL_MARKER = "MTN_RUNBOOK_SANDBOX"
 URL_VARIABLES = ("MTN_SSO_LOGIN_URL", "MTN_API_BASE_URL", "VERCEL_API_URL", "GITHUB_API_URL",
-                 "PRODUCTION_URL", "ALERT_WEBHOOK_URL")
+                 "COOLIFY_API_URL", "PRODUCTION_URL", "ALERT_WEBHOOK_URL")
 SECRET_VARIABLES = frozenset(name for name, (_, _, secret) in VARIABLES.items() if secret)
 
 
@@ -78,6 +81,9 @@ class Settings:
     github_api_url: str = "https://api.github.com"
     github_token: str = ""
     github_repository: str = ""
+    coolify_api_url: str = ""     # the Coolify instance (https://coolify.example.com); the API is under /api/v1
+    coolify_token: str = ""
+    coolify_app_uuid: str = ""
     production_url: str = ""
     alert_webhook_url: str = ""
     # refresh due: working hours and the survival estimate (read and checked in health/)
@@ -160,7 +166,7 @@ class Settings:
 
 
 # -- checked when settings load: one line naming the variable, never its secret value ---------
-TOKEN_VARIABLES = ("VERCEL_TOKEN", "GITHUB_TOKEN", "MTN_API_KEY")   # sent in HTTP headers
+TOKEN_VARIABLES = ("VERCEL_TOKEN", "GITHUB_TOKEN", "COOLIFY_TOKEN", "MTN_API_KEY")   # sent in HTTP headers
 
 
 def check_values(values: Mapping[str, Any]) -> None:

@@ -203,7 +203,7 @@ def push(run: Run) -> StepResult:
     from ..targets.selection import finish_command, production_reads
 
     targets = chosen_targets(run)
-    # production only reads Vercel: with none of its targets chosen there is nothing to redeploy
+    # production reads Vercel or Coolify: with none of their targets chosen there is nothing to redeploy
     run.facts["production_selected"] = any(production_reads(t) for t in targets)
     if pending(run):
         return StepResult("would", f"would push the new session to: {', '.join(t.name for t in targets)}")
@@ -267,6 +267,15 @@ def deploy(run: Run) -> StepResult:
         if health.ok and auth.get("expiresAt") == sessions.iso(value.expires_at) \
                 and auth.get("cookiesCount") == len(value.cookies):
             return StepResult("ok", "production already serves this session")
+    from .platforms import chosen_platforms, redeploy as redeploy_all
+
+    platforms = chosen_platforms(chosen_targets(run))
+    if platforms.coolify:  # production on Coolify (with or without Vercel): each application, then Vercel's
+        done = redeploy_all(run.settings, platforms, console=run.console, check=run.check)
+        if run.check:
+            return StepResult("would", f"would redeploy production on {', '.join(platforms.names())}")
+        run.facts["deployment"] = done[0]
+        return StepResult("changed", "; ".join(f"deployment {d.id} ({d.url}) is {d.state}" for d in done))
     deployment = redeploy(run.settings, console=run.console, wait=True, check=run.check)
     if run.check:
         return StepResult("would", f"would redeploy production ({deployment.id})")

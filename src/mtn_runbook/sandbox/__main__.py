@@ -14,7 +14,8 @@ from .shell import SHELL_MARKER, shell_env
 
 def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str | None = None,
           stop: threading.Event | None = None, session_hours: str | float | None = None,
-          time_scale: float = 1.0, session_idle_hours: str | float | None = None, check: bool = False) -> None:
+          time_scale: float = 1.0, session_idle_hours: str | float | None = None, check: bool = False,
+          production: str = "vercel") -> None:
     from ..core.console import Console
     from ..core.session import write_private
 
@@ -40,13 +41,15 @@ def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str
             raise ConfigError("--session-idle-hours must be a number of hours above 0")
     else:
         session_idle_hours = None
+    if production not in ("vercel", "coolify"):
+        raise ConfigError(f"--production {production!r} must be vercel or coolify")
     check_env_file(env_file)
     if check:
         out.line("check: would run the stand-ins on loopback until Ctrl-C"
                  + (f" and write their variables to {env_file} (0600)" if env_file else "")
                  + "; nothing started, nothing written")
         return
-    with Sandbox(captcha_delay=delay, deploy_seconds=deploy_seconds, session_hours=session_hours,
+    with Sandbox(production=production, captcha_delay=delay, deploy_seconds=deploy_seconds, session_hours=session_hours,
                  time_scale=time_scale, session_idle_hours=session_idle_hours) as sb:
         env = shell_env(sb.env())
         lines = [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
@@ -87,9 +90,11 @@ def main() -> None:
     parser.add_argument("--session-hours", help="hours, or normal:MEAN,SD / lognormal:MEDIAN,SIGMA")
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--session-idle-hours", help="hours without an accepted API call after which a session dies")
+    parser.add_argument("--production", default="vercel", choices=("vercel", "coolify"),
+                        help="where the app runs: coolify prints COOLIFY_* instead of VERCEL_*")
     args = parser.parse_args()
     serve(args.captcha_delay, args.deploy_seconds, args.env_file, session_hours=args.session_hours,
-          time_scale=args.time_scale, session_idle_hours=args.session_idle_hours)
+          time_scale=args.time_scale, session_idle_hours=args.session_idle_hours, production=args.production)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Where a session goes: Vercel env vars, GitHub secrets, env files on SSH hosts.
+"""Where a session goes: Vercel env vars, Coolify env vars, GitHub secrets, env files on SSH hosts.
 
 Every target follows one shape (look, act unless --check, look again):
 
@@ -8,7 +8,7 @@ Every target follows one shape (look, act unless --check, look again):
     activate()                          make it live where that is part of the push (SSH restart)
 
 `configured(settings, kind)` builds the targets from invoke.yaml `targets:` or, with none
-listed, from VERCEL_* / GITHUB_* variables. `push(settings, value, ...)` pushes to all of them
+listed, from VERCEL_* / GITHUB_* / COOLIFY_* variables. `push(settings, value, ...)` pushes to all of them
 concurrently; one target's failure does not stop the others. The caller validates the session
 first (tasks/push.py): nothing here decides whether a session deserves pushing.
 """
@@ -26,7 +26,7 @@ from ..core.errors import ConfigError, RunbookError
 from ..core.journal import Journal
 from ..core.session import fingerprint
 
-KINDS = ("vercel", "github", "ssh")
+KINDS = ("vercel", "github", "ssh", "coolify")
 SECRET_FIELDS = frozenset({"token", "password", "value", "secret_value", "passphrase"})
 
 
@@ -98,8 +98,9 @@ FIELDS = {
     "github": {"repository", "environments", "repository_secret", "secret", "name"},
     "ssh": {"host", "user", "port", "key_filename", "known_hosts", "trust", "timeout", "env_file", "restart", "key",
             "name"},
+    "coolify": {"application", "key", "name"},
 }
-REQUIRED = {"vercel": (), "github": (), "ssh": ("host", "env_file")}
+REQUIRED = {"vercel": (), "github": (), "ssh": ("host", "env_file"), "coolify": ()}
 # what to do when a push finds no target, per kind: SSH hosts come only from invoke.yaml
 NOTHING_CONFIGURED = {
     None: "set VERCEL_TOKEN + VERCEL_PROJECT_ID and/or GITHUB_TOKEN + GITHUB_REPOSITORY, "
@@ -108,6 +109,7 @@ NOTHING_CONFIGURED = {
     "github": "set GITHUB_TOKEN + GITHUB_REPOSITORY, or list a `kind: github` target in invoke.yaml",
     "ssh": "SSH hosts are listed only in invoke.yaml: a `kind: ssh` target with host and env_file "
            "(see invoke.yaml.example)",
+    "coolify": "set COOLIFY_API_URL + COOLIFY_TOKEN + COOLIFY_APP_UUID, or list a `kind: coolify` target in invoke.yaml",
 }
 
 
@@ -168,6 +170,10 @@ def _build(settings: Settings, entry: Entry) -> list[Target]:
         from .github import github_targets
 
         return github_targets(settings, entry)
+    if kind == "coolify":
+        from .coolify import CoolifyTarget
+
+        return [CoolifyTarget.from_entry(settings, entry)]
     from .ssh import SshTarget
 
     return [SshTarget.from_entry(settings, entry)]
@@ -183,6 +189,10 @@ def _from_environment(settings: Settings) -> list[Target]:
         from .github import GithubTarget
 
         targets.append(GithubTarget(settings, repository=settings.github_repository))
+    if settings.coolify_token and settings.coolify_app_uuid:
+        from .coolify import CoolifyTarget
+
+        targets.append(CoolifyTarget(settings, application=settings.coolify_app_uuid))
     return targets
 
 

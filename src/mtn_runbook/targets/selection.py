@@ -36,7 +36,10 @@ def select(targets: Sequence[Target], *, only: Iterable[str] = (), skip: Iterabl
 
 
 def production_reads(target: Target) -> bool:
-    """Whether production (the Vercel deployment `deploy` redeploys) reads this target's value."""
+    """Whether production (the Vercel deployment or the Coolify application `deploy` redeploys)
+    reads this target's value."""
+    if target.kind == "coolify":
+        return True
     return target.kind == "vercel" and "production" in getattr(target, "environments", ("production",))
 
 

@@ -15,12 +15,13 @@ __all__ = ["sandbox"]
     "session_idle_hours": "MTN kills a session after this many hours without an accepted API call (sliding)",
     "time_scale": "sandbox seconds per wall-clock second for session lifetimes (3600: an hour a second)",
     "check": "check the options and say what would start and be written; start nothing, write nothing",
+    "production": "where the app runs: vercel (default) or coolify (prints COOLIFY_* instead of VERCEL_*)",
 })
 def sandbox(c, captcha_delay=3.0, deploy_seconds=3.0, env_file=None, session_hours=None, time_scale=1.0,
-            session_idle_hours=None, check=False):
-    """Run local stand-ins for MTN SSO, the MTN API, Vercel, GitHub and the app until Ctrl-C."""
+            session_idle_hours=None, check=False, production="vercel"):
+    """Run local stand-ins for MTN SSO, the MTN API, Vercel, GitHub, Coolify and the app until Ctrl-C."""
     from ..sandbox.__main__ import serve
 
     serve(captcha_delay=float(captcha_delay), deploy_seconds=float(deploy_seconds), env_file=env_file,
           session_hours=session_hours, time_scale=float(time_scale), session_idle_hours=session_idle_hours,
-          check=check)
+          check=check, production=production)
