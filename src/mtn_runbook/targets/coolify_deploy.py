@@ -80,7 +80,7 @@ def _wait(target: "CoolifyTarget", dep_id: str, console: Console, timeout: float
                 raise ServiceError(f"{target.name}: deployment {dep_id} not finished after {timeout:.0f}s (still {state})",
                                    "see the deployment's logs in Coolify")
             time.sleep(interval)
-            interval = min(interval * 1.5, 5.0)
+            interval = min(interval * 1.5, 2.0)   # a container up unnoticed is outage time
             previous = state
             state = str(target.get(f"/deployments/{dep_id}").get("status") or "?")
             if state != previous:
