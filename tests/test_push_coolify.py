@@ -216,3 +216,22 @@ def test_doctor_names_a_wrong_coolify_token_and_uuid(ready, inv, sandbox):
     result = inv("doctor", "--no-browser", env={"MTN_LINK_PORT": "0", "COOLIFY_APP_UUID": "nosuchapp"})
     assert result.code == 2
     assert "✘ coolify nosuchapp" in result.stdout and "Application not found" in result.stdout
+
+
+def test_several_coolify_entries_in_invoke_yaml_are_each_pushed_and_deployed(inv, sandbox, workdir):
+    session = live_session(sandbox, workdir)
+    config = workdir / "invoke.yaml"
+    config.write_text(yaml.safe_dump({"targets": [
+        {"kind": "coolify", "name": "app-a"},
+        {"kind": "coolify", "application": sandbox.options.coolify_app_uuid, "key": "MTN_SESSION_COPY",
+         "name": "app-b"}]}))
+
+    pushed = inv("-f", str(config), "push")
+    deployed = inv("-f", str(config), "deploy")
+
+    assert pushed.code == 0, pushed.output
+    assert "✔ app-a" in pushed.output and "✔ app-b" in pushed.output
+    assert var(sandbox)["value"] == var(sandbox, "MTN_SESSION_COPY")["value"] == session.encode()
+    assert deployed.code == 0, deployed.output
+    assert len(sandbox.history.events("coolify", "deploy")) == 2     # one deployment per entry
+    assert production_auth(sandbox)["sessionId"] == session.session_id

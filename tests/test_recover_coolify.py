@@ -125,3 +125,26 @@ def test_resume_after_a_failed_coolify_deployment_needs_no_second_login(sandbox,
     assert sandbox.mtn.logins == logins
     assert production_serves(sandbox, new)
     assert [w["method"] for w in sandbox.history.requests("coolify") if w["method"] == "PATCH"] == ["PATCH"]
+
+
+def test_another_operators_push_to_coolify_is_not_overwritten(sandbox, workdir):
+    from test_two_operators import live, start_recover, wait_for
+
+    mine, theirs = live(sandbox), live(sandbox)
+    sessions.save(workdir / ".cache" / "mtn-session.json", mine)
+    github_before = sandbox.github.secret_value("MTN_SESSION")
+    sandbox.faults.add(service="mtn_api", method="GET", path="/api/v1/feasibility/.*", delay=1.5, count=-1)
+    proc = start_recover(sandbox, workdir)
+    try:   # A has noted what the targets hold and is validating: B's push lands now
+        wait_for(lambda: sandbox.history.requests("mtn_api"), "A's first validation")
+        sandbox.coolify.set_env("MTN_SESSION", theirs.encode())
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 5, out + err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"✘ not pushing: coolify {sandbox.options.coolify_app_uuid} was changed at "), last
+    assert coolify_value(sandbox) == theirs.encode()
+    assert sandbox.github.secret_value("MTN_SESSION") == github_before
+    assert not sandbox.history.events("coolify", "deploy")

@@ -187,3 +187,26 @@ def test_the_app_serves_from_coolify_in_coolify_mode_and_env_points_there(sb):
     assert env["COOLIFY_API_URL"] == sb.urls["coolify"] and "VERCEL_TOKEN" not in env
     auth = httpx.get(f"{sb.urls['app']}/api/mtn-wholesale/auth", timeout=10).json()
     assert auth["sessionId"] == sb.coolify.seed_session["sessionId"]
+
+
+def test_inv_sandbox_production_coolify_prints_the_coolify_settings(tmp_path, capsys):
+    import threading
+
+    from mtn_runbook.sandbox.__main__ import serve
+
+    stop, env_file = threading.Event(), tmp_path / "sandbox.env"
+    thread = threading.Thread(target=serve, kwargs={"captcha_delay": -1, "env_file": str(env_file), "stop": stop,
+                                                    "production": "coolify"})
+    thread.start()
+    try:
+        for _ in range(200):
+            if env_file.exists():
+                break
+            time.sleep(0.05)
+        written = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+    assert written["COOLIFY_API_URL"].startswith("http://127.0.0.1:") and written["COOLIFY_APP_UUID"]
+    assert written["COOLIFY_TOKEN"] and written["VERCEL_TOKEN"] == "" and written["VERCEL_PROJECT_ID"] == ""
+    assert "export COOLIFY_API_URL=" in capsys.readouterr().out

@@ -110,6 +110,7 @@ class CoolifyState:
         seed = self._deployment(now - 3600, 0.0, "finished")
         seed["env"] = self._runtime_env()
         self._deployments = [seed]
+        self._recreated: tuple[float, dict] | None = None
 
     # -- records ------------------------------------------------------------------------
     def _record(self, body: dict, at: float, is_preview: bool) -> dict:
@@ -201,13 +202,26 @@ class CoolifyState:
 
     # -- for the app stand-in and tests ------------------------------------------------------
     def running_env(self) -> dict:
-        """The environment the running container was started with (the newest finished deployment)."""
+        """The environment the running container was started with: the newest finished
+        deployment's, or a later recreate()'s."""
         now = time.time()
         with self._lock:
             self.advance(now)
-            done = [d for d in self._deployments if self._status(d, now) == "finished"]
-            latest = max(done, key=lambda d: d["created"] + d["duration"], default=None)
-            return dict(latest["env"] or {}) if latest else {}
+            done = [(d["created"] + d["duration"], d["env"] or {}) for d in self._deployments
+                    if self._status(d, now) == "finished"]
+            if self._recreated is not None:
+                done.append(self._recreated)
+            latest = max(done, key=lambda d: d[0], default=None)
+            return dict(latest[1]) if latest else {}
+
+    def recreate(self) -> None:
+        """Sandbox only, for bench/guide_vs_tool.py: `docker compose up -d --force-recreate` run on the
+        host, outside Coolify. Modelled at its best: the new container gets the variables as they
+        are now (a real host's compose file reads the .env Coolify wrote at its last deployment)."""
+        with self._lock:
+            self.advance()
+            self._recreated = (time.time(), self._runtime_env())
+            self.sb.history.add("coolify", "recreate")
 
     def variables(self) -> list[dict]:
         with self._lock:
