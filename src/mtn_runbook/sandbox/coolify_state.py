@@ -214,13 +214,21 @@ class CoolifyState:
             latest = max(done, key=lambda d: d[0], default=None)
             return dict(latest[1]) if latest else {}
 
-    def recreate(self) -> None:
+    def recreate(self, fresh: bool = True) -> None:
         """Sandbox only, for bench/guide_vs_tool.py: `docker compose up -d --force-recreate` run on the
-        host, outside Coolify. Modelled at its best: the new container gets the variables as they
-        are now (a real host's compose file reads the .env Coolify wrote at its last deployment)."""
+        host, outside Coolify. `fresh`: at its best, the new container gets the variables as they
+        are now; else as on a real host, where compose reads the .env that Coolify's last deployment
+        wrote (ApplicationDeploymentJob::save_runtime_environment_variables): no change."""
         with self._lock:
             self.advance()
-            self._recreated = (time.time(), self._runtime_env())
+            if fresh:
+                env = self._runtime_env()
+            else:
+                now = time.time()
+                done = [(d["created"] + d["duration"], d["env"] or {}) for d in self._deployments
+                        if self._status(d, now) == "finished"]
+                env = dict(max(done, key=lambda d: d[0])[1]) if done else {}
+            self._recreated = (time.time(), env)
             self.sb.history.add("coolify", "recreate")
 
     def variables(self) -> list[dict]:
