@@ -235,3 +235,21 @@ def test_several_coolify_entries_in_invoke_yaml_are_each_pushed_and_deployed(inv
     assert deployed.code == 0, deployed.output
     assert len(sandbox.history.events("coolify", "deploy")) == 2     # one deployment per entry
     assert production_auth(sandbox)["sessionId"] == session.session_id
+
+
+def test_a_token_without_read_sensitive_pushes_and_says_it_cannot_read_back(inv, sandbox, workdir):
+    session = live_session(sandbox, workdir)
+    sandbox.options.coolify_abilities = "read,write,deploy"
+    result = inv("push.coolify")
+    assert result.code == 0, result.output
+    assert "value not readable: the token lacks read:sensitive" in result.output
+    assert var(sandbox)["value"] == session.encode()
+
+
+def test_a_token_that_may_not_deploy_is_one_line_and_exit_2(inv, sandbox, workdir):
+    live_session(sandbox, workdir)
+    sandbox.options.coolify_abilities = "read,read:sensitive,write"
+    assert inv("push.coolify").code == 0
+    result = inv("deploy")
+    assert result.code == 2, result.output
+    one_line_error(result.output, "POST /deploy answered 403 Missing required permissions: deploy")

@@ -163,9 +163,10 @@ class CoolifyTarget:
             raise validation_error(self.name, f"PATCH {self.path}/envs", response)
         if response.status_code == 404:
             message = api_message(response)
-            hint = APP_HINT if "application" in message.lower() else \
-                f"{self.key} was deleted meanwhile; push again (it is then created)"
-            raise ConfigError(f"{self.name}: PATCH {self.path}/envs answered 404 {message}".rstrip(), hint)
+            line = f"{self.name}: PATCH {self.path}/envs answered 404 {message}".rstrip()
+            if "application" in message.lower():
+                raise ConfigError(line, APP_HINT)
+            raise ServiceError(line, f"{self.key} was deleted meanwhile; push again (it is then created)")
 
     def verify(self, value: str, current: Current) -> str:
         before = current.state["var"]

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from ..core.console import Console
-from ..core.errors import ServiceError
+from ..core.errors import ConfigError, ServiceError
 from ..core.http import create_once
 
 if TYPE_CHECKING:
@@ -109,6 +109,10 @@ def deploy(target: "CoolifyTarget", *, console: Console, wait: bool = True, chec
             if ALREADY in message.lower():
                 raise ServiceError(f"{target.name}: Coolify still answers '{message}'",
                                    "someone keeps deploying it: wait for that deployment, then `inv deploy`")
+        if not dep_id:   # e.g. "Unauthorized to deploy this application." (the token's role)
+            raise ConfigError(f"{target.name}: Coolify queued no deployment: {message or 'no reason given'}",
+                              "check that COOLIFY_TOKEN's user may deploy the application (an admin's token "
+                              "with the deploy permission)")
         console.line(f"… {target.name}: deployment {dep_id} queued")
         if not wait:
             return CoolifyDeployment(dep_id, target.application, "queued", target.name)
