@@ -253,3 +253,11 @@ def test_a_token_that_may_not_deploy_is_one_line_and_exit_2(inv, sandbox, workdi
     result = inv("deploy")
     assert result.code == 2, result.output
     one_line_error(result.output, "POST /deploy answered 403 Missing required permissions: deploy")
+
+
+def test_push_check_sends_nothing_and_says_what_it_would_do(inv, sandbox, workdir):
+    live_session(sandbox, workdir)
+    result = inv("push.coolify", "--check")
+    assert result.code == 0, result.output
+    assert "would update MTN_SESSION in place (literal, runtime)" in result.output
+    assert not writes(sandbox)
