@@ -148,3 +148,16 @@ def test_another_operators_push_to_coolify_is_not_overwritten(sandbox, workdir):
     assert coolify_value(sandbox) == theirs.encode()
     assert sandbox.github.secret_value("MTN_SESSION") == github_before
     assert not sandbox.history.events("coolify", "deploy")
+
+
+def test_refresh_logs_in_pushes_to_coolify_and_deploys_there(sandbox, workdir, inv):
+    old = save_minted(sandbox, workdir)      # still valid: refresh logs in all the same
+    logins = sandbox.mtn.logins
+
+    result = inv("refresh", "--headless", "--timeout", "60")
+
+    assert result.code == 0, result.output
+    assert sandbox.mtn.logins == logins + 1
+    new = saved(workdir)
+    assert new.session_id != old.session_id
+    assert coolify_value(sandbox) == pushed(sandbox, new) and production_serves(sandbox, new)
