@@ -144,7 +144,7 @@ def test_a_5xx_is_one_line_and_exit_1(inv, sandbox, workdir):
 def test_deploy_recreates_the_container_showing_each_state_then_verifies(inv, sandbox, workdir):
     session = live_session(sandbox, workdir)
     assert inv("push.coolify").code == 0
-    sandbox.options.deploy_seconds = 2.4   # 0.8 s queued, 1.6 s in progress: each state is polled
+    sandbox.options.deploy_seconds = 3.0   # 1 s queued, 2 s in progress: each state is polled
 
     result = inv("deploy")
 
@@ -169,18 +169,33 @@ def test_a_failed_deployment_is_one_line_and_exit_1(inv, sandbox, workdir):
 
 
 def test_deploy_waits_for_a_deployment_already_running_then_deploys_again(inv, sandbox, workdir):
-    session = live_session(sandbox, workdir)
-    sandbox.options.deploy_seconds = 1.5
-    with sandbox.coolify._lock:
-        sandbox.coolify.queue()            # someone else's deployment, started before this push
-    assert inv("push.coolify").code == 0
-    sandbox.options.deploy_seconds = 0.4
+    import threading
+    import time
 
-    result = inv("deploy")
+    session = live_session(sandbox, workdir)
+    sandbox.options.deploy_seconds = 1000
+    with sandbox.coolify._lock:
+        sandbox.coolify.queue()            # someone else's deployment, running: it runs until the test ends it
+        other = sandbox.coolify._deployments[-1]
+    sandbox.options.deploy_seconds = 0.4
+    assert inv("push.coolify").code == 0
+    done: dict = {}
+    runner = threading.Thread(target=lambda: done.update(result=inv("deploy")))
+    runner.start()
+    deploys = lambda: [r for r in sandbox.history.requests("coolify") if r["path"] == "/api/v1/deploy"]
+    for _ in range(600):                   # bounded: 30 s for `inv deploy` to ask
+        if deploys():
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)                        # it polls the running deployment a while
+    with sandbox.coolify._lock:            # the other deployment ends now
+        other["duration"] = time.time() - other["created"]
+    runner.join(timeout=120)
+    result = done["result"]
 
     assert result.code == 0, result.output
-    assert "waiting for it, then deploying again" in result.output
-    assert len(sandbox.history.events("coolify", "deploy")) == 2
+    assert "is already queued; waiting for it, then deploying again" in result.output
+    assert len(deploys()) == 2 and len(sandbox.history.events("coolify", "deploy")) == 2
     assert production_auth(sandbox)["sessionId"] == session.session_id
 
 

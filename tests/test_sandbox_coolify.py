@@ -12,7 +12,7 @@ from mtn_runbook.sandbox import Sandbox
 
 @pytest.fixture
 def sb():
-    with Sandbox(production="coolify", deploy_seconds=0.6) as sandbox:
+    with Sandbox(production="coolify", deploy_seconds=1.2) as sandbox:
         yield sandbox
 
 
