@@ -25,6 +25,10 @@ STYLES = {"ok": "green", "changed": "green", "skipped": "dim", "failed": "red", 
 _secrets: set[str] = set()
 FRAGMENT = 16                # a run this long of a registered value is masked wherever it appears
 _windows: set[str] = set()   # every FRAGMENT-character window of every registered value (and its decoding)
+# Tokens, cookie values and base64 are made of these: only runs of them need looking at, unless
+# some registered text has other characters (`_wide`), when every position is looked at.
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9+/=_.~-]{%d,}" % FRAGMENT)
+_wide: set[bool] = set()
 
 
 def protect(*values: str | None) -> None:
@@ -38,6 +42,8 @@ def protect(*values: str | None) -> None:
             if "://" not in value:
                 for text in (value, *_decodings(value)):
                     _windows.update(text[i:i + FRAGMENT] for i in range(len(text) - FRAGMENT + 1))
+                    if len(text) >= FRAGMENT and not _TOKEN_RUN.fullmatch(text):
+                        _wide.add(True)
 
 
 def _decodings(value: str) -> list[str]:
@@ -85,12 +91,14 @@ def _mask_fragments(text: str) -> str:
     if not _windows or len(text) < FRAGMENT:
         return text
     spans: list[list[int]] = []
-    for i in range(len(text) - FRAGMENT + 1):
-        if text[i:i + FRAGMENT] in _windows:
-            if spans and i <= spans[-1][1]:
-                spans[-1][1] = i + FRAGMENT
-            else:
-                spans.append([i, i + FRAGMENT])
+    runs = [(0, len(text))] if _wide else [m.span() for m in _TOKEN_RUN.finditer(text)]
+    for first, end in runs:
+        for i in range(first, end - FRAGMENT + 1):
+            if text[i:i + FRAGMENT] in _windows:
+                if spans and i <= spans[-1][1]:
+                    spans[-1][1] = i + FRAGMENT
+                else:
+                    spans.append([i, i + FRAGMENT])
     if not spans:
         return text
     out, last = [], 0
