@@ -56,8 +56,8 @@ def test_malformed_entries_are_skipped_and_the_next_run_is_green(sandbox, inv):
     and the fold crashed before deleting the comment, so the scheduled monitor stayed broken."""
     env, issue = healthy(sandbox, inv)
     value = env["MTN_SESSION"]
-    comment(sandbox, issue["number"], ["5", "not json", forged(1, by=5), forged(2, every="x"),
-                                       forged(3, start=7), forged(4, ping=[1]), forged(5)])
+    comment(sandbox, issue["number"], ["5", "not json", "[" * 3000 + "]" * 3000, forged(1, by=5),
+                                       forged(2, every="x"), forged(3, start=7), forged(4, ping=[1]), forged(5)])
     for task in ("ledger", "status", "validate"):
         r = inv(task, env=env, allow=(value,))
         assert r.code == 0 and "skipped" in r.output and "malformed" in r.output, (task, r.output)

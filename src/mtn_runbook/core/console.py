@@ -64,22 +64,17 @@ def _decodings(value: str) -> list[str]:
         return []
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):   # RecursionError: JSON nested deeper than Python recurses
         return [text]
     found: list[str] = []
-
-    def walk(node: Any) -> None:
+    stack = [data]
+    while stack:
+        node = stack.pop()
         if isinstance(node, dict):
-            for key, item in node.items():
-                if key == "value" and isinstance(item, str):
-                    found.append(item)
-                else:
-                    walk(item)
+            found += [v for k, v in node.items() if k == "value" and isinstance(v, str)]
+            stack += [v for k, v in node.items() if not (k == "value" and isinstance(v, str))]
         elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(data)
+            stack += node
     return found
 
 

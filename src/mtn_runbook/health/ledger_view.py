@@ -4,6 +4,7 @@ lifetimes, then the data, one JSON line per session), an entry comment, and the 
 
 from __future__ import annotations
 
+import re
 
 from .ledger import ENTRY, MAX_SESSIONS, Record, data_lines, json_line
 
@@ -31,6 +32,11 @@ def markdown_text(text: str) -> str:
     from ..core.console import printable
 
     return printable(text).replace("\n", " ").translate(_MARKDOWN)
+
+
+def _code(text: str) -> str:
+    """A fingerprint as a code span, or as escaped text when it is not a plain name."""
+    return f"`{text}`" if re.fullmatch(r"[0-9A-Za-z:._+-]+", text) else markdown_text(text)
 
 
 def _fp(r: Record) -> str:
@@ -74,7 +80,7 @@ def issue_body(records: list[Record], where: str) -> str:
     censored = sum(1 for life in lives if life and not life[1])
     rows = ["| session (fingerprint) | started (UTC) | lived | how it ended | seen by |", "|---|---|---|---|---|"]
     for r in reversed(records[-TABLE_SESSIONS:]):
-        rows.append(f"| `{_fp(r)}` | {r.start:%Y-%m-%d %H:%M} | {_lived(r)} | {ended(r)} | "
+        rows.append(f"| {_code(_fp(r))} | {r.start:%Y-%m-%d %H:%M} | {_lived(r)} | {ended(r)} | "
                     f"{markdown_text(', '.join(r.by))} |")
     return f"""How long MTN sessions live, as every `inv monitor` and operator's `inv` saw them: {deaths} died,
 {censored} were replaced while alive or are still alive (their lifetimes are lower bounds). `inv ledger`
