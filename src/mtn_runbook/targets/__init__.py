@@ -15,6 +15,7 @@ first (tasks/push.py): nothing here decides whether a session deserves pushing.
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -101,6 +102,7 @@ FIELDS = {
     "coolify": {"application", "key", "name"},
 }
 REQUIRED = {"vercel": (), "github": (), "ssh": ("host", "env_file"), "coolify": ()}
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")   # what `key` may be: an environment variable's name
 # what to do when a push finds no target, per kind: SSH hosts come only from invoke.yaml
 NOTHING_CONFIGURED = {
     None: "set VERCEL_TOKEN + VERCEL_PROJECT_ID and/or GITHUB_TOKEN + GITHUB_REPOSITORY, "
@@ -151,11 +153,21 @@ def _checked(entry: Entry) -> Entry:
     missing = [f for f in REQUIRED[kind] if raw.get(f) in (None, "")]
     if missing:
         raise entry.error(f"missing field(s) {', '.join(missing)}")
+    blank = [f for f in REQUIRED[kind] if not str(raw[f]).strip()]
+    if blank:
+        raise entry.error(f"{blank[0]} {raw[blank[0]]!r} is blank")
+    host = raw.get("host")
+    if host is not None and any(c.isspace() for c in str(host)):
+        raise entry.error(f"host {host!r} has a space in it (a host name or address has none)")
+    key = raw.get("key")
+    if key is not None and not (isinstance(key, str) and ENV_NAME.fullmatch(key)):
+        raise entry.error(f"key {key!r} is not an environment variable name "
+                          "(letters, digits and _, not starting with a digit)")
     port = raw.get("port")
     if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535):
         raise entry.error(f"port {port!r} is not a port number (1 to 65535)")
     envs = raw.get("environments")
-    if envs is not None and (not isinstance(envs, list) or not all(isinstance(e, str) and e for e in envs)):
+    if envs is not None and (not isinstance(envs, list) or not all(isinstance(e, str) and e.strip() for e in envs)):
         raise entry.error("`environments` must be a list of names")
     return entry
 

@@ -40,6 +40,8 @@ def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) 
     out = Console()
     loaded = open_session(s, out, file=file, env=env, check=check)
     targets = select(configured(s, kind), only=only, skip=skip)  # bad configuration: exit 2 before anything is sent
+    for target in targets:   # what only the service can tell (a Vercel environment's name): one GET, still exit 2
+        getattr(target, "check_config", lambda: None)()
     value = prepare(s, loaded.session)  # API host cookies only; expiresAt = the app's gate, 24 h+ ahead
     verdict = validate(s, value.app, source=loaded.source, record=not check)
     if not verdict.valid:
