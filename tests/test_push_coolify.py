@@ -123,13 +123,25 @@ def test_wrong_uuid_is_one_line_and_exit_2(inv, sandbox, workdir):
     assert "COOLIFY_APP_UUID" in result.output
 
 
-def test_a_422_names_the_field_and_exits_2(inv, sandbox, workdir):
+def test_a_key_coolify_would_refuse_is_stopped_before_any_request(inv, sandbox, workdir):
     live_session(sandbox, workdir)
     config = workdir / "invoke.yaml"
     config.write_text(yaml.safe_dump({"targets": [{"kind": "coolify", "key": "9MTN_SESSION"}]}))
     result = inv("-f", str(config), "push.coolify")
     assert result.code == 2, result.output
-    one_line_error(result.output, "answered 422 Validation failed. (key: The key must start with a letter")
+    one_line_error(result.output, "key '9MTN_SESSION' is not an environment variable name")
+    assert writes(sandbox) == []
+
+
+def test_a_422_names_the_field_and_exits_2(inv, sandbox, workdir):
+    # Our own checks stop a bad key first, so the 422 (in Coolify's shape) comes from a fault.
+    live_session(sandbox, workdir)
+    sandbox.faults.add(service="coolify", method="PATCH", path=ENVS, status=422, count=-1,
+                       body={"message": "Validation failed.",
+                             "errors": {"value": ["The value field must be a string."]}})
+    result = inv("push.coolify")
+    assert result.code == 2, result.output
+    one_line_error(result.output, "answered 422 Validation failed. (value: The value field must be a string.")
 
 
 def test_a_5xx_is_one_line_and_exit_1(inv, sandbox, workdir):
