@@ -53,7 +53,8 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "MONITOR_LEDGER_WRITERS": ("monitor_ledger_writers", "", False),
     "KEEPALIVE_MINUTES": ("keepalive_minutes", "10", False),
     "MTN_LINK_BIND": ("link_bind", "127.0.0.1", False),
-    "MTN_LINK_PORT": ("link_port", "8765", False),
+    "MTN_LINK_PORT": ("link_port", "0", False),
+    "MTN_LINK_PUBLIC_HOST": ("link_public_host", "", False),
 }
 ALIASES = {"VERCEL_ORG_ID": "VERCEL_TEAM_ID"}
 # Not a setting (so not in VARIABLES): a sandbox shell's marker. sandbox/shell.py writes it and
@@ -96,7 +97,8 @@ class Settings:
     monitor_ledger_writers: str = ""  # GitHub logins whose ledger entries count (empty: the token's and the bot)
     keepalive_minutes: str = "10"  # `inv keepalive`'s interval (checked in health/keepalive.py)
     link_bind: str = "127.0.0.1"  # where `--link` serves its login page
-    link_port: str = "8765"       # 0: any free port
+    link_port: str = "0"          # 0: a free port chosen at random
+    link_public_host: str = ""    # the host name the person opens, when not the bind address
     # `targets:` from invoke.yaml, as written there (see mtn_runbook.targets)
     targets: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
 

@@ -140,7 +140,12 @@ def _renew(run: Run) -> StepResult:
 def login(run: Run) -> StepResult:
     if run.check:
         run.facts["new_session_pending"] = True
-        how = "serve a one-time login link" if run.facts.get("link") else "open the browser"
+        how = "open the browser"
+        if run.facts.get("link"):
+            from ..mtn.link import link_address
+
+            link_address(run.settings)  # the settings the real run checks, without binding
+            how = "serve a one-time login link"
         return StepResult("would", f"would {how} for a new login (the one human step)")
     import contextlib
 

@@ -28,7 +28,10 @@ __all__ = ["Sandbox", "Options", "Fault", "Faults", "History", "Service"]
 class Options:
     """Knobs a test or a rehearsal can turn (also through POST /admin/options)."""
     captcha_delay: float | None = 1.0   # seconds until the stand-in captcha solves itself; None: never
-    captcha: str = "self"               # "click": it starts only on a real (trusted) click on its box
+    captcha: str = "self"               # "click": it starts only on a real (trusted) click (a tap) on its box
+    # a hostile login page (a fault, for --link tests): also a "show password" button, a same-origin
+    # /lure/away that 302s here, and a target=_blank link here; None: the normal page
+    lure_url: str | None = None
     deploy_seconds: float = 1.0         # QUEUED -> BUILDING -> READY takes about this long
     run_seconds: float = 1.0            # a dispatched workflow run: queued -> in_progress -> completed
     next_deploy_state: str = "READY"    # "ERROR" or "CANCELED" makes the next deployment(s) fail

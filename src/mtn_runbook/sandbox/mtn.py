@@ -19,6 +19,12 @@ API ("mtn_api", http://localhost:P, another host name so the cookies stay apart)
                                  a dead or missing session: 302 to the SSO. The names of the
                                  cookies sent are recorded (history "cookies"), never the values
 Admin: POST /admin/mtn/expire {"sessionId"?}, POST /admin/mtn/mint.
+
+options.lure_url (a fault; None by default) adds to the login page what a real page may carry
+and the login link must survive: a "show password" button (#show-password: type=password <->
+text, then GET /lure/shown reports whether the field still looks masked and read-only: history
+"mtn_sso" "lure.shown"), a same-origin link (#lure-away) to GET /lure/away, which 302s to
+lure_url, and a target=_blank link (#lure-popup) straight to lure_url.
 """
 
 from __future__ import annotations
@@ -219,8 +225,31 @@ def _with_query(url: str, **params: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+LURE_JS = """
+<script>
+  // the hostile page's "show password" button (sandbox fault options.lure_url)
+  document.getElementById("show-password").addEventListener("click", function () {
+    const field = document.getElementById("password");
+    field.type = field.type === "password" ? "text" : "password";
+    setTimeout(function () {
+      const masked = getComputedStyle(field).webkitTextSecurity;
+      fetch("/lure/shown?" + new URLSearchParams({type: field.type, masked: masked, readonly: String(field.readOnly)}));
+    }, 300);
+  });
+</script>"""
+
+
+def _lure_html(lure_url: str | None) -> str:
+    if not lure_url:
+        return ""
+    return ('<p><button id="show-password" type="button" style="padding:10px 16px">Show password</button></p>'
+            '<p><a id="lure-away" href="/lure/away" style="display:inline-block;padding:10px">Forgot password?</a> '
+            f'<a id="lure-popup" href="{html.escape(lure_url)}" target="_blank" '
+            'style="display:inline-block;padding:10px">Help (new window)</a></p>')
+
+
 def _login_page(flow: str, service: str, delay: float | None, error: str = "", username: str = "",
-                click: bool = False) -> str:
+                click: bool = False, lure_url: str | None = None) -> str:
     action = "/login?" + urlencode({"service": service})
     error_html = f'<div class="alert alert-danger" role="alert">{html.escape(error)}</div>' if error else ""
     # click mode: only a trusted click (a person's, or input dispatched through CDP) starts it
@@ -259,7 +288,8 @@ def _login_page(flow: str, service: str, delay: float | None, error: str = "", u
   <input type="hidden" name="_eventId" value="submit">
   <button id="submit-button" type="submit" disabled>Login</button>
 </form>
-{solve}
+{_lure_html(lure_url)}
+{solve}{LURE_JS if lure_url else ''}
 </body></html>"""
 
 
@@ -271,7 +301,7 @@ def build(sb: Any) -> list[Service]:
     def page(request: Request, service: str, error: str = "", username: str = "", status: int = 200) -> HTMLResponse:
         flow = state.new_challenge()
         body = _login_page(flow, service, sb.options.captcha_delay, error, username,
-                           click=sb.options.captcha == "click")
+                           click=sb.options.captcha == "click", lure_url=sb.options.lure_url)
         return HTMLResponse(body, status, headers={"cache-control": "no-store"})
 
     def service_ok(service: str) -> bool:
@@ -308,6 +338,17 @@ def build(sb: Any) -> list[Service]:
     async def solve(request: Request) -> Response:
         status, token = state.solve(request.query_params.get("c", ""))
         return JSONResponse({"token": token} if token else {"success": False}, status)
+
+    async def lure_away(request: Request) -> Response:
+        if not sb.options.lure_url:
+            return HTMLResponse("Not Found", 404)
+        return RedirectResponse(sb.options.lure_url, 302)
+
+    async def lure_shown(request: Request) -> Response:
+        q = request.query_params
+        sb.history.add("mtn_sso", "lure.shown", type=q.get("type", ""), masked=q.get("masked", ""),
+                       readonly=q.get("readonly", ""))
+        return Response(status_code=204)
 
     def to_sso() -> RedirectResponse:
         return RedirectResponse(sb.login_url, 302)
@@ -353,6 +394,8 @@ def build(sb: Any) -> list[Service]:
         Route("/login", login_get, methods=["GET"]),
         Route("/login", login_post, methods=["POST"]),
         Route("/recaptcha/solve", solve, methods=["GET"]),
+        Route("/lure/away", lure_away, methods=["GET"]),
+        Route("/lure/shown", lure_shown, methods=["GET"]),
     ])
     api_app = Starlette(routes=[
         Route("/login/cas", cas, methods=["GET"]),

@@ -53,7 +53,12 @@ def auth(c, headless=False, timeout=300.0, check=False, link=False):
         from ..mtn.browser import find_chromium
 
         browser = find_chromium(s, headless=headless or link) or "Playwright's own Chromium"
-        served = f", served through a one-time link on {s.link_bind}:{s.link_port}" if link else ""
+        served = ""
+        if link:
+            from ..mtn.link import link_address
+
+            host, port = link_address(s)  # the settings the real run checks, without binding
+            served = f", served through a one-time link on {host}:{port or '(a free port chosen at random)'}"
         out.step("would", "auth", f"would open {'headless ' if headless or link else ''}{browser}{served} at "
                                   f"{urlsplit(s.mtn_sso_login_url).hostname}, pre-fill MTN_USERNAME/MTN_PASSWORD, "
                                   f"wait up to {timeout:.0f}s for the reCAPTCHA, validate the new session, "
