@@ -100,13 +100,14 @@ def person():
         browser.close()
 
 
-def spots(browser, sandbox) -> dict[str, tuple[float, float]]:
-    """Where the captcha box, the user name and the password are on the login page, as fractions of
-    the headless browser's viewport: what the person sees in the picture."""
+def spots(browser, sandbox, **more: str) -> dict[str, tuple[float, float]]:
+    """Where the captcha box, the user name and the password (and `more`: name=selector) are on
+    the login page, as fractions of the headless browser's viewport: what the person sees in the picture."""
     page = browser.new_page(viewport=VIEWPORT)
     page.goto(sandbox.login_url)
     found = {}
-    for name, selector in (("captcha", ".g-recaptcha"), ("username", "#dummyUser"), ("password", "#password")):
+    for name, selector in (("captcha", ".g-recaptcha"), ("username", "#dummyUser"), ("password", "#password"),
+                           *more.items()):
         box = page.locator(selector).bounding_box()
         found[name] = ((box["x"] + box["width"] / 2) / VIEWPORT["width"], (box["y"] + box["height"] / 2) / VIEWPORT["height"])
     page.close()

@@ -52,6 +52,7 @@ class Confinement:
         self.origins = set(origins)
         self.page = page
         self.blocked: list[str] = []          # the hosts refused, in order (no paths: they may hold tokens)
+        self._refused: set[str] = set()       # the URLs refused (kept here, never shown)
         self.on_blocked: Callable[[str], None] | None = None
         self._cdp = page.context.browser.new_browser_cdp_session()
         self._cdp.on("Fetch.requestPaused", self._paused)
@@ -66,6 +67,7 @@ class Confinement:
                 return
             host = urlsplit(url).hostname or url[:40]
             self.blocked.append(host)
+            self._refused.add(url)
             if params.get("resourceType") == "Document":  # the page stays where it was
                 self._cdp.send("Fetch.fulfillRequest", {"requestId": request_id, "responseCode": 204,
                                                         "responseHeaders": [{"name": "cache-control", "value": "no-store"}]})
@@ -75,6 +77,11 @@ class Confinement:
                 self.on_blocked(host)
         except Exception:  # the browser is closing: its requests go nowhere anyway
             pass
+
+    def refused(self, url: str) -> bool:
+        """Was this request refused here? (Playwright then reports the navigation as aborted;
+        that is no network failure: the page stayed where it was.)"""
+        return url in self._refused
 
     def _popup(self, other: Any) -> None:
         if other != self.page:

@@ -102,6 +102,10 @@ class Link:
     def confine(self, page: Any) -> None:
         self._confinement = Confinement(page, self._origins)
 
+    def refused(self, url: str) -> bool:
+        """A request the confinement refused on purpose (not a failure of the login)."""
+        return self._confinement is not None and self._confinement.refused(url)
+
     def close(self) -> None:
         if self._confinement is not None:
             self._confinement.stop()
