@@ -123,11 +123,14 @@ def test_a_redirect_to_another_host_and_a_popup_never_leave_mtn(sandbox, workdir
     job = run("auth", "--link", "--timeout", "90")
     viewer = Viewer(person, job.link())
     viewer.click(where["away"])  # same origin, then 302 to 127.0.0.2
+    time.sleep(1.5)
+    assert other.paths == [], other.paths
     assert "127.0.0.2" in notice(viewer) and "blocked" in notice(viewer)
     viewer.page.locator("#notice").wait_for(state="hidden", timeout=10_000)
     viewer.click(where["popup"])  # target=_blank straight to 127.0.0.2
+    time.sleep(1.5)
+    assert other.paths == [], other.paths
     assert "127.0.0.2" in notice(viewer)
-    time.sleep(1)
     viewer.click(where["captcha"])  # the login page stayed where it was: the person carries on
     logged_in(job, sandbox, workdir)
     assert [r for r in sandbox.history.requests("mtn_sso") if r["path"] == "/lure/away"]  # the first hop went
