@@ -35,10 +35,11 @@ def test_check_mode_refuses_the_port_the_real_run_refuses(sandbox, workdir, inv)
 
 
 def test_an_address_not_of_this_machine_blames_the_bind_address_not_the_port(sandbox, workdir, inv):
-    result = inv("auth", "--link", env={"MTN_LINK_BIND": "8.8.8.8"})
-    assert result.code == 2, result.output
-    assert "MTN_LINK_BIND 8.8.8.8" in result.output and "not an address of this machine" in result.output
-    assert "MTN_LINK_PORT" not in result.output and "Opening" not in result.output
+    for args in (("auth", "--link"), ("auth", "--link", "--check"), ("recover", "--link", "--check")):
+        result = inv(*args, env={"MTN_LINK_BIND": "8.8.8.8"})
+        assert result.code == 2, (args, result.output)
+        assert "MTN_LINK_BIND 8.8.8.8" in result.output and "not an address of this machine" in result.output
+        assert "MTN_LINK_PORT" not in result.output and "Opening" not in result.output
 
 
 def test_on_a_phone_a_notice_covers_the_picture_without_moving_it(sandbox, workdir, run, person):

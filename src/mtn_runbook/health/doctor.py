@@ -51,7 +51,7 @@ def login_link(settings: Settings, browser_ok: bool | None) -> Check:
 
     try:
         with Link(settings, lambda url, timeout: None) as link:
-            where = f"{link.host}:{link.port}" if link.port else f"{link.host} (on a free port chosen at random)"
+            where = f"{link.host}:{link.port or 'any free port'}"
     except RunbookError as e:
         return Check("login link", True, f"`--link` cannot work here: {e.message} — {e.hint}", warning=True)
     if browser_ok is None:

@@ -14,9 +14,12 @@ Popups are closed as soon as they open. WebSockets and data: URLs do not pass th
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
 
+REMEMBERED = 1000      # refused URLs kept for `refused()`; a page that tries more is not helped further
+NOTICE_EVERY = 3.0     # seconds between two notices for the same host
 RECAPTCHA = ("https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/",
              "https://www.recaptcha.net/recaptcha/")
 
@@ -53,6 +56,7 @@ class Confinement:
         self.page = page
         self.blocked: list[str] = []          # the hosts refused, in order (no paths: they may hold tokens)
         self._refused: set[str] = set()       # the URLs refused (kept here, never shown)
+        self._told: tuple[str, float] = ("", 0.0)
         self.on_blocked: Callable[[str], None] | None = None
         self._cdp = page.context.browser.new_browser_cdp_session()
         self._cdp.on("Fetch.requestPaused", self._paused)
@@ -62,21 +66,35 @@ class Confinement:
     def _paused(self, params: dict) -> None:
         request_id, url = params["requestId"], params["request"]["url"]
         try:
-            if allowed(url, self.origins):
+            ok = allowed(url, self.origins)
+        except ValueError:  # a URL Python cannot read (a bad port): not one of ours
+            ok = False
+        host = "" if ok else self._note(url)  # noted before the answer: the page's events may come first
+        try:
+            if ok:
                 self._cdp.send("Fetch.continueRequest", {"requestId": request_id})
-                return
-            host = urlsplit(url).hostname or url[:40]
-            self.blocked.append(host)
-            self._refused.add(url)
-            if params.get("resourceType") == "Document":  # the page stays where it was
+            elif params.get("resourceType") == "Document":  # the page stays where it was
                 self._cdp.send("Fetch.fulfillRequest", {"requestId": request_id, "responseCode": 204,
                                                         "responseHeaders": [{"name": "cache-control", "value": "no-store"}]})
             else:
                 self._cdp.send("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
-            if self.on_blocked is not None:
-                self.on_blocked(host)
         except Exception:  # the browser is closing: its requests go nowhere anyway
-            pass
+            return
+        now = time.monotonic()
+        if host and self.on_blocked is not None and (host != self._told[0] or now - self._told[1] > NOTICE_EVERY):
+            self._told = (host, now)
+            self.on_blocked(host)
+
+    def _note(self, url: str) -> str:
+        """Remember a refused URL; its host, to name it."""
+        try:
+            host = urlsplit(url).hostname or "another host"
+        except ValueError:
+            host = "another host"
+        if len(self._refused) < REMEMBERED:
+            self.blocked.append(host)
+            self._refused.add(url)
+        return host
 
     def refused(self, url: str) -> bool:
         """Was this request refused here? (Playwright then reports the navigation as aborted;

@@ -6,7 +6,7 @@ relay run for as long as the wait does and stop when it ends, whether it succeed
 was interrupted; the page then says which, and what the person at the terminal sees next. How
 the link reaches the person (printed, the webhook) is the caller's `announce`.
 
-Where it listens (`link_address`, checked the same way by `--check`): MTN_LINK_BIND (default
+Where it listens (`link_address`; `check_address` for `--check`): MTN_LINK_BIND (default
 127.0.0.1) and MTN_LINK_PORT (default 0: a free port chosen at random, so the address is not
 predictable). The page answers only requests whose Host is a name the link was made for (see
 `host_names`), which keeps a DNS-rebinding page from reaching it.
@@ -58,6 +58,14 @@ def link_address(settings: Settings) -> tuple[str, int]:
     if public and not (NAME.match(public) or _is_ip(public.strip("[]"))):
         raise ConfigError(f"MTN_LINK_PUBLIC_HOST {settings.link_public_host!r} is not a host name",
                           "set it to the name (or address) the person opens, without scheme or port, or unset it")
+    return host, port
+
+
+def check_address(settings: Settings) -> tuple[str, int]:
+    """For `--check`: `link_address`, and the bind address tried on a throwaway port (the real
+    port is left alone: it may be taken now and free later). The same ConfigError as the run."""
+    host, port = link_address(settings)
+    bind(host, 0).close()
     return host, port
 
 

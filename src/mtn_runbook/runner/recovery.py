@@ -142,9 +142,9 @@ def login(run: Run) -> StepResult:
         run.facts["new_session_pending"] = True
         how = "open the browser"
         if run.facts.get("link"):
-            from ..mtn.link import link_address
+            from ..mtn.link import check_address
 
-            link_address(run.settings)  # the settings the real run checks, without binding
+            check_address(run.settings)  # what the real run checks, without its port
             how = "serve a one-time login link"
         return StepResult("would", f"would {how} for a new login (the one human step)")
     import contextlib

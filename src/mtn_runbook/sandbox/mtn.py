@@ -20,11 +20,7 @@ API ("mtn_api", http://localhost:P, another host name so the cookies stay apart)
                                  cookies sent are recorded (history "cookies"), never the values
 Admin: POST /admin/mtn/expire {"sessionId"?}, POST /admin/mtn/mint.
 
-options.lure_url (a fault; None by default) adds to the login page what a real page may carry
-and the login link must survive: a "show password" button (#show-password: type=password <->
-text, then GET /lure/shown reports whether the field still looks masked and read-only: history
-"mtn_sso" "lure.shown"), a same-origin link (#lure-away) to GET /lure/away, which 302s to
-lure_url, and a target=_blank link (#lure-popup) straight to lure_url.
+options.lure_url (a fault; None by default) turns the login page hostile: hostile_page.py.
 """
 
 from __future__ import annotations
@@ -41,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from . import hostile_page
 from .core import Service
 from .lifetimes import Lifetimes
 
@@ -225,29 +222,6 @@ def _with_query(url: str, **params: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-LURE_JS = """
-<script>
-  // the hostile page's "show password" button (sandbox fault options.lure_url)
-  document.getElementById("show-password").addEventListener("click", function () {
-    const field = document.getElementById("password");
-    field.type = field.type === "password" ? "text" : "password";
-    setTimeout(function () {
-      const masked = getComputedStyle(field).webkitTextSecurity;
-      fetch("/lure/shown?" + new URLSearchParams({type: field.type, masked: masked, readonly: String(field.readOnly)}));
-    }, 300);
-  });
-</script>"""
-
-
-def _lure_html(lure_url: str | None) -> str:
-    if not lure_url:
-        return ""
-    return ('<p><button id="show-password" type="button" style="padding:10px 16px">Show password</button></p>'
-            '<p><a id="lure-away" href="/lure/away" style="display:inline-block;padding:10px">Forgot password?</a> '
-            f'<a id="lure-popup" href="{html.escape(lure_url)}" target="_blank" '
-            'style="display:inline-block;padding:10px">Help (new window)</a></p>')
-
-
 def _login_page(flow: str, service: str, delay: float | None, error: str = "", username: str = "",
                 click: bool = False, lure_url: str | None = None) -> str:
     action = "/login?" + urlencode({"service": service})
@@ -288,8 +262,8 @@ def _login_page(flow: str, service: str, delay: float | None, error: str = "", u
   <input type="hidden" name="_eventId" value="submit">
   <button id="submit-button" type="submit" disabled>Login</button>
 </form>
-{_lure_html(lure_url)}
-{solve}{LURE_JS if lure_url else ''}
+{hostile_page.extras(lure_url)}
+{solve}
 </body></html>"""
 
 
@@ -339,17 +313,6 @@ def build(sb: Any) -> list[Service]:
         status, token = state.solve(request.query_params.get("c", ""))
         return JSONResponse({"token": token} if token else {"success": False}, status)
 
-    async def lure_away(request: Request) -> Response:
-        if not sb.options.lure_url:
-            return HTMLResponse("Not Found", 404)
-        return RedirectResponse(sb.options.lure_url, 302)
-
-    async def lure_shown(request: Request) -> Response:
-        q = request.query_params
-        sb.history.add("mtn_sso", "lure.shown", type=q.get("type", ""), masked=q.get("masked", ""),
-                       readonly=q.get("readonly", ""))
-        return Response(status_code=204)
-
     def to_sso() -> RedirectResponse:
         return RedirectResponse(sb.login_url, 302)
 
@@ -394,8 +357,7 @@ def build(sb: Any) -> list[Service]:
         Route("/login", login_get, methods=["GET"]),
         Route("/login", login_post, methods=["POST"]),
         Route("/recaptcha/solve", solve, methods=["GET"]),
-        Route("/lure/away", lure_away, methods=["GET"]),
-        Route("/lure/shown", lure_shown, methods=["GET"]),
+        *hostile_page.routes(sb),
     ])
     api_app = Starlette(routes=[
         Route("/login/cas", cas, methods=["GET"]),

@@ -55,9 +55,9 @@ def auth(c, headless=False, timeout=300.0, check=False, link=False):
         browser = find_chromium(s, headless=headless or link) or "Playwright's own Chromium"
         served = ""
         if link:
-            from ..mtn.link import link_address
+            from ..mtn.link import check_address
 
-            host, port = link_address(s)  # the settings the real run checks, without binding
+            host, port = check_address(s)  # what the real run checks, without its port
             served = f", served through a one-time link on {host}:{port or '(a free port chosen at random)'}"
         out.step("would", "auth", f"would open {'headless ' if headless or link else ''}{browser}{served} at "
                                   f"{urlsplit(s.mtn_sso_login_url).hostname}, pre-fill MTN_USERNAME/MTN_PASSWORD, "
