@@ -129,3 +129,10 @@ def test_inv_sandbox_captcha_tap_waits_for_a_tap(tmp_path, workdir, home, tasks_
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
+
+
+def test_recover_sandbox_link_waits_for_the_persons_tap(sandbox, workdir, inv):
+    """A rehearsal of --link: the stand-in captcha no longer solves itself before anyone opened the link."""
+    result = inv("recover", "--sandbox", "--link", "--timeout", "6")
+    assert result.code == 4, result.output
+    assert "waits for your tap" in result.output and "/l/" in result.output

@@ -63,10 +63,12 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
     from ..mtn.sso import login_timeout
 
     timeout = login_timeout(timeout)
-    scope = sandbox_settings(base) if sandbox else contextlib.nullcontext(base)
+    # with --link, the stand-in captcha waits for the person's tap, as the real one does
+    scope = sandbox_settings(base, captcha="click" if link else "self") if sandbox else contextlib.nullcontext(base)
     with scope as active:
         if sandbox:
-            out.line("Rehearsal: running against local stand-ins of MTN, Vercel, GitHub and the app.")
+            out.line("Rehearsal: running against local stand-ins of MTN, Vercel, GitHub and the app."
+                     + (" The stand-in captcha waits for your tap through the link." if link else ""))
             from ..core.console import protect
 
             protect(*active.secrets())
