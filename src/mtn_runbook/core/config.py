@@ -49,7 +49,7 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "MONITOR_TIMEZONE": ("monitor_timezone", "Africa/Johannesburg", False),
     "MONITOR_REFRESH_RISK": ("monitor_refresh_risk", "0.10", False),
     "MONITOR_MIN_DEATHS": ("monitor_min_deaths", "5", False),
-    "MONITOR_PRIOR_HOURS": ("monitor_prior_hours", "12", False),
+    "MONITOR_EVERY_MINUTES": ("monitor_every_minutes", "60", False),
     "MONITOR_LEDGER_WRITERS": ("monitor_ledger_writers", "", False),
     "KEEPALIVE_MINUTES": ("keepalive_minutes", "10", False),
     "MTN_LINK_BIND": ("link_bind", "127.0.0.1", False),
@@ -93,7 +93,7 @@ class Settings:
     monitor_timezone: str = "Africa/Johannesburg"
     monitor_refresh_risk: str = "0.10"
     monitor_min_deaths: str = "5"
-    monitor_prior_hours: str = "12"
+    monitor_every_minutes: str = "60"
     monitor_ledger_writers: str = ""  # GitHub logins whose ledger entries count (empty: the token's and the bot)
     keepalive_minutes: str = "10"  # `inv keepalive`'s interval (checked in health/keepalive.py)
     link_bind: str = "127.0.0.1"  # where `--link` serves its login page

@@ -28,7 +28,7 @@ from .alert_texts import (actions_run_url, issue_body, recovery_comment, refresh
                           webhook_text)
 from .ledger import Record, entry, observer
 from .observe import append, lifespans_known, observation, open_store
-from .refresh_due import Outlook, RefreshSettings, outlook, shadow_probe
+from .refresh_due import Outlook, RefreshSettings, lifespan, outlook, shadow_probe
 from .verdict import Health, assess, is_change, require_inputs
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
     health = assess(settings, journal=journal, lifespans_known=lifespans_known(records), record=not check)
     session = _session(settings)
     view = _outlook(session, health, records, rs, store.where)
+    health = replace(health, lifespan=lifespan(view, rs, records))
     if view is not None:
         health = _with_refresh(health, view, rs)
     last = next((e for e in reversed(journal.entries("monitor")) if e.get("alerted")), None)
@@ -115,7 +116,7 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
         result = MonitorResult(health, previous, tuple(problems), alerts="off",
                                refresh=view.to_json() if view else None)
         try:
-            result = _ledger(settings, store, result, session, records, view, check=check)
+            result = _ledger(settings, store, result, session, records, rs, check=check)
         finally:
             if hasattr(store, "api"):
                 store.api.close()
@@ -164,7 +165,7 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
                                 lambda: post_webhook(settings, text)))
         result = MonitorResult(health, previous, tuple(actions), issue_url, alerts="check" if check else "on",
                                refresh=view.to_json() if view else None)
-        result = _ledger(settings, store, result, session, records, view, check=check, prompted=prompt)
+        result = _ledger(settings, store, result, session, records, rs, check=check, prompted=prompt)
     if not check:  # check mode writes nothing, not even the journal
         _journal(journal, result, alerted=not any(a.error for a in result.actions if a.sink != "ledger"))
     return result
@@ -196,16 +197,16 @@ def _with_refresh(health: Health, view: Outlook, rs: RefreshSettings) -> Health:
 
 
 def _ledger(settings: Settings, store: Any, result: MonitorResult, session: Session | None,
-            records: list[Record], view: Outlook | None, *, check: bool, prompted: bool = False) -> MonitorResult:
+            records: list[Record], rs: RefreshSettings, *, check: bool, prompted: bool = False) -> MonitorResult:
     """Append this run's observations (and the shadow probe's) to the lifespan ledger."""
     entries: list[dict] = []
     notes: list[str] = []
     verdict = result.health.secret.get("verdict")
     if session is not None and verdict:
-        entries += observation(session, verdict, at=result.health.at)
+        entries += observation(session, verdict, at=result.health.at, every=rs.every)
     delivered = not check and not any(a.error for a in result.actions if a.sink != "ledger")
     if session is not None and prompted and delivered:
-        entries.append(entry("prompted", session, by=observer(), every=None, at=result.health.at))
+        entries.append(entry("prompted", session, by=observer(), every=rs.every, at=result.health.at))
     try:
         probed, note = shadow_probe(settings, records, session)
     except RunbookError as e:

@@ -1,7 +1,13 @@
-"""Refresh due: the ledger, the survival estimate and the policy put together for one session.
+"""Refresh due: the ledger, the estimate and the policy put together for one session.
 
-    refresh-by  = the session's start (createdAt, else first seen) + survival.refresh_by(...)
-    decision    = policy.decide(now, alive, refresh-by, prompted already?, working hours, interval)
+    estimate    = estimator.py over the lifetimes of the session's own group (experiment.py:
+                  pinged sessions from pinged lifetimes, the others from the others')
+    decision    = policy.decide(now, alive, age, estimate, prompted already?, working hours, interval)
+    interval    = the real check interval: MONITOR_EVERY_MINUTES (60, the hourly workflow; the
+                  watcher's monitor runs with 15), or the session's most frequent observer in the
+                  ledger (keepalive's pings) when that is shorter
+    refresh-by  = policy.next_prompt: the first check at which a login would be asked for (None: none
+                  within 30 days: the session is left to run, and a death pages)
 
 `inv monitor` and `inv validate` read the ledger (and append what they saw: observe.py); `inv ledger` shows it.
 The shadow probe: after a refresh the retired session stays in the session file's `.prev` (0600,
@@ -19,11 +25,12 @@ from typing import Any
 from ..core.config import Settings
 from ..core.errors import ConfigError, RunbookError
 from ..core.session import Session, iso, now
+from .estimator import Estimate
+from .experiment import estimate_for
 from .ledger import Record, session_key
 from .observe import close, observation, open_store
-from .policy import Decision, decide
-from .schedule import CHECK_INTERVAL, WorkingHours
-from .survival import RefreshBy, refresh_by
+from .policy import Decision, decide, next_prompt
+from .schedule import WorkingHours
 
 SHADOW_EVERY = timedelta(hours=6)
 
@@ -33,7 +40,7 @@ class RefreshSettings:
     hours: WorkingHours
     risk: float
     min_deaths: int
-    prior_hours: float
+    interval: timedelta           # how often this monitor runs
 
     @classmethod
     def from_settings(cls, s: Settings) -> "RefreshSettings":
@@ -49,35 +56,55 @@ class RefreshSettings:
         return cls(WorkingHours.parse(s.monitor_working_hours, s.monitor_timezone),
                    number("MONITOR_REFRESH_RISK", s.monitor_refresh_risk, float, 0.001, 0.9),
                    number("MONITOR_MIN_DEATHS", s.monitor_min_deaths, int, 1, 1000),
-                   number("MONITOR_PRIOR_HOURS", s.monitor_prior_hours, float, 0.5, 24 * 90))
+                   timedelta(minutes=number("MONITOR_EVERY_MINUTES", s.monitor_every_minutes, float, 1, 24 * 60)))
+
+    @property
+    def every(self) -> int:
+        return max(1, round(self.interval.total_seconds() / 60))
 
 
-def estimate(records: list[Record], rs: RefreshSettings) -> RefreshBy:
-    lives = [life for life in (r.lifetime() for r in records) if life is not None]
-    return refresh_by(lives, risk=rs.risk, min_deaths=rs.min_deaths, prior_hours=rs.prior_hours)
+def interval_for(record: Record | None, rs: RefreshSettings) -> timedelta:
+    """The real check interval: this monitor's, or the session's most frequent observer's."""
+    if record is not None and record.every:
+        return min(rs.interval, timedelta(minutes=record.every))
+    return rs.interval
 
 
 @dataclass(frozen=True)
 class Outlook:
-    estimate: RefreshBy
+    estimate: Estimate
     start: datetime
-    refresh_by: datetime
+    refresh_by: datetime | None          # the first check that would ask for a login (None: none soon)
     decision: Decision
     prompted: bool                       # already raised for this session (before this run)
     where: str                           # where the ledger lives
+    interval: timedelta
+    died: datetime | None = None         # the ledger saw it dead
 
     @property
     def due(self) -> bool:
         return self.decision.action == "prompt" or (self.prompted and self.decision.action == "quiet")
 
     def line(self, rs: RefreshSettings) -> str:
-        local = self.refresh_by.astimezone(rs.hours.tz)
-        return f"refresh-by {local:%a %Y-%m-%d %H:%M} {rs.hours.tz.key} ({self.estimate.basis})"
+        if self.died is not None:
+            return f"seen dead at {self.died.astimezone(rs.hours.tz):%a %Y-%m-%d %H:%M} {rs.hours.tz.key}: `inv recover`"
+        if self.decision.action == "prompt" or self.prompted:
+            head = f"a new login now: {self.decision.reason}"
+        elif self.refresh_by is None:
+            head = f"no login needed in the next 30 days ({self.decision.reason})"
+        else:
+            local = self.refresh_by.astimezone(rs.hours.tz)
+            head = f"refresh-by {local:%a %Y-%m-%d %H:%M} {rs.hours.tz.key} ({self.decision.reason})"
+        return f"{head}; {self.estimate.basis}"
 
     def to_json(self) -> dict:
-        return {"refreshBy": iso(self.refresh_by), "start": iso(self.start), **self.estimate.to_json(),
-                "decision": self.decision.action, "reason": self.decision.reason,
-                "alreadyPrompted": self.prompted, "ledger": self.where}
+        d = self.decision
+        return {"refreshBy": iso(self.refresh_by) if self.refresh_by else None, "start": iso(self.start),
+                "estimate": self.estimate.to_json(), "decision": d.action, "reason": d.reason,
+                "risk": None if d.risk is None else round(d.risk, 4),
+                "freshRisk": None if d.fresh is None else round(d.fresh, 4),
+                "until": iso(d.until) if d.until else None, "intervalMinutes": self.interval.total_seconds() / 60,
+                "alreadyPrompted": self.prompted, "died": iso(self.died) if self.died else None, "ledger": self.where}
 
 
 def outlook(session: Session, records: list[Record], rs: RefreshSettings, *, alive: bool,
@@ -86,11 +113,24 @@ def outlook(session: Session, records: list[Record], rs: RefreshSettings, *, ali
     key = session_key(session)
     record = next((r for r in records if r.session == key), None)
     start = session.created_at or (record.start if record else at)
-    est = estimate(records, rs)
-    by = start + timedelta(hours=est.hours)
+    est = estimate_for(records, record, rs.min_deaths)
+    interval = interval_for(record, rs)
     prompted = bool(record and record.prompted)
-    decision = decide(at, alive=alive, refresh_by=by, prompted=prompted, hours=rs.hours, interval=CHECK_INTERVAL)
-    return Outlook(est, start, by, decision, prompted, where)
+    decision = decide(at, alive=alive, age=at - start, estimate=est, prompted=prompted, hours=rs.hours,
+                      interval=interval, risk=rs.risk)
+    by = None if not alive else next_prompt(at, start=start, estimate=est, hours=rs.hours, interval=interval,
+                                            risk=rs.risk)
+    died = record.first_dead if record else None
+    return Outlook(est, start, by, decision, prompted, where, interval, died)
+
+
+def lifespan(view: Outlook | None, rs: RefreshSettings, records: list[Record]) -> dict:
+    """What status, the monitor's verdict and its job summary show: one line, from the one estimate."""
+    if view is None:
+        est = estimate_for(records, None, rs.min_deaths)
+        return {"method": est.method, "summary": est.basis, "estimate": est.to_json(), "current": None}
+    return {"method": view.estimate.method, "summary": view.line(rs), "estimate": view.estimate.to_json(),
+            "current": view.to_json()}
 
 
 def shadow_probe(settings: Settings, records: list[Record], current: Session | None,
@@ -127,14 +167,18 @@ def ledger_report(settings: Settings, current: Session | None) -> dict:
         records = store.records()
     finally:
         close(store)
-    est = estimate(records, rs)
     sessions = []
     for r in records:
         life = r.lifetime()
         sessions.append({**r.to_json(), "hours": round(life[0], 2) if life else None,
                          "died": life[1] if life else None, "ended": ended(r)})
-    view = outlook(current, records, rs, alive=True, where=store.where) if current is not None else None
+    view = None
+    if current is not None:
+        record = next((r for r in records if r.session == session_key(current)), None)
+        view = outlook(current, records, rs, alive=not (record and record.first_dead), where=store.where)
+    est = view.estimate if view else estimate_for(records, None, rs.min_deaths)
+    deaths = sum(1 for s in sessions if s["died"])
     return {"where": store.where, "sessions": sessions, "estimate": est.to_json(),
-            "deaths": est.deaths, "censored": est.sessions - est.deaths,
+            "deaths": deaths, "censored": sum(1 for s in sessions if s["died"] is False),
             "current": {**view.to_json(), "fingerprint": current.fingerprint, "line": view.line(rs)} if view else None,
             "chart": terminal_chart(records)}
