@@ -59,11 +59,11 @@ def modules_imported(result) -> set[str]:
 
 def test_inv_validate_loads_only_the_ledger_it_writes(inv, sandbox, workdir):
     """validate records what it saw in the lifespan ledger (health/observe.py): the GitHub client only
-    when GitHub is configured; never the refresh-due machinery (survival, policy, time zones)."""
+    when GitHub is configured; never the refresh-due machinery (estimator, policy, time zones)."""
     from mtn_runbook.core.session import Session, save
 
     save(workdir / ".cache" / "mtn-session.json", Session.from_dict(sandbox.mtn.mint_session(), "sandbox"))
-    unneeded = {"mtn_runbook.health.refresh_due", "mtn_runbook.health.survival", "mtn_runbook.health.policy",
+    unneeded = {"mtn_runbook.health.refresh_due", "mtn_runbook.health.estimator", "mtn_runbook.health.policy",
                 "zoneinfo", "mtn_runbook.sandbox"}   # outside a sandbox shell, no part of the sandbox
     local = inv("validate", env={"PYTHONPROFILEIMPORTTIME": "1", "GITHUB_TOKEN": None, "GITHUB_REPOSITORY": None})
     assert local.code == 0, local.output

@@ -11,7 +11,7 @@ from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import Session, iso
 from mtn_runbook.health.ledger import MAX_SESSIONS, FileStore, IssueStore, Record, entry, fold
 from mtn_runbook.health.ledger_view import issue_body
-from mtn_runbook.health.refresh_due import RefreshSettings, estimate
+from mtn_runbook.health.experiment import estimate_for
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
 
@@ -43,13 +43,13 @@ def test_a_replaced_session_is_censored_and_a_death_is_placed_mid_interval():
 
 
 def test_censored_lifetimes_reach_the_estimate():
-    s = Settings(monitor_min_deaths="2", monitor_refresh_risk="0.5")
-    rs = RefreshSettings.from_settings(s)
     died = [fold([], [e("alive", session(i, 0), 9), e("dead", session(i, 0), 11)])[0] for i in range(2)]
     alive_long = [fold([], [e("alive", session(10 + i, 0), 30)])[0] for i in range(6)]
-    assert estimate(died, rs).hours == 10                                  # deaths alone: 50 % by 10 h
-    assert estimate(died + alive_long, rs).learning is False
-    assert estimate(died + alive_long, rs).hours == 30                     # the censored push it to "longest watch"
+    deaths_only = estimate_for(died, None, min_deaths=2)
+    assert deaths_only.method == "kaplan-meier" and deaths_only.survival(10) == 0   # both died at 10 h
+    both = estimate_for(died + alive_long, None, min_deaths=2)
+    assert both.survival(10) == 0.75 and both.exposure == 200                      # the censored: 6 x 30 h
+    assert estimate_for(died + alive_long, None).hazard < estimate_for(died, None).hazard   # the bound, too
 
 
 def test_file_store_two_writers_at_once(tmp_path):

@@ -235,7 +235,7 @@ def test_json_output(sandbox, inv):
     assert data["state"] == "healthy" and data["exitCode"] == 0
     assert data["secret"]["verdict"] == "valid" and data["secret"]["sessionId"] == session.short_id
     assert data["production"]["servesSecret"] is True and data["production"]["products_status"] == 200
-    assert data["lifespan"]["current"]["basis"] == "no history yet: tracked expiry"
+    assert data["lifespan"]["method"] == "exponential-bound" and data["refresh"]["intervalMinutes"] == 60
     assert {c["name"] for c in data["checks"]} >= {"MTN_SESSION secret", "production session", "production /products"}
 
 
