@@ -43,12 +43,12 @@ def test_a_replaced_session_is_censored_and_a_death_is_placed_mid_interval():
 
 
 def test_censored_lifetimes_reach_the_estimate():
-    died = [fold([], [e("alive", session(i, 0), 9), e("dead", session(i, 0), 11)])[0] for i in range(2)]
-    alive_long = [fold([], [e("alive", session(10 + i, 0), 30)])[0] for i in range(6)]
+    died = [fold([], [e("alive", session(i, 0), 9), e("dead", session(i, 0), 11)])[0] for i in range(10)]
+    alive_long = [fold([], [e("alive", session(10 + i, 0), 30)])[0] for i in range(10)]
     deaths_only = estimate_for(died, None, min_deaths=2)
-    assert deaths_only.method == "kaplan-meier" and deaths_only.survival(10) == 0   # both died at 10 h
+    assert deaths_only.method == "kaplan-meier" and deaths_only.survival(10) == 0   # all died at 10 h
     both = estimate_for(died + alive_long, None, min_deaths=2)
-    assert both.survival(10) == 0.75 and both.exposure == 200                      # the censored: 6 x 30 h
+    assert both.survival(10) == 0.5 and both.exposure == 400                       # the censored: 10 x 30 h
     assert estimate_for(died + alive_long, None).hazard < estimate_for(died, None).hazard   # the bound, too
 
 

@@ -250,7 +250,7 @@ def test_github_actions_annotations_and_job_summary(sandbox, inv, tmp_path):
     text = summary.read_text()
     assert text.startswith("## MTN session monitor: unhealthy")
     assert "| check | result | detail |" in text and "| production /products | ✘ failed |" in text
-    assert "### Observed lifespans" in text and "no history yet" in text
+    assert "### Observed lifespans" in text and "no session watched yet" in text
     assert "github-issue: open #" in text
     assert value not in text
     body = open_issues(sandbox)[0]["body"]

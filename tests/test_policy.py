@@ -112,14 +112,14 @@ def life(name: str, i: int, hours: float, ping, died: bool = True) -> list[dict]
 
 
 def test_pinged_and_unpinged_estimates_differ_when_their_lifetimes_do():
-    lines = [x for i, h in enumerate((200, 210, 220, 230, 240, 250)) for x in life("p", i, h, 10)]
-    lines += [x for i, h in enumerate((20, 22, 24, 26, 28, 30)) for x in life("u", i, h, None)]
+    lines = [x for i in range(10) for x in life("p", i, 200 + 10 * i, 10)]
+    lines += [x for i in range(10) for x in life("u", i, 20 + 2 * i, None)]
     records = fold([], lines)
     pinged = estimate_for(records, next(r for r in records if r.session == "created:p0"))
     unpinged = estimate_for(records, next(r for r in records if r.session == "created:u0"))
-    assert (pinged.group, pinged.sessions, unpinged.group, unpinged.sessions) == ("pinged", 6, "unpinged", 6)
+    assert (pinged.group, pinged.sessions, unpinged.group, unpinged.sessions) == ("pinged", 10, "unpinged", 10)
     assert unpinged.risk(20, 14) > 0.5 and pinged.risk(20, 14) == 0.0
-    assert pinged.basis.startswith("pinged sessions: Kaplan–Meier of 6 sessions (6 died")
+    assert pinged.basis.startswith("pinged sessions: Kaplan–Meier of 10 sessions (10 died")
 
 
 def test_a_death_after_keepalive_stopped_is_not_a_pinged_death():

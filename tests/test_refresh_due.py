@@ -58,8 +58,8 @@ def seed_deaths(sb, hours: tuple[float, ...]) -> None:
         IssueStore(api, sb.options.github_repository).append(lines)
 
 
-TWELVE = (11, 11.5, 12, 12.5, 13)         # sessions die about 12 h after their login
-A_DAY = (24, 24.5, 25, 25.5, 26)
+TWELVE = tuple(11 + 0.25 * i for i in range(10))      # ten sessions died 11-13 h after their login
+A_DAY = tuple(24 + 0.25 * i for i in range(10))
 
 
 def ledger_issue(sb) -> dict:
@@ -86,7 +86,7 @@ def test_refresh_due_is_raised_once_per_session_inside_working_hours(sandbox, in
         r = inv("monitor", env={**env, **fresh(tmp_path, 1)}, allow=(value,))
         assert r.code == 0, r.output
         assert "refresh-due: refresh due (" in r.output and "risk it dies before the next check (a new login: 0%)" in r.output
-        assert "Kaplan–Meier of 5 sessions (5 died" in r.output
+        assert "Kaplan–Meier of 10 sessions (10 died" in r.output
         assert "run `inv refresh`" in r.output
         (issue,) = open_issues(sandbox)
         assert issue["title"] == "MTN session refresh due: run inv refresh" and "inv refresh" in issue["body"]

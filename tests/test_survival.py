@@ -55,19 +55,22 @@ def test_no_deaths_is_the_rule_of_three_and_censored_hours_lower_it():
 
 def test_censored_sessions_push_the_curve_later_than_the_deaths_alone():
     """Sessions refreshed while alive (censored) are evidence they live at least that long."""
-    deaths_only = [(h, True) for h in (10, 20, 30, 40, 50)]
+    deaths_only = [(h, True) for h in range(5, 105, 5)]          # twenty deaths, 5 h to 100 h
     with_censored = deaths_only + [(35, False)] * 10
-    assert estimate(deaths_only).survival(30) == pytest.approx(0.4)
+    assert estimate(deaths_only).survival(30) == pytest.approx(0.7)
     assert estimate(with_censored).survival(30) == pytest.approx(0.8)
     # a censored session counts as alive at its censoring time, dead ones do not come back
     assert kaplan_meier([(5, False), (5, True), (8, True)]) == [(5, pytest.approx(2 / 3)), (8, 0.0)]
 
 
-def test_past_the_longest_watch_the_bound_continues_the_curve():
-    data = [(h, True) for h in (10, 20, 30, 40, 50)] + [(100, False)] * 5
+def test_the_curve_holds_while_ten_sessions_are_watched_then_the_bound():
+    data = [(h, True) for h in (10, 20, 30, 40, 50)] + [(100, False)] * 15
     est = estimate(data)
-    assert est.survival(100) == pytest.approx(0.5)
-    assert est.survival(110) == pytest.approx(0.5 * math.exp(-10 * est.hazard))
+    assert est.reach == 100 and est.survival(100) == pytest.approx(0.75)
+    assert est.survival(110) == pytest.approx(0.75 * math.exp(-10 * est.hazard))
+    # three old sessions, one dies: not a 33 % risk at that age, the bound's
+    few_old = estimate([(h, True) for h in (10, 11, 12, 13, 14)] + [(20, False)] * 7 + [(200, False), (210, True), (220, False)])
+    assert few_old.reach == 20 and few_old.risk(205, 10) == pytest.approx(1 - math.exp(-10 * few_old.hazard))
 
 
 def test_lifetimes_under_an_hour_read_in_minutes_or_seconds():

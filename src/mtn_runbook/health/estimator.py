@@ -19,8 +19,10 @@ so the bound falls as E grows, deaths or not. A constant hazard has no memory: a
 no safer than the running session, so in this regime the policy never asks for one (a death pages).
 
 MIN_DEATHS or more: Kaplan–Meier, S(t) = product over death times t_i <= t of (1 - d_i / n_i)
-(n_i sessions still watched just before t_i). Past the longest watch the curve says nothing,
-so the bound continues it: S(t) = S(t_max) exp(-lambda (t - t_max)).
+(n_i sessions still watched just before t_i), trusted while at least MIN_AT_RISK (10) sessions
+are still watched: with fewer, one death moves a conditional risk by 1/n_i or more (a lone death
+among 3 old sessions would read as a 33 % risk of dying tonight). Past that age, t_reach, the bound
+continues the curve: S(t) = S(t_reach) exp(-lambda (t - t_reach)).
 
 What the policy asks of either: risk(age, span) = 1 - S(age + span) / S(age), the chance that a
 session alive at `age` hours dies within the next `span` hours.
@@ -41,12 +43,14 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable
 
 from .ledger_view import span
 
 DEFAULT_RISK = 0.10
 MIN_DEATHS = 5
+MIN_AT_RISK = 10
 CONFIDENCE = 0.95
 
 
@@ -90,22 +94,27 @@ class Estimate:
     sessions: int
     exposure: float                           # session-hours watched
     hazard: float                             # the upper bound lambda, per hour (inf: nothing watched)
-    curve: tuple[tuple[float, float], ...]    # Kaplan–Meier; empty while deaths < MIN_DEATHS
-    longest: float                            # the longest watch, hours
+    curve: tuple[tuple[float, float], ...]    # Kaplan–Meier up to `reach`; empty while deaths < MIN_DEATHS
+    reach: float                              # the age up to which MIN_AT_RISK sessions were watched, hours
     group: str = "all"                        # whose lifetimes: pinged, unpinged or all
     min_deaths: int = MIN_DEATHS
+    kaplan: bool = False                      # enough deaths and sessions for the curve
 
     @property
     def method(self) -> str:
-        return "kaplan-meier" if self.curve else "exponential-bound"
+        return "kaplan-meier" if self.kaplan else "exponential-bound"
 
     def survival(self, t: float) -> float:
-        if not self.curve:
+        if not self.kaplan:
             return 1.0 if t <= 0 else math.exp(-self.hazard * t) if self.hazard < math.inf else 0.0
-        if t > self.longest:
-            return self.survival(self.longest) * math.exp(-self.hazard * (t - self.longest))
-        i = bisect.bisect_right([c[0] for c in self.curve], t)
+        if t > self.reach:
+            return self.survival(self.reach) * math.exp(-self.hazard * (t - self.reach))
+        i = bisect.bisect_right(self._times, t)
         return self.curve[i - 1][1] if i else 1.0
+
+    @cached_property
+    def _times(self) -> list[float]:
+        return [t for t, _ in self.curve]
 
     def risk(self, age: float, span: float) -> float:
         """P(dies within `span` hours | alive at `age` hours)."""
@@ -115,9 +124,9 @@ class Estimate:
     @property
     def basis(self) -> str:
         who = "" if self.group == "all" else f"{self.group} sessions: "
-        if self.curve:
+        if self.kaplan:
             return (f"{who}Kaplan–Meier of {self.sessions} sessions ({self.deaths} died, "
-                    f"{self.sessions - self.deaths} replaced alive)")
+                    f"{self.sessions - self.deaths} replaced alive) to {span(self.reach)}, the 95 % bound past it")
         if self.exposure <= 0:
             return f"{who}no session watched yet: every hour is a risk, and a new login no safer"
         return (f"{who}{self.deaths} death(s) in {span(self.exposure, ',.0f')} watched: at most 1 death "
@@ -135,6 +144,8 @@ def estimate(lifetimes: Iterable[tuple[float, bool]], group: str = "all", min_de
     deaths = sum(1 for _, died in data if died)
     exposure = sum(t for t, _ in data)
     hazard = poisson_upper(deaths) / exposure if exposure > 0 else math.inf
-    curve = tuple(kaplan_meier(data)) if deaths >= min_deaths else ()
-    return Estimate(deaths, len(data), exposure, hazard, curve, max((t for t, _ in data), default=0.0), group,
-                    min_deaths)
+    times = sorted(t for t, _ in data)
+    reach = times[-MIN_AT_RISK] if len(times) >= MIN_AT_RISK else 0.0
+    kaplan = deaths >= min_deaths and len(times) >= MIN_AT_RISK
+    curve = tuple(c for c in kaplan_meier(data) if c[0] <= reach) if kaplan else ()
+    return Estimate(deaths, len(data), exposure, hazard, curve, reach, group, min_deaths, kaplan)

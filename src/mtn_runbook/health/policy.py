@@ -74,7 +74,7 @@ def next_prompt(at: datetime, *, start: datetime, estimate: Estimate, hours: Wor
                 interval: timedelta, risk: float = DEFAULT_RISK, horizon: timedelta = timedelta(days=30)) -> datetime | None:
     """The first check from `at` at which decide() would ask for a new login for a session that
     started at `start` and stays alive (None: none within `horizon`). Shown as refresh-by."""
-    if not estimate.curve:   # a constant hazard: a new login is never safer
+    if not estimate.kaplan:   # a constant hazard: a new login is never safer
         return None
     t = at
     while t < at + horizon:
