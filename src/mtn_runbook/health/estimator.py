@@ -19,8 +19,8 @@ so the bound falls as E grows, deaths or not. A constant hazard has no memory: a
 no safer than the running session, so in this regime the policy never asks for one (a death pages).
 
 MIN_DEATHS or more: Kaplan–Meier, S(t) = product over death times t_i <= t of (1 - d_i / n_i)
-(n_i sessions still watched just before t_i), trusted while at least MIN_AT_RISK (10) sessions
-are still watched: with fewer, one death moves a conditional risk by 1/n_i or more (a lone death
+(n_i sessions still watched just before t_i), trusted while at least twice MIN_DEATHS (10)
+sessions are still watched: with fewer, one death moves a conditional risk by 1/n_i or more (a lone death
 among 3 old sessions would read as a 33 % risk of dying tonight). Past that age, t_reach, the bound
 continues the curve: S(t) = S(t_reach) exp(-lambda (t - t_reach)).
 
@@ -43,14 +43,13 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Iterable
 
 from .ledger_view import span
 
 DEFAULT_RISK = 0.10
 MIN_DEATHS = 5
-MIN_AT_RISK = 10
 CONFIDENCE = 0.95
 
 
@@ -73,6 +72,7 @@ def kaplan_meier(lifetimes: Iterable[tuple[float, bool]]) -> list[tuple[float, f
     return curve
 
 
+@lru_cache(maxsize=None)
 def poisson_upper(deaths: int, confidence: float = CONFIDENCE) -> float:
     """The mean m with P(Poisson(m) <= deaths) = 1 - confidence: chi2(confidence; 2d + 2) / 2."""
     def cdf(m: float) -> float:
@@ -82,7 +82,7 @@ def poisson_upper(deaths: int, confidence: float = CONFIDENCE) -> float:
             total += term
         return total
     low, high = 0.0, 10.0 + 10 * deaths
-    for _ in range(100):
+    for _ in range(60):
         mid = (low + high) / 2
         low, high = (mid, high) if cdf(mid) > 1 - confidence else (low, mid)
     return (low + high) / 2
@@ -95,7 +95,7 @@ class Estimate:
     exposure: float                           # session-hours watched
     hazard: float                             # the upper bound lambda, per hour (inf: nothing watched)
     curve: tuple[tuple[float, float], ...]    # Kaplan–Meier up to `reach`; empty while deaths < MIN_DEATHS
-    reach: float                              # the age up to which MIN_AT_RISK sessions were watched, hours
+    reach: float                              # the age up to which 2 x min_deaths sessions were watched, hours
     group: str = "all"                        # whose lifetimes: pinged, unpinged or all
     min_deaths: int = MIN_DEATHS
     kaplan: bool = False                      # enough deaths and sessions for the curve
@@ -144,8 +144,8 @@ def estimate(lifetimes: Iterable[tuple[float, bool]], group: str = "all", min_de
     deaths = sum(1 for _, died in data if died)
     exposure = sum(t for t, _ in data)
     hazard = poisson_upper(deaths) / exposure if exposure > 0 else math.inf
-    times = sorted(t for t, _ in data)
-    reach = times[-MIN_AT_RISK] if len(times) >= MIN_AT_RISK else 0.0
-    kaplan = deaths >= min_deaths and len(times) >= MIN_AT_RISK
+    times, at_risk = sorted(t for t, _ in data), 2 * min_deaths
+    reach = times[-at_risk] if len(times) >= at_risk else 0.0
+    kaplan = deaths >= min_deaths and len(times) >= at_risk
     curve = tuple(c for c in kaplan_meier(data) if c[0] <= reach) if kaplan else ()
     return Estimate(deaths, len(data), exposure, hazard, curve, reach, group, min_deaths, kaplan)

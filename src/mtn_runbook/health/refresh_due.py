@@ -56,7 +56,7 @@ class RefreshSettings:
         return cls(WorkingHours.parse(s.monitor_working_hours, s.monitor_timezone),
                    number("MONITOR_REFRESH_RISK", s.monitor_refresh_risk, float, 0.001, 0.9),
                    number("MONITOR_MIN_DEATHS", s.monitor_min_deaths, int, 1, 1000),
-                   timedelta(minutes=number("MONITOR_EVERY_MINUTES", s.monitor_every_minutes, float, 1, 24 * 60)))
+                   timedelta(minutes=number("MONITOR_EVERY_MINUTES", s.monitor_every_minutes, float, 0.05, 24 * 60)))
 
     @property
     def every(self) -> int:
@@ -88,8 +88,10 @@ class Outlook:
     def line(self, rs: RefreshSettings) -> str:
         if self.died is not None:
             return f"seen dead at {self.died.astimezone(rs.hours.tz):%a %Y-%m-%d %H:%M} {rs.hours.tz.key}: `inv recover`"
-        if self.decision.action == "prompt" or self.prompted:
-            head = f"a new login now: {self.decision.reason}"
+        if self.decision.action == "prompt":
+            head = "refresh-by now"
+        elif self.prompted:
+            head = "refresh-by passed (asked for earlier)"
         elif self.refresh_by is None:
             head = f"no login needed in the next 30 days ({self.decision.reason})"
         else:
