@@ -17,10 +17,10 @@ Setups      each adds to the one before
             watcher+link     + the phone login link: a night page is answered without a laptop
             watcher+keepalive  (d only) + keepalive pings every 10 min
 Person      (assumptions) an issue or a refresh prompt is acted on in working hours after a lognormal
-            delay (median 30 min, sigma 0.8). A page in working hours: median 10 min. A page at night
-            or at the weekend: 20 % are not seen until the next working window opens (phone silent,
-            asleep); the rest after median 30 min, plus median 15 min to reach a laptop (not with the
-            link). Recovery (login, push, redeploy): lognormal median 6 min (guide's manual steps 10 min),
+            delay (median 30 min, sigma 0.8). A page in working hours: median 10 min. Outside them
+            (evenings, weekends): median 30 min, plus median 15 min to reach a laptop (not with the
+            link); and a page between 22:00 and 07:00 is, 1 time in 5, not seen until 07:00 (asleep,
+            phone silent), then answered after median 15 min. Recovery (login, push, redeploy): lognormal median 6 min (guide's manual steps 10 min),
             sigma 0.4; 5 % of logins fail once and take a second try. A refresh of a live session costs
             no outage unless the session dies first.
 Policies    guide     the guide: cron every 4 h, an issue when the check finds it dead, no prompts
@@ -32,7 +32,8 @@ Columns     outage h/month (mean, p95), % of the guide's mean, logins a month, n
             a month (what wakes someone: a webhook outside working hours; an issue wakes nobody),
             refresh prompts in working hours a month.
 
-Usage: .venv/bin/python bench/availability.py [--months 150] [--seed 13] [--json] [--png bench/availability.png]
+Usage: .venv/bin/python bench/availability.py [--months 150] [--seed 13] [--scenario a] [--json] [--png bench/availability.png]
+       .venv/bin/python bench/availability.py --replay rows.jsonl     # the table and PNG from saved --json lines
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ MONTH = timedelta(hours=730.5)
 START = datetime(2026, 1, 5, tzinfo=timezone.utc)   # a Monday
 HOURS = WorkingHours.parse("Mon-Fri 08:00-18:00", "Africa/Johannesburg")
 LEDGER_SESSIONS = 100        # the ledger keeps the last 100 sessions (health/ledger.py)
+LONGER = {"c": 4}            # (c) dies ~30 times less often: 4x the months for as many deaths as it can afford
 IDLE = timedelta(minutes=30)
 CAP = timedelta(days=90)
-TRAFFIC = (time(7), time(22))
+TRAFFIC = (time(7), time(22))   # the app's own traffic, every day
+AWAKE = (time(7), time(22))     # a page outside these hours may wait for the morning
 
 
 def lognormal(rng: random.Random, median_min: float, sigma: float) -> timedelta:
@@ -130,7 +133,10 @@ def idle_death(last_use: datetime, until: datetime) -> datetime | None:
 
 
 def simulate(scenario: str, setup: Setup, policy: Policy, months: int, seed: int) -> Result:
-    life_rng, rng, check_rng = (random.Random(seed + k) for k in range(3))   # lifetimes alike across rows
+    # Common random numbers: session k draws its lifetime and its person's delays from its own
+    # generator, so rows differ by their policy and setup, not by where a shared stream stood.
+    check_rng = random.Random(seed)
+    rng = random.Random(f"{seed}:0")
     draw = SCENARIOS[scenario][1]
     guide = policy.name == "guide"
     sliding = scenario == "d"
@@ -141,7 +147,7 @@ def simulate(scenario: str, setup: Setup, policy: Policy, months: int, seed: int
     est = estimate(lives)
 
     start = last_alive = last_use = START
-    death = start + draw(life_rng)
+    death = start + draw(rng)
     idle_checked = not sliding or setup.keepalive
     dead_seen: datetime | None = None
     prompted = notified = False
@@ -156,11 +162,13 @@ def simulate(scenario: str, setup: Setup, policy: Policy, months: int, seed: int
         return one() + (one() if rng.random() < 0.05 else timedelta(0))
 
     def answer(t: datetime, page: bool) -> datetime:
-        if not page or HOURS.contains(t):
+        if not page or HOURS.contains(t):       # an issue or a prompt waits for working hours
             start_at = t if HOURS.contains(t) else HOURS.next_start(t)
             return start_at + lognormal(rng, 10 if page else 30, 0.8)
-        if rng.random() < 0.20:
-            return HOURS.next_start(t) + lognormal(rng, 10, 0.8)
+        local = t.astimezone(HOURS.tz)
+        if not AWAKE[0] <= local.time() < AWAKE[1] and rng.random() < 0.20:   # asleep: seen in the morning
+            day = local.date() + timedelta(days=local.time() >= AWAKE[1])
+            return datetime.combine(day, AWAKE[0], HOURS.tz) + lognormal(rng, 15, 0.8)
         return t + lognormal(rng, 30, 0.8) + (timedelta(0) if setup.link else lognormal(rng, 15, 0.5))
 
     def act(t: datetime) -> None:
@@ -186,8 +194,9 @@ def simulate(scenario: str, setup: Setup, policy: Policy, months: int, seed: int
                 lives.append(seen.lifetime() or (0.0, False))
                 est = estimate(lives[-LEDGER_SESSIONS:], min_deaths=5)
             res.logins += 1
+            rng = random.Random(f"{seed}:{res.logins}")
             start = last_alive = last_use = done
-            death = start + draw(life_rng)
+            death = start + draw(rng)
             idle_checked = not sliding or setup.keepalive
             dead_seen, prompted, notified, act_at = None, False, False, None
         if not ran or at >= end:
@@ -260,29 +269,37 @@ def rows_for(scenario: str, months: int, seed: int):
                "day_prompts": round(r.day_prompts / months, 2)}
 
 
+def line(row: dict) -> str:
+    return (f"({row['scenario']}) {SCENARIOS[row['scenario']][0]:24} {row['setup']:17} {row['policy']:9} "
+            f"{row['outage_h']:11.2f} {row['outage_p95_h']:6.1f} {row['vs_guide']:8.1%} {row['logins']:9.1f} "
+            f"{row['night_pages']:11.1f} {row['day_prompts']:11.1f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--months", type=int, default=150)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), action="append", help="only these (repeatable)")
     parser.add_argument("--json", action="store_true", help="one JSON object a line, no table")
+    parser.add_argument("--replay", metavar="FILE", help="no simulation: the table and PNG from a --json run's lines")
     parser.add_argument("--png", default="bench/availability.png")
     args = parser.parse_args(argv)
     t0 = clock.monotonic()
-    rows = []
+    if args.replay:
+        rows = [json.loads(x) for x in Path(args.replay).read_text().splitlines() if x.startswith("{")]
+    else:
+        rows = []
+        if not args.json:
+            print(f"{args.months} simulated months per row ((c): {4 * args.months}); working hours {HOURS.describe()}\n")
     if not args.json:
-        print(f"{args.months} simulated months per row; working hours {HOURS.describe()}\n")
         print(f"{'scenario':28} {'setup':17} {'policy':9} {'outage h/mo':>11} {'p95':>6} {'vs guide':>8} "
               f"{'logins/mo':>9} {'night pages':>11} {'day prompts':>11}")
-    for scenario in args.scenario or SCENARIOS:
-        for row in rows_for(scenario, args.months, args.seed):
+        for row in rows:
+            print(line(row))
+    for scenario in [] if args.replay else args.scenario or SCENARIOS:
+        for row in rows_for(scenario, args.months * LONGER.get(scenario, 1), args.seed):
             rows.append(row)
-            if args.json:
-                print(json.dumps(row), flush=True)
-                continue
-            print(f"({scenario}) {SCENARIOS[scenario][0]:24} {row['setup']:17} {row['policy']:9} "
-                  f"{row['outage_h']:11.2f} {row['outage_p95_h']:6.1f} {row['vs_guide']:8.1%} {row['logins']:9.1f} "
-                  f"{row['night_pages']:11.1f} {row['day_prompts']:11.1f}", flush=True)
+            print(json.dumps(row) if args.json else line(row), flush=True)
     if not args.json:
         print(plot(rows, Path(args.png)))
         print(f"took {clock.monotonic() - t0:.0f} s")

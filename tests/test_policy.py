@@ -24,9 +24,9 @@ def at(day: int, hour: int, minute: int = 17) -> datetime:
     return datetime(2026, 3, day, hour, minute, tzinfo=timezone.utc) - timedelta(hours=2)
 
 
-# About a day each (Normal(24 h, 3 h)), 30 deaths: the curve, not the bound
+# About a day each (Normal(24 h, 3 h)), 200 deaths: the curve, not the bound
 rng = random.Random(7)
-DAILY = estimate([(max(2.0, rng.gauss(24, 3)), True) for _ in range(30)])
+DAILY = estimate([(max(2.0, rng.gauss(24, 3)), True) for _ in range(200)])
 MONTHS = estimate([(240 + 24 * i, False) for i in range(20)])        # 20 sessions seen alive 10+ days, none dead
 
 
@@ -61,6 +61,16 @@ def test_the_evening_decision_asks_only_when_a_new_login_helps():
     assert choose(at(3, 14), 10).action == "quiet"  # early afternoon: the next check is an hour away
     # Friday evening: 63 h to Monday, a fresh login would die over the weekend too: not asked
     assert choose(at(6, 17), 10).action == "quiet"
+
+
+def test_two_deaths_among_seventeen_old_sessions_are_not_evidence_enough():
+    """The evening question comes every day: a point estimate of 2/17 = 12 % over tonight, resting
+    on two deaths, would ask some evening by chance. Its 95 % lower bound is 0: quiet."""
+    est = estimate([(50, True), (80, True), (120, True), (300, True), (305, True)] + [(200, False)] * 5
+                   + [(400, False)] * 15)
+    d = choose(at(3, 17), 295, est)
+    assert d.risk > 0.10 and d.fresh == 0.0 and est.risk_low(295, 15) == 0.0
+    assert d.action == "quiet" and d.reason.endswith("too few deaths at this age to say it is over 10%")
 
 
 def test_a_session_refreshed_an_hour_ago_is_never_prompted_that_evening():

@@ -25,7 +25,11 @@ among 3 old sessions would read as a 33 % risk of dying tonight). Past that age,
 continues the curve: S(t) = S(t_reach) exp(-lambda (t - t_reach)).
 
 What the policy asks of either: risk(age, span) = 1 - S(age + span) / S(age), the chance that a
-session alive at `age` hours dies within the next `span` hours.
+session alive at `age` hours dies within the next `span` hours; and, before it asks anyone for a
+login, risk_low(age, span), a one-sided 95 % lower bound from the Nelson–Aalen cumulative hazard
+over that span (H = sum d_i / n_i, Var H = sum d_i / n_i^2, H_low = H - 1.645 sd): the policy is
+asked the same question every evening, and a point estimate resting on two deaths among fifteen
+old sessions would, some evening, look like a 13 % risk by chance.
 
 Worked example. 20 sessions, each seen alive 10 days (240 h) and then replaced, none dead:
     E = 20 x 240 = 4800 h, d = 0, lambda = 3.0 / 4800 = 0.00062 per hour
@@ -99,6 +103,7 @@ class Estimate:
     group: str = "all"                        # whose lifetimes: pinged, unpinged or all
     min_deaths: int = MIN_DEATHS
     kaplan: bool = False                      # enough deaths and sessions for the curve
+    hazard_steps: tuple[tuple[float, float, float], ...] = ()   # (t, d/n, d/n^2) at each death time <= reach
 
     @property
     def method(self) -> str:
@@ -120,6 +125,13 @@ class Estimate:
         """P(dies within `span` hours | alive at `age` hours)."""
         alive = self.survival(max(age, 0.0))
         return 1.0 if alive <= 0 else 1 - self.survival(max(age, 0.0) + span) / alive
+
+    def risk_low(self, age: float, span: float, z: float = 1.645) -> float:
+        """A one-sided lower bound on risk(age, span) (0 where the curve has no deaths: the bound
+        regime, and past `reach`, say nothing about age)."""
+        steps = [(h, v) for t, h, v in self.hazard_steps if age < t <= age + span]
+        cumulative, variance = sum(h for h, _ in steps), sum(v for _, v in steps)
+        return 1 - math.exp(-max(0.0, cumulative - z * math.sqrt(variance)))
 
     @property
     def basis(self) -> str:
@@ -148,4 +160,17 @@ def estimate(lifetimes: Iterable[tuple[float, bool]], group: str = "all", min_de
     reach = times[-at_risk] if len(times) >= at_risk else 0.0
     kaplan = deaths >= min_deaths and len(times) >= at_risk
     curve = tuple(c for c in kaplan_meier(data) if c[0] <= reach) if kaplan else ()
-    return Estimate(deaths, len(data), exposure, hazard, curve, reach, group, min_deaths, kaplan)
+    steps = tuple(nelson_aalen(data, reach)) if kaplan else ()
+    return Estimate(deaths, len(data), exposure, hazard, curve, reach, group, min_deaths, kaplan, steps)
+
+
+def nelson_aalen(lifetimes: list[tuple[float, bool]], until: float) -> list[tuple[float, float, float]]:
+    """(t, d/n, d/n^2) at each death time t <= until: the hazard's increments and their variances."""
+    data, out, i = sorted(lifetimes), [], 0
+    while i < len(data) and data[i][0] <= until:
+        t, n = data[i][0], len(data) - i
+        deaths = sum(1 for x in data[i:] if x[0] == t and x[1])
+        i += sum(1 for x in data[i:] if x[0] == t)
+        if deaths:
+            out.append((t, deaths / n, deaths / n ** 2))
+    return out

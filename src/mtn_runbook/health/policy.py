@@ -2,7 +2,8 @@
 
     page    the session is dead: production is without MTN. At any hour.
     prompt  "refresh due" (`inv refresh`), once per session, only inside working hours, when both
-              - the session's risk of dying before the next look is above MONITOR_REFRESH_RISK, and
+              - the session's risk of dying before the next look is above MONITOR_REFRESH_RISK,
+                and surely so (its 95 % lower bound is: estimator.risk_low), and
               - a fresh login's risk over the same span is clearly lower (at most half of it).
             The next look is the next check, except at the evening decision (the checks in the
             window's last hour, or the last check when checks are further apart): then it is the
@@ -65,6 +66,9 @@ def decide(at: datetime, *, alive: bool, age: timedelta, estimate: Estimate, pro
     said = f"{now_risk:.0%} risk it dies {when} (a new login: {fresh:.0%})"
     if now_risk <= risk:
         return Decision("quiet", f"{said}: under the {risk:.0%} threshold", until, now_risk, fresh)
+    if estimate.risk_low(age.total_seconds() / 3600, span) <= risk:
+        return Decision("quiet", f"{said}: too few deaths at this age to say it is over {risk:.0%}",
+                        until, now_risk, fresh)
     if fresh > CLEARLY_LOWER * now_risk:
         return Decision("quiet", f"{said}: a new login would not lower it enough", until, now_risk, fresh)
     return Decision("prompt", said, until, now_risk, fresh)
