@@ -26,7 +26,8 @@ Person      (assumptions) an issue or a refresh prompt is acted on in working ho
 Policies    guide     the guide: cron every 4 h, an issue when the check finds it dead, no prompts
             default   this tool: decide() with MONITOR_REFRESH_RISK 0.10
             risk-5, risk-25   the same with 0.05, 0.25;  no-prompt: only pages, never asks
-            (the last three with the webhook, watcher+link and watcher+keepalive setups only)
+            point     the point estimate of the risk, not its 95 % lower bound
+            (the others than default with the webhook, watcher+link and watcher+keepalive setups only)
 
 Columns     outage h/month (mean, p95), % of the guide's mean, logins a month, night or weekend pages
             a month (what wakes someone: a webhook outside working hours; an issue wakes nobody),
@@ -50,7 +51,7 @@ from pathlib import Path
 
 from mtn_runbook.health.estimator import DEFAULT_RISK, estimate
 from mtn_runbook.health.ledger import Record
-from mtn_runbook.health.policy import decide
+from mtn_runbook.health.policy import SURE, decide
 from mtn_runbook.health.schedule import CHECK_INTERVAL, WorkingHours
 
 MONTH = timedelta(hours=730.5)
@@ -102,10 +103,12 @@ class Policy:
     name: str
     prompts: bool = True
     risk: float = DEFAULT_RISK
+    sure: float = SURE
 
 
 GUIDE = Policy("guide", prompts=False)
-POLICIES = [Policy("default"), Policy("risk-5", risk=0.05), Policy("risk-25", risk=0.25), Policy("no-prompt", prompts=False)]
+POLICIES = [Policy("default"), Policy("risk-5", risk=0.05), Policy("risk-25", risk=0.25), Policy("point", sure=0.0),
+            Policy("no-prompt", prompts=False)]
 
 
 @dataclass
@@ -215,7 +218,7 @@ def simulate(scenario: str, setup: Setup, policy: Policy, months: int, seed: int
             continue
         if policy.prompts and not prompted:
             d = decide(at, alive=True, age=at - start, estimate=est, prompted=False, hours=HOURS,
-                       interval=interval, risk=policy.risk)
+                       interval=interval, risk=policy.risk, sure=policy.sure)
             if d.action == "prompt":
                 prompted = True
                 res.day_prompts += 1

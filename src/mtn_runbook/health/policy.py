@@ -25,6 +25,7 @@ from .schedule import WorkingHours
 
 EVENING = timedelta(hours=1)     # the window's last hour: time for the person asked to act in it
 CLEARLY_LOWER = 0.5              # a fresh login must at least halve the risk
+SURE = 1.645                     # the risk must clear MONITOR_REFRESH_RISK at its one-sided 95 % lower bound
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,10 @@ def next_look(at: datetime, hours: WorkingHours, interval: timedelta) -> tuple[d
 
 
 def decide(at: datetime, *, alive: bool, age: timedelta, estimate: Estimate, prompted: bool,
-           hours: WorkingHours, interval: timedelta, risk: float = DEFAULT_RISK) -> Decision:
+           hours: WorkingHours, interval: timedelta, risk: float = DEFAULT_RISK, sure: float = SURE) -> Decision:
     """What to do about the current session (`age` since its login) at a check made at `at`,
-    checks coming every `interval` (the hourly workflow, a watcher's 15 minutes, or keepalive's)."""
+    checks coming every `interval` (the hourly workflow, a watcher's 15 minutes, or keepalive's).
+    `sure`: the z of the one-sided lower bound the risk must clear (0: the point estimate)."""
     if not alive:
         return Decision("page", "the session is dead: production is without MTN")
     if prompted:
@@ -66,7 +68,7 @@ def decide(at: datetime, *, alive: bool, age: timedelta, estimate: Estimate, pro
     said = f"{now_risk:.0%} risk it dies {when} (a new login: {fresh:.0%})"
     if now_risk <= risk:
         return Decision("quiet", f"{said}: under the {risk:.0%} threshold", until, now_risk, fresh)
-    if estimate.risk_low(age.total_seconds() / 3600, span) <= risk:
+    if estimate.risk_low(age.total_seconds() / 3600, span, sure) <= risk:
         return Decision("quiet", f"{said}: too few deaths at this age to say it is over {risk:.0%}",
                         until, now_risk, fresh)
     if fresh > CLEARLY_LOWER * now_risk:
