@@ -1,7 +1,7 @@
 """How many hours a month production runs without MTN, how many logins and night pages that costs.
 
 A month-by-month simulation (continuous time, 730.5-hour months) that drives the decision code
-`inv monitor` uses (mtn_runbook.health.policy.decide, estimator.estimate, schedule.WorkingHours,
+`inv monitor` uses (mtn_runbook.lifespan.policy.decide, estimator.estimate, schedule.WorkingHours,
 ledger.Record for what the monitor learns): nothing here re-implements when to page, prompt or wait.
 
 Lifetimes   (a) Normal(24 h, 6 h), cut at 2 h   (b) lognormal, median 3 days, sigma 1
@@ -49,10 +49,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
-from mtn_runbook.health.estimator import DEFAULT_RISK, estimate
-from mtn_runbook.health.ledger import Record
-from mtn_runbook.health.policy import SURE, decide
-from mtn_runbook.health.schedule import CHECK_INTERVAL, WorkingHours
+from mtn_runbook.lifespan.estimator import DEFAULT_RISK, estimate
+from mtn_runbook.lifespan.ledger import Record
+from mtn_runbook.lifespan.policy import SURE, decide
+from mtn_runbook.lifespan.schedule import CHECK_INTERVAL, WorkingHours
 
 MONTH = timedelta(hours=730.5)
 START = datetime(2026, 1, 5, tzinfo=timezone.utc)   # a Monday

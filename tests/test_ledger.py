@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 from mtn_runbook.core import apis
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import Session, iso
-from mtn_runbook.health.ledger import MAX_SESSIONS, FileStore, IssueStore, Record, entry, fold
-from mtn_runbook.health.ledger_view import issue_body
-from mtn_runbook.health.experiment import estimate_for
+from mtn_runbook.lifespan.ledger import MAX_SESSIONS, FileStore, IssueStore, Record, entry, fold
+from mtn_runbook.lifespan.ledger_view import issue_body
+from mtn_runbook.lifespan.experiment import estimate_for
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
 

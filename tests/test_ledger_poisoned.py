@@ -15,7 +15,7 @@ from test_monitor import new_secret, serve_in_production
 from mtn_runbook.core import apis
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import iso, now
-from mtn_runbook.health.ledger import ENTRY, IssueStore
+from mtn_runbook.lifespan.ledger import ENTRY, IssueStore
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import Session, iso
-from mtn_runbook.health.estimator import estimate
-from mtn_runbook.health.experiment import estimate_for, group
-from mtn_runbook.health.ledger import Record, fold
-from mtn_runbook.health.policy import decide, next_prompt
-from mtn_runbook.health.refresh_due import RefreshSettings, outlook
-from mtn_runbook.health.schedule import WorkingHours
+from mtn_runbook.lifespan.estimator import estimate
+from mtn_runbook.lifespan.experiment import estimate_for, group
+from mtn_runbook.lifespan.ledger import Record, fold
+from mtn_runbook.lifespan.policy import decide, next_prompt
+from mtn_runbook.lifespan.refresh_due import RefreshSettings, outlook
+from mtn_runbook.lifespan.schedule import WorkingHours
 
 JHB = WorkingHours.parse("Mon-Fri 08:00-18:00", "Africa/Johannesburg")   # UTC+2
 HOUR = timedelta(hours=1)

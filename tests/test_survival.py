@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from mtn_runbook.health.estimator import estimate, kaplan_meier, poisson_upper
-from mtn_runbook.health.ledger_view import span
+from mtn_runbook.lifespan.estimator import estimate, kaplan_meier, poisson_upper
+from mtn_runbook.lifespan.ledger_view import span
 
 # Freireich et al. (1963) 6-MP arm of the leukaemia remission trial, weeks; False = censored.
 # Kleinbaum & Klein, "Survival Analysis", table 2.2 (and Kaplan & Meier's own worked example).

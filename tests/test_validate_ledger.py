@@ -17,7 +17,7 @@ from mtn_runbook.core import apis
 from mtn_runbook.core import session as sessions
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import Session, now, parse_time
-from mtn_runbook.health.ledger import IssueStore, entry
+from mtn_runbook.lifespan.ledger import IssueStore, entry
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from ..core.config import Settings
 from ..core.errors import ConfigError, LockHeld, RunbookError
 from ..core.journal import Journal
 from ..core.session import Session, iso, lock, now
-from .observe import ROUTINE_ALIVE_EVERY
+from ..lifespan.observe import ROUTINE_ALIVE_EVERY
 
 DEFAULT_MINUTES = 10.0
 MAX_MINUTES = 24 * 60.0
@@ -193,8 +193,8 @@ class Keepalive:
         return time.monotonic() - self._ledger_at >= LEDGER_EVERY
 
     def _to_ledger(self, session: Session, state: str, extra: tuple[str, ...] = ()) -> bool:
-        from .ledger import entry, observer
-        from .observe import append, observation, open_store
+        from ..lifespan.ledger import entry, observer
+        from ..lifespan.observe import append, observation, open_store
 
         every = max(1, round(self.run.minutes))
         found = observation(session, state, every=every, ping=round(self.run.minutes, 4))

@@ -26,9 +26,9 @@ from ..core.session import Session, decode, iso
 from ..services.alerts import REFRESH_TITLE, Issue, IssueSink, github_api, post_webhook
 from .alert_texts import (actions_run_url, issue_body, recovery_comment, refresh_due_body, still_failing_comment,
                           webhook_text)
-from .ledger import Record, entry, observer
-from .observe import append, lifespans_known, observation, open_store
-from .refresh_due import Outlook, RefreshSettings, lifespan, outlook, shadow_probe
+from ..lifespan.ledger import Record, entry, observer
+from ..lifespan.observe import append, lifespans_known, observation, open_store
+from ..lifespan.refresh_due import Outlook, RefreshSettings, lifespan, outlook, shadow_probe
 from .verdict import Health, assess, is_change, require_inputs
 
 @dataclass(frozen=True)

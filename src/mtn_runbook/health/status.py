@@ -74,9 +74,9 @@ def session_status(settings: Settings) -> dict[str, Any]:
 def from_ledger(settings: Settings, current) -> tuple[dict[str, Any], dict[str, Any]]:
     """The keepalive experiment's verdict (experiment.py) and the lifespan estimate with the current
     session's outlook (refresh_due.py), both from one read of the lifespan ledger."""
-    from .experiment import verdict as experiment_verdict
-    from .observe import open_store
-    from .refresh_due import RefreshSettings, lifespan, outlook
+    from ..lifespan.experiment import verdict as experiment_verdict
+    from ..lifespan.observe import open_store
+    from ..lifespan.refresh_due import RefreshSettings, lifespan, outlook
 
     try:
         store = open_store(settings)
@@ -94,7 +94,7 @@ def from_ledger(settings: Settings, current) -> tuple[dict[str, Any], dict[str, 
             store.api.close()
     view = None
     if current is not None:
-        from .ledger import session_key
+        from ..lifespan.ledger import session_key
 
         record = next((r for r in records if r.session == session_key(current)), None)
         view = outlook(current, records, rs, alive=not (record and record.first_dead), where=store.where)

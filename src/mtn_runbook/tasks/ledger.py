@@ -16,7 +16,7 @@ def ledger(c, json=False, check=False):
     from ..core.console import Console, duration
     from ..core.errors import RunbookError
     from ..core.session import now, parse_time
-    from ..health.refresh_due import ledger_report
+    from ..lifespan.refresh_due import ledger_report
     from ..mtn.source import current_session
 
     s = settings(c)

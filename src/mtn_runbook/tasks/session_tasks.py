@@ -169,7 +169,7 @@ def validate(c, env=False, file=None, json=False, check=False):
         out.fail(f"{verdict.state} — {verdict.message}")
     out.line(f"  session {loaded.session.short_id} from {loaded.source}; tracked expiry "
              f"{_when(loaded.session.expires_at)}; API status {verdict.api_status or 'none'}")
-    from ..health.observe import observe_validation  # the verdict is out first; the ledger is bookkeeping
+    from ..lifespan.observe import observe_validation  # the verdict is out first; the ledger is bookkeeping
 
     known, ledger_problem = (False, "check mode (journal and ledger untouched)") if check else \
         observe_validation(s, loaded.session, verdict.state)
