@@ -57,7 +57,7 @@ from mtn_runbook.lifespan.schedule import CHECK_INTERVAL, WorkingHours
 MONTH = timedelta(hours=730.5)
 START = datetime(2026, 1, 5, tzinfo=timezone.utc)   # a Monday
 HOURS = WorkingHours.parse("Mon-Fri 08:00-18:00", "Africa/Johannesburg")
-LEDGER_SESSIONS = 100        # the ledger keeps the last 100 sessions (health/ledger.py)
+LEDGER_SESSIONS = 100        # the ledger keeps the last 100 sessions (lifespan/ledger.py)
 LONGER = {"c": 4}            # (c) dies ~30 times less often: 4x the months for as many deaths as it can afford
 IDLE = timedelta(minutes=30)
 CAP = timedelta(days=90)

@@ -58,7 +58,7 @@ def modules_imported(result) -> set[str]:
 
 
 def test_inv_validate_loads_only_the_ledger_it_writes(inv, sandbox, workdir):
-    """validate records what it saw in the lifespan ledger (health/observe.py): the GitHub client only
+    """validate records what it saw in the lifespan ledger (lifespan/observe.py): the GitHub client only
     when GitHub is configured; never the refresh-due machinery (estimator, policy, time zones)."""
     from mtn_runbook.core.session import Session, save
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from mtn_runbook.core import apis
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import Session, iso
+from mtn_runbook.lifespan import ledger_view
 from mtn_runbook.lifespan.ledger import MAX_SESSIONS, FileStore, IssueStore, Record, entry, fold
 from mtn_runbook.lifespan.ledger_view import issue_body
 from mtn_runbook.lifespan.experiment import estimate_for
@@ -75,14 +76,14 @@ def test_issue_store_concurrent_writers_lose_no_entry(sandbox):
     the body at the end, and no comment is left over."""
     settings = Settings.load(environ=sandbox.env(), use_dotenv=False)
     repo = sandbox.options.github_repository
-    first = IssueStore(apis.github(settings), repo)
+    first = IssueStore(apis.github(settings), repo, ledger_view)
     first.append([e("alive", session(99, 200), 201)])   # the issue exists (two first writers would make two)
     barrier = threading.Barrier(8)
     errors = []
 
     def write(i):
         with apis.github(settings) as api:
-            store = IssueStore(api, repo)
+            store = IssueStore(api, repo, ledger_view)
             barrier.wait()
             try:
                 store.append([e("alive", session(i, i), 50), e("dead", session(i, i), 60)])
@@ -96,7 +97,7 @@ def test_issue_store_concurrent_writers_lose_no_entry(sandbox):
         t.join()
     assert errors == []
     with apis.github(settings) as api:
-        records = IssueStore(api, repo).records()
+        records = IssueStore(api, repo, ledger_view).records()
     assert len(records) == 9 and sum(1 for r in records if r.first_dead) == 8
     (ledger,) = [i for i in sandbox.github.issues() if [x["name"] for x in i["labels"]] == ["mtn-ledger"]]
     body_sessions = [json.loads(x)["session"] for x in ledger["body"].split("```jsonl\n")[1].split("```")[0].splitlines()]

@@ -15,6 +15,7 @@ from test_monitor import new_secret, serve_in_production
 from mtn_runbook.core import apis
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import iso, now
+from mtn_runbook.lifespan import ledger_view
 from mtn_runbook.lifespan.ledger import ENTRY, IssueStore
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -128,15 +129,15 @@ def test_a_garbage_body_is_rebuilt_and_two_ledger_issues_merge_into_the_oldest(s
     settings = Settings.load(environ=sandbox.env(), use_dotenv=False)
     repo = sandbox.options.github_repository
     with apis.github(settings) as api:
-        first = IssueStore(api, repo)
+        first = IssueStore(api, repo, ledger_view)
         first.append([forged(1)])
         number = ledger_issues(sandbox)[0]["number"]
         api.patch(f"/repos/{repo}/issues/{number}", json={"body": "lol ```jsonl\n5\n{\"session\": 5}\n```"})
-        second = IssueStore(api, repo)
+        second = IssueStore(api, repo, ledger_view)
         second._issues = []                    # a second first writer, who saw no ledger issue yet
         second.append([forged(2)])
         assert len([i for i in ledger_issues(sandbox) if i["state"] == "open"]) == 2
-        third = IssueStore(api, repo)
+        third = IssueStore(api, repo, ledger_view)
         third.append([forged(3)])
     open_, closed = ([i for i in ledger_issues(sandbox) if i["state"] == s] for s in ("open", "closed"))
     assert [i["number"] for i in open_] == [number] and len(closed) == 1
@@ -154,7 +155,7 @@ def test_entry_authors_are_recorded_like_github(sandbox):
     assert secret.status_code == 404                      # a commenter sees no secret
     settings = Settings.load(environ=sandbox.env(), use_dotenv=False)
     with apis.github(settings) as api:
-        IssueStore(api, repo).append([forged(1)])
+        IssueStore(api, repo, ledger_view).append([forged(1)])
     number = ledger_issues(sandbox)[0]["number"]
     comment(sandbox, number, [forged(2)], token=token)
     (c,) = sandbox.github.comments(number)

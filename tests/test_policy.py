@@ -1,5 +1,5 @@
 """The page / prompt / quiet decision that `inv monitor` and bench/availability.py share, with the
-estimate it weighs (health/estimator.py), the real check interval, and pinged sessions kept apart."""
+estimate it weighs (lifespan/estimator.py), the real check interval, and pinged sessions kept apart."""
 
 from __future__ import annotations
 

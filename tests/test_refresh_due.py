@@ -18,6 +18,7 @@ from test_monitor import Hook, mtn_issues, new_secret, open_issues, serve_in_pro
 from mtn_runbook.core import apis
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import Session, iso, save
+from mtn_runbook.lifespan import ledger_view
 from mtn_runbook.lifespan.ledger import IssueStore
 
 
@@ -55,7 +56,7 @@ def seed_deaths(sb, hours: tuple[float, ...]) -> None:
         lines += [{**e, "id": f"a{i}", "at": iso(start + timedelta(hours=h - 0.25)), "event": "alive"},
                   {**e, "id": f"d{i}", "at": iso(start + timedelta(hours=h + 0.25)), "event": "dead"}]
     with apis.github(Settings.load(environ=sb.env(), use_dotenv=False)) as api:
-        IssueStore(api, sb.options.github_repository).append(lines)
+        IssueStore(api, sb.options.github_repository, ledger_view).append(lines)
 
 
 TWELVE = tuple(11 + 0.25 * i for i in range(10))      # ten sessions died 11-13 h after their login

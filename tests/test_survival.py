@@ -1,4 +1,4 @@
-"""The lifespan estimator (health/estimator.py) against a published censored data set, and what
+"""The lifespan estimator (lifespan/estimator.py) against a published censored data set, and what
 censored sessions (replaced while alive) teach it."""
 
 from __future__ import annotations

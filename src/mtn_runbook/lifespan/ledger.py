@@ -314,8 +314,10 @@ class IssueStore:
     (one warning naming them) and left alone; a writer's comment is deleted once folded, malformed
     lines and all, so a bad comment never blocks the next run."""
 
-    def __init__(self, api: Any, repository: str, writers: Iterable[str] = ()):
-        self.api, self.repo = api, f"/repos/{repository}"
+    def __init__(self, api: Any, repository: str, view: Any, writers: Iterable[str] = ()):
+        """`view`: what writes the issue's text (`issue_body`, `entry_comment`): the ledger_view
+        module, passed in because ledger_view imports this module, not the other way round."""
+        self.api, self.repo, self.view = api, f"/repos/{repository}", view
         self.where = f"{repository} issue labelled {LABEL}"
         self.writers = {w.lower() for w in writers}
         self.warn = Warnings()
@@ -401,16 +403,14 @@ class IssueStore:
         """`entries` as a comment (never lost), `quiet` ones only through the fold. `just_read`:
         the caller called records() just before, so a fold of `quiet` alone may use that read
         (comments, then body: the order a fold needs) instead of reading both again."""
-        from .ledger_view import entry_comment, issue_body
-
         if not self.issues():
             created = self.api.post(f"{self.repo}/issues", expect=(201,), json={
-                "title": TITLE, "labels": [LABEL], "body": issue_body([], "")}).json()
+                "title": TITLE, "labels": [LABEL], "body": self.view.issue_body([], "")}).json()
             self._issues = [created]
             self.where = created.get("html_url") or self.where
         number = self.issues()[0]["number"]
         if entries:
-            self.api.post(f"{self.repo}/issues/{number}/comments", json={"body": entry_comment(entries)},
+            self.api.post(f"{self.repo}/issues/{number}/comments", json={"body": self.view.entry_comment(entries)},
                           expect=(201,))
         read = self._read if just_read and not entries and set(self._read) == {i["number"] for i in self.issues()} else None
         self._read = {}
@@ -420,11 +420,9 @@ class IssueStore:
                 read: dict[int, tuple[list[dict], str | None]] | None = None) -> None:
         """Every open ledger issue into the oldest (`number`): its body gets all the records, the
         others are closed, and every writer's comment read is deleted."""
-        from .ledger_view import issue_body
-
         read = read if read is not None else self._read_all()
         records = self._fold(read, list(quiet))
-        self.api.patch(f"{self.repo}/issues/{number}", json={"body": issue_body(records, self.where)})
+        self.api.patch(f"{self.repo}/issues/{number}", json={"body": self.view.issue_body(records, self.where)})
         for other in [n for n in read if n != number]:   # two first writers made two: the oldest wins
             self.api.patch(f"{self.repo}/issues/{other}", json={
                 "state": "closed", "state_reason": "not_planned",
