@@ -48,10 +48,10 @@ def aged(sb, hours_old: float) -> tuple[Session, str]:
 
 def seed_deaths(sb, hours: tuple[float, ...]) -> None:
     """Past sessions in the ledger that died `hours` after their login (enough for Kaplan–Meier)."""
-    base = datetime.now(timezone.utc) - timedelta(days=30)
+    base = datetime.now(timezone.utc) - timedelta(days=30)          # 30 past sessions, 20 h apart
     lines = []
     for i, h in enumerate(hours):
-        start = base + timedelta(days=2 * i)
+        start = base + timedelta(hours=20 * i)
         e = {"session": f"created:past{i}", "fp": f"past{i:08d}", "start": iso(start), "by": "test", "every": 60}
         lines += [{**e, "id": f"a{i}", "at": iso(start + timedelta(hours=h - 0.25)), "event": "alive"},
                   {**e, "id": f"d{i}", "at": iso(start + timedelta(hours=h + 0.25)), "event": "dead"}]
@@ -59,8 +59,8 @@ def seed_deaths(sb, hours: tuple[float, ...]) -> None:
         IssueStore(api, sb.options.github_repository, ledger_view).append(lines)
 
 
-TWELVE = tuple(11 + 0.25 * i for i in range(10))      # ten sessions died 11-13 h after their login
-A_DAY = tuple(24 + 0.25 * i for i in range(10))
+TWELVE = tuple(11 + i / 15 for i in range(30))        # thirty sessions died 11-13 h after their login
+A_DAY = tuple(24 + i / 15 for i in range(30))
 
 
 def ledger_issue(sb) -> dict:
@@ -87,7 +87,7 @@ def test_refresh_due_is_raised_once_per_session_inside_working_hours(sandbox, in
         r = inv("monitor", env={**env, **fresh(tmp_path, 1)}, allow=(value,))
         assert r.code == 0, r.output
         assert "refresh-due: refresh due (" in r.output and "risk it dies before the next check (a new login: 0%)" in r.output
-        assert "Kaplan–Meier of 10 sessions (10 died" in r.output
+        assert "Kaplan–Meier of 30 sessions (30 died" in r.output
         assert "run `inv refresh`" in r.output
         (issue,) = open_issues(sandbox)
         assert issue["title"] == "MTN session refresh due: run inv refresh" and "inv refresh" in issue["body"]
