@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from mtn_runbook.lifespan.estimator import estimate, kaplan_meier, poisson_upper
+from mtn_runbook.lifespan.estimator import estimate, kaplan_meier, nelson_aalen, poisson_upper
 from mtn_runbook.lifespan.ledger_view import span
 
 # Freireich et al. (1963) 6-MP arm of the leukaemia remission trial, weeks; False = censored.
@@ -26,6 +26,17 @@ def test_kaplan_meier_matches_the_textbook_table():
     est = estimate(SIX_MP)                            # 9 deaths: the curve, not the bound
     assert est.method == "kaplan-meier" and est.survival(12) == pytest.approx(0.7529, abs=5e-5)
     assert est.risk(10, 3) == pytest.approx(1 - 0.6902 / 0.7529, abs=1e-4)
+
+
+def test_the_nelson_aalen_steps_behind_the_lower_bound():
+    """The 6-MP arm's cumulative hazard at 23 weeks: 3/21 + 1/17 + 1/15 + 1/12 + 1/11 + 1/7 + 1/6."""
+    steps = nelson_aalen(SIX_MP)
+    assert [t for t, _, _ in steps] == [t for t, _ in TEXTBOOK]
+    assert sum(h for _, h, _ in steps) == pytest.approx(3 / 21 + 1 / 17 + 1 / 15 + 1 / 12 + 1 / 11 + 1 / 7 + 1 / 6)
+    assert steps[0] == (6, pytest.approx(3 / 21), pytest.approx(3 / 21 ** 2))
+    est = estimate(SIX_MP)                       # over (9, 16]: 1/15 + 1/12 + 1/11 = 0.241, sd 0.139
+    low = 1 - math.exp(-(1 / 15 + 1 / 12 + 1 / 11 - 1.645 * math.sqrt(1 / 225 + 1 / 144 + 1 / 121)))
+    assert est.risk_low(9, 7) == pytest.approx(low) and est.risk_low(9, 7) < est.risk(9, 7)
 
 
 def test_the_exponential_fit_with_censoring_matches_the_textbook():

@@ -57,11 +57,11 @@ MIN_DEATHS = 5
 CONFIDENCE = 0.95
 
 
-def kaplan_meier(lifetimes: Iterable[tuple[float, bool]]) -> list[tuple[float, float]]:
-    """[(t, S(t))] at each distinct death time, from (hours, died) pairs; died=False is censored.
-    A session censored at a death time counts as still under watch at it (the usual convention)."""
+def _death_times(lifetimes: Iterable[tuple[float, bool]]):
+    """(t, deaths at t, sessions still watched just before t) at each distinct death time. A session
+    censored at a death time counts as still under watch at it (the usual convention)."""
     data = sorted(lifetimes)
-    at_risk, curve, s, i = len(data), [], 1.0, 0
+    at_risk, i = len(data), 0
     while i < len(data):
         t = data[i][0]
         deaths = leaving = 0
@@ -70,10 +70,22 @@ def kaplan_meier(lifetimes: Iterable[tuple[float, bool]]) -> list[tuple[float, f
             leaving += 1
             i += 1
         if deaths:
-            s *= 1 - deaths / at_risk
-            curve.append((t, s))
+            yield t, deaths, at_risk
         at_risk -= leaving
+
+
+def kaplan_meier(lifetimes: Iterable[tuple[float, bool]]) -> list[tuple[float, float]]:
+    """[(t, S(t))] at each distinct death time, from (hours, died) pairs; died=False is censored."""
+    curve, s = [], 1.0
+    for t, deaths, at_risk in _death_times(lifetimes):
+        s *= 1 - deaths / at_risk
+        curve.append((t, s))
     return curve
+
+
+def nelson_aalen(lifetimes: Iterable[tuple[float, bool]]) -> list[tuple[float, float, float]]:
+    """[(t, d/n, d/n^2)] at each death time: the cumulative hazard's steps and their variances."""
+    return [(t, d / n, d / n ** 2) for t, d, n in _death_times(lifetimes)]
 
 
 @lru_cache(maxsize=None)
@@ -160,17 +172,6 @@ def estimate(lifetimes: Iterable[tuple[float, bool]], group: str = "all", min_de
     reach = times[-at_risk] if len(times) >= at_risk else 0.0
     kaplan = deaths >= min_deaths and len(times) >= at_risk
     curve = tuple(c for c in kaplan_meier(data) if c[0] <= reach) if kaplan else ()
-    steps = tuple(nelson_aalen(data, reach)) if kaplan else ()
+    steps = tuple(x for x in nelson_aalen(data) if x[0] <= reach) if kaplan else ()
     return Estimate(deaths, len(data), exposure, hazard, curve, reach, group, min_deaths, kaplan, steps)
 
-
-def nelson_aalen(lifetimes: list[tuple[float, bool]], until: float) -> list[tuple[float, float, float]]:
-    """(t, d/n, d/n^2) at each death time t <= until: the hazard's increments and their variances."""
-    data, out, i = sorted(lifetimes), [], 0
-    while i < len(data) and data[i][0] <= until:
-        t, n = data[i][0], len(data) - i
-        deaths = sum(1 for x in data[i:] if x[0] == t and x[1])
-        i += sum(1 for x in data[i:] if x[0] == t)
-        if deaths:
-            out.append((t, deaths / n, deaths / n ** 2))
-    return out
