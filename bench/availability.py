@@ -45,7 +45,7 @@ import math
 import random
 import sys
 import time as clock
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
