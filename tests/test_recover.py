@@ -231,7 +231,9 @@ def test_status_after_a_recover_shows_each_targets_last_push(sandbox, workdir, i
     data = __import__("json").loads(inv("status", "--json").stdout)
     assert {t["target"] for t in data["targets"]} == {"vercel prj_sandbox (production)",
                                                       "github acme/mtn-app (repository secret)"}
-    assert data["lifespan"]["observed"] == 1  # the expired session's life ended at the first validate
+    # the lifespan ledger's one estimate (no curve from so little), and the new session alive in it
+    assert data["lifespan"]["estimate"]["method"] == "exponential-bound"
+    assert data["lifespan"]["current"]["died"] is None and data["lifespan"]["current"]["decision"] == "quiet"
 
 
 def test_from_a_later_step_refuses_a_session_the_api_rejects(sandbox, workdir, inv):
