@@ -75,6 +75,9 @@ def test_the_recap_after_resume_covers_the_whole_incident(sandbox, workdir, inv)
     skipped = {s["step"]: s["detail"] for s in recap["steps"] if s["outcome"] == "skipped"}
     assert set(skipped) >= {"validate", "renew", "validate-new", "export", "push"}
     assert all(d == f"done in the interrupted run {interrupted['run']}" for d in skipped.values()), skipped
+    # walked: a resumed recap had no targets table, though the targets are what the person checks
+    held = {t["target"]: t["holds"] for t in recap["targets"]}
+    assert held and all(recap["pushedFingerprint"] in h or "not readable" in h for h in held.values()), held
 
 
 def test_the_recap_of_from_says_the_steps_were_not_run(sandbox, workdir, inv):

@@ -25,9 +25,21 @@ def _holds(run: Run, target: Any) -> str | None:
     return ours if target.outcome in ("changed", "ok") else None
 
 
+def _targets(run: Run) -> list[Any]:
+    """This run's push results; for a resumed run that pushed nothing itself, every target as
+    read back, its outcome the earlier run's."""
+    from types import SimpleNamespace
+
+    if run.facts.get("targets") or not run.resumed_from:
+        return run.facts.get("targets") or []
+    earlier = f"pushed in {run.resumed_from}"
+    return [SimpleNamespace(name=name, outcome="pushed earlier", detail=earlier)
+            for name in (run.facts.get("held_after") or {})]
+
+
 def recap_data(run: Run) -> dict[str, Any]:
     """Times cover the whole incident: after --resume they count from the first run's start."""
-    targets = run.facts.get("targets") or []
+    targets = _targets(run)
     before = run.incident_seconds_before
     pushed = run.facts.get("value")        # core.pushed.Pushed: what the targets were given
     return {
