@@ -209,7 +209,7 @@ def test_inv_ledger_shows_the_chart_and_holds_no_secret(sandbox, inv, workdir):
     assert r.code == 0 and "Lifespan ledger: https://github.com/acme/mtn-app/issues/" in r.output
     assert "░" in r.output and "≥ 5.0 h" in r.output
     assert "Estimate: learning (0 of 5 deaths observed)" in r.output
-    assert f"Current session {session.fingerprint}: refresh-by" in r.output and "then `inv refresh`" in r.output
+    assert f"Current session {session.short_id}: refresh-by" in r.output and "then `inv refresh`" in r.output
     data = json.loads(inv("ledger", "--json", env=env, allow=(value,)).stdout)
     assert data["sessions"][0]["died"] is False and data["current"]["fingerprint"] == session.fingerprint
     issue = ledger_issue(sandbox)

@@ -136,5 +136,5 @@ def ledger_report(settings: Settings, current: Session | None) -> dict:
     view = outlook(current, records, rs, alive=True, where=store.where) if current is not None else None
     return {"where": store.where, "sessions": sessions, "estimate": est.to_json(),
             "deaths": est.deaths, "censored": est.sessions - est.deaths,
-            "current": {**view.to_json(), "fingerprint": current.fingerprint, "line": view.line(rs)} if view else None,
+            "current": {**view.to_json(), "sessionId": current.short_id, "fingerprint": current.fingerprint, "line": view.line(rs)} if view else None,
             "chart": terminal_chart(records)}

@@ -54,6 +54,7 @@ def recap_data(run: Run) -> dict[str, Any]:
         "targets": [{"target": t.name, "outcome": t.outcome, "detail": t.detail,
                      "holds": _holds(run, t)}
                     for t in targets],
+        "sessionId": run.session.short_id if run.session else None,
         "sessionFingerprint": run.fingerprint,
         "pushedFingerprint": pushed.fingerprint if pushed else None,
         "cookiesPushed": len(pushed.app.cookies) if pushed else None,
@@ -74,7 +75,7 @@ def print_recap(run: Run, out: Console) -> None:
               [(s["step"], s["outcome"], _minutes(s["seconds"]), s["detail"]) for s in data["steps"]])
     if data["targets"]:
         out.line()
-        out.table("targets", ("target", "outcome", "holds"),
+        out.table("targets", ("target", "outcome", "holds (value fingerprint)"),
                   [(t["target"], t["outcome"], t["holds"] or "its previous value") for t in data["targets"]])
     if data["cookiesPushed"] is not None:
         out.line()
@@ -91,8 +92,10 @@ def print_recap(run: Run, out: Console) -> None:
                 else "start to verified production")
         out.ok(f"Time to recover: {_minutes(data['secondsToRecover'])} ({span}), "
                f"of which {_minutes(data['secondsWaitingForPerson'])} waiting for the login")
-        if data["pushedFingerprint"] or run.fingerprint:
-            out.line(f"Production now runs session {data['pushedFingerprint'] or run.fingerprint}.")
+        if run.session is not None:
+            value = f" (value fingerprint {data['pushedFingerprint']}, as the targets table reads it)" \
+                if data["pushedFingerprint"] else ""
+            out.line(f"Production now runs session {run.session.short_id}{value}.")
     else:
         since = f" (since the first run's start at {data['incidentStarted']})" if run.resumed_from else ""
         out.fail(f"Not recovered after {_minutes(data['secondsTotal'])}{since}: {data['error']}")

@@ -199,7 +199,7 @@ def export(run: Run) -> StepResult:
         raise ServiceError("the encoded session does not decode back to itself", "report this as a bug")
     run.facts["value_length"] = len(encoded)
     return StepResult("ok", f"MTN_SESSION encoded: {len(encoded)} base64 chars, round-trip checked, "
-                            f"fingerprint {value.fingerprint}; {value.cookies_line()}; expiresAt (the app's "
+                            f"value fingerprint {value.fingerprint}; {value.cookies_line()}; expiresAt (the app's "
                             f"gate) {sessions.iso(value.app.expires_at)}, {_in(value.app.expires_at)}")
 
 

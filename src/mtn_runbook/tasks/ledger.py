@@ -40,4 +40,4 @@ def ledger(c, json=False, check=False):
     else:
         left = (parse_time(cur["refreshBy"], "refresh-by") - now()).total_seconds() / 60
         when = f"in {duration(left)}" if left >= 0 else f"passed {duration(-left)} ago"
-        out.line(f"Current session {cur['fingerprint']}: {cur['line']}, {when} — then `inv refresh`")
+        out.line(f"Current session {cur['sessionId']}: {cur['line']}, {when} — then `inv refresh`")

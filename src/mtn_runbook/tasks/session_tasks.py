@@ -135,7 +135,7 @@ def export(c, stdout=False, output=None, file=None, env=False, check=False):
         else:
             sessions.write_private(target, value)
         out.ok(f"exported session {loaded.session.short_id} from {loaded.source} to {where}: "
-               f"{len(value)} characters, fingerprint {pushed.fingerprint}")
+               f"{len(value)} characters, value fingerprint {pushed.fingerprint}")
     out.line(f"  {pushed.cookies_line()}")
     out.line(f"  {gate}: the app drops a session 5 min before its expiresAt, so this is set "
              f"MTN_GATE_HOURS ahead at push time (tracked expiry {_when(loaded.session.expires_at)})")
@@ -250,14 +250,16 @@ def status(c, json=False, check=False):
     if last is None:
         out.line("Last validation: none recorded (`inv validate`)")
     else:
-        which = "this session" if last["sameSession"] else f"another session ({last['fingerprint']})"
+        which = "this session" if last["sameSession"] else \
+            f"another session ({last.get('sessionId') or 'value fingerprint ' + str(last['fingerprint'])})"
         out.line(f"Last validation: {last['verdict']} (API {last['apiStatus']}) at {last['at']}, of {which}")
     out.line(f"Lifespans: {data['lifespan']['summary']}")
     out.line(f"Keepalive experiment: {data['experiment']['line']}")
     if not data["targets"]:
         out.line("Pushes: no target configured (`inv doctor`)")
     for push in data["targets"]:
-        holds = "holds this session" if push["holdsCurrent"] else f"holds {push['fingerprint']}"
+        holds = "holds this session" if push["holdsCurrent"] else \
+            f"holds another value (value fingerprint {push['fingerprint']})"
         if push["outcome"] == "failed":
             holds = "last push FAILED (still holds its previous value)"
         if push["outcome"] is None:
