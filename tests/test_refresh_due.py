@@ -130,7 +130,7 @@ def test_no_tracked_expiry_warning_after_a_fresh_login_once_lifespans_are_known(
     r = inv("monitor", env=env_for(value, hours), allow=(value,))
     assert r.code == 0 and "⚠ tracked expiry" in r.output and "`inv extend` moves it forward" in r.output  # the old warning
     r = inv("validate", "--env", env=env_for(value, hours), allow=(value,))
-    assert "under 60 minutes of tracked expiry left" in r.output
+    assert r.code == 0 and "⚠" not in r.output and "inv extend" not in r.output   # an estimate: nothing to do
 
     _, older = aged(sandbox, 3)                       # a session seen alive 3 h after its login
     assert inv("monitor", env=env_for(older, hours), allow=(older,)).code == 0
