@@ -113,3 +113,20 @@ def test_a_second_resume_continues_where_the_first_run_left_off(sandbox, workdir
     assert set(skipped) == {"validate", "renew", "validate-new", "export", "push"}
     assert skipped["push"] == f"done in the interrupted run {pushed_by}"
     assert len(sandbox.history.events("vercel", "env.change")) == changes and sandbox.mtn.logins == logins
+
+
+def test_no_display_is_said_once_and_the_resume_command_carries_the_flag_it_needs(sandbox, inv):
+    """Walked: the no-display error printed three times (step, recap, last line) and the recap
+    suggested `inv recover --resume`, which fails the same way in a sandbox shell without -H."""
+    sandbox.mtn.expire()
+    no_display = {"DISPLAY": None, "WAYLAND_DISPLAY": None}
+
+    shell = inv("recover", env={**no_display, "MTN_RUNBOOK_SANDBOX": "1"})
+    real = inv("recover", env=no_display)
+
+    assert (shell.code, real.code) == (2, 2), shell.output + real.output
+    for result in (shell, real):
+        assert result.output.count("add --link") == 1, result.output       # the advice, once
+        assert result.stderr.strip().splitlines()[-1].startswith("✘ no display")
+    assert "`inv recover --resume -H`" in shell.output
+    assert "`inv recover --resume --link`" in real.output

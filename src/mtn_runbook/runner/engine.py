@@ -144,7 +144,8 @@ def _steps(run: Run, plan: Sequence[Step]) -> None:
         _record(run, "step", run=run.run_id, task=run.task, step=step.name, outcome=result.outcome,
                           seconds=round(seconds, 3), detail=result.detail[:300], fingerprint=run.fingerprint,
                           check=run.check)
-        run.console.step(result.outcome, step.name, result.detail, seconds)
+        # the failing step's line says what failed; its hint is said once, on the run's last line
+        run.console.step(result.outcome, step.name, run.error.message if run.error else result.detail, seconds)
         if run.error:
             break
 

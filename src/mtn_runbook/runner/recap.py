@@ -71,8 +71,10 @@ def recap_data(run: Run) -> dict[str, Any]:
 def print_recap(run: Run, out: Console) -> None:
     data = recap_data(run)
     out.line()
+    said = run.error.line() if run.error else None   # the run's last line says it whole: once
     out.table(f"{run.task} recap ({run.run_id})", ("step", "outcome", "time", "detail"),
-              [(s["step"], s["outcome"], _minutes(s["seconds"]), s["detail"]) for s in data["steps"]])
+              [(s["step"], s["outcome"], _minutes(s["seconds"]),
+                run.error.message if said and s["detail"] == said else s["detail"]) for s in data["steps"]])
     if data["targets"]:
         out.line()
         out.table("targets", ("target", "outcome", "holds (value fingerprint)"),
@@ -98,6 +100,24 @@ def print_recap(run: Run, out: Console) -> None:
             out.line(f"Production now runs session {run.session.short_id}{value}.")
     else:
         since = f" (since the first run's start at {data['incidentStarted']})" if run.resumed_from else ""
-        out.fail(f"Not recovered after {_minutes(data['secondsTotal'])}{since}: {data['error']}")
-        out.line(f"Continue with `inv {run.task} --resume` once the cause is fixed "
+        failed = next((r.name for r in run.records if r.outcome == "failed"), None)
+        what = f"step {failed} failed (the last line says why)" if failed else "see the last line"
+        out.fail(f"Not recovered after {_minutes(data['secondsTotal'])}{since}: {what}.")
+        out.line(f"Continue with `{resume_command(run)}` once the cause is fixed "
                  "(see runbooks/incident-recovery.md).")
+
+
+def resume_command(run: Run) -> str:
+    """`inv TASK --resume`, with the flags the next login needs: -H in a sandbox shell (no window
+    there), --link for a login without a display elsewhere, or as this run had them."""
+    from ..core.errors import NoDisplay
+    from .rehearsal import in_sandbox_shell
+
+    flags = []
+    if run.facts.get("link"):
+        flags.append("--link")
+    elif isinstance(run.error, NoDisplay):
+        flags.append("-H" if in_sandbox_shell() else "--link")
+    elif run.facts.get("headless") and in_sandbox_shell():
+        flags.append("-H")
+    return " ".join([f"inv {run.task} --resume", *flags])
