@@ -48,7 +48,7 @@ class Verdict:
         return {
             "valid": self.valid,
             "sessionId": self.session.short_id,
-            "fingerprint": self.session.fingerprint,
+            "valueFingerprint": self.session.fingerprint,   # of the value validated, not a session name
             "trackedExpiry": iso(self.session.expires_at),
             "minutesUntilTrackedExpiry": round(self.minutes_left(), 1),
             "apiStatus": self.api_status,
