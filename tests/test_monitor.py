@@ -375,3 +375,10 @@ def test_mtn_api_unreachable_but_production_works_with_the_same_session(sandbox,
     assert r.code == 0, r.output
     assert "warning: could not validate the MTN_SESSION secret directly (MTN API answered 503" in r.output
     assert "production's /products works with the same session" in r.output
+
+
+def test_in_a_sandbox_shell_monitor_without_mtn_session_points_to_file(sandbox, inv):
+    """Walked: the sandbox shell blanks MTN_SESSION, and `inv monitor` said only 'MTN_SESSION not set'."""
+    r = inv("monitor", env={"MTN_RUNBOOK_SANDBOX": "1", "MTN_SESSION": None})
+    assert r.code == 2, r.output
+    assert "inv monitor --file $MTN_SESSION_FILE" in r.output and "Traceback" not in r.output

@@ -159,7 +159,7 @@ def test_no_tracked_expiry_warning_after_a_fresh_login_once_lifespans_are_known(
     r = inv("monitor", env=env_for(value, hours), allow=(value,))
     assert r.code == 0 and "⚠ tracked expiry" in r.output and "`inv extend` moves it forward" in r.output  # the old warning
     r = inv("validate", "--env", env=env_for(value, hours), allow=(value,))
-    assert "under 60 minutes of tracked expiry left" in r.output
+    assert r.code == 0 and "⚠" not in r.output and "inv extend" not in r.output   # an estimate: nothing to do
 
     _, older = aged(sandbox, 3)                       # a session seen alive 3 h after its login
     assert inv("monitor", env=env_for(older, hours), allow=(older,)).code == 0
@@ -238,7 +238,7 @@ def test_inv_ledger_shows_the_chart_and_holds_no_secret(sandbox, inv, workdir):
     assert r.code == 0 and "Lifespan ledger: https://github.com/acme/mtn-app/issues/" in r.output
     assert "░" in r.output and "≥ 5.0 h" in r.output
     assert "Estimate: unpinged sessions: 0 death(s) in 5 h watched" in r.output
-    assert f"Current session {session.fingerprint}: no login needed in the next 30 days" in r.output
+    assert f"Current session {session.short_id}: no login needed in the next 30 days" in r.output
     data = json.loads(inv("ledger", "--json", env=env, allow=(value,)).stdout)
     assert data["sessions"][0]["died"] is False and data["current"]["fingerprint"] == session.fingerprint
     issue = ledger_issue(sandbox)

@@ -217,7 +217,7 @@ class Keepalive:
         before = next((e for e in reversed(self.journal.entries("keepalive", event="paged"))
                        if e.get("fingerprint") == session.fingerprint), None)
         if before:
-            run.paged.append(f"already paged for {session.short_id} (fingerprint {session.fingerprint}) "
+            run.paged.append(f"already paged for {session.short_id} "
                              f"at {before.get('ts')}: not paged again")
         else:
             from .keepalive_page import page

@@ -63,12 +63,23 @@ def session_status(settings: Settings) -> dict[str, Any]:
             "at": last.get("ts"),
             "verdict": last.get("verdict"),
             "apiStatus": last.get("apiStatus"),
+            "sessionId": last.get("session"),
             "fingerprint": last.get("fingerprint"),
-            "sameSession": fingerprint is not None and last.get("fingerprint") == fingerprint,
+            "sameSession": same_session(last, current),
         }
     status["experiment"], status["lifespan"] = from_ledger(settings, current)
     status["verdict"] = verdict(status, problem_code)
     return status
+
+
+def same_session(validation: dict, session) -> bool:
+    """Whether a journaled validation was of this login's session: the file, or the value pushed
+    from it (same session id, another fingerprint). Older entries carry only a fingerprint."""
+    if session is None:
+        return False
+    if validation.get("session"):
+        return validation["session"] == session.short_id
+    return validation.get("fingerprint") == session.fingerprint
 
 
 def from_ledger(settings: Settings, current) -> tuple[dict[str, Any], dict[str, Any]]:

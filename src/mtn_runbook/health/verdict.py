@@ -59,7 +59,13 @@ def is_change(previous: str | None, current: str) -> bool:
 def require_inputs(settings: Settings) -> None:
     """The two inputs a health check cannot do without: one line, exit 2, before any request."""
     if not settings.mtn_session:
-        raise ConfigError("MTN_SESSION not set", "set it to the base64 session (as the GitHub secret holds it)")
+        from ..runner.rehearsal import in_sandbox_shell
+
+        if in_sandbox_shell():   # the shell blanks MTN_SESSION: the session is in the shell's file
+            raise ConfigError("MTN_SESSION is not set in a sandbox shell (sourcing it blanks it)",
+                              "check the sandbox's session file: `inv monitor --file $MTN_SESSION_FILE`")
+        raise ConfigError("MTN_SESSION not set", "set it to the base64 session (as the GitHub secret holds it), "
+                                                 "or check a session file: `inv monitor --file PATH`")
     require(settings, "PRODUCTION_URL")
 
 

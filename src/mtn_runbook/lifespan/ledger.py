@@ -54,7 +54,7 @@ def entry(event: str, session: Session, *, by: str, every: int | None, at: datet
     assert event in EVENTS, event
     start = session.created_at
     out = {"id": secrets.token_hex(6), "at": iso(at or now()), "event": event, "session": session_key(session),
-           "fp": session.fingerprint, "start": iso(start) if start else None, "by": by, "every": every}
+           "sid": session.short_id, "fp": session.fingerprint, "start": iso(start) if start else None, "by": by, "every": every}
     if ping is not None:
         out["ping"] = ping
     return out
@@ -91,9 +91,9 @@ def checked_entry(e: Any) -> dict | None:
     if not (_is_text(e.get("session")) and _is_text(e.get("fp"), 64) and _is_time(e.get("at"), False)
             and _is_time(e.get("start")) and _is_text(e.get("by")) and _is_count(e.get("every"))
             and (e.get("ping") is None or _ping(e["ping"]) is not None)
-            and (e.get("id") is None or _is_text(e["id"], 40))):
+            and (e.get("id") is None or _is_text(e["id"], 40)) and (e.get("sid") is None or _is_text(e["sid"], 40))):
         return None
-    return {k: e[k] for k in ("id", "at", "event", "session", "fp", "start", "by", "every", "ping") if k in e}
+    return {k: e[k] for k in ("id", "at", "event", "session", "sid", "fp", "start", "by", "every", "ping") if k in e}
 
 
 def _is_record(data: Any) -> bool:
@@ -101,7 +101,8 @@ def _is_record(data: Any) -> bool:
             and all(_is_time(data.get(k)) for k in ("lastAlive", "firstDead", "prompted", "paged", "pingAt"))
             and isinstance(data.get("fps", []), list) and all(_is_text(f, 64) for f in data.get("fps", []))
             and isinstance(data.get("by", []), list) and all(_is_text(b) for b in data.get("by", []))
-            and _is_count(data.get("every")) and (data.get("ping") is None or _ping(data["ping"]) is not None))
+            and _is_count(data.get("every")) and (data.get("ping") is None or _ping(data["ping"]) is not None)
+            and (data.get("sid") is None or _is_text(data["sid"], 40)))
 
 
 def parse_lines(text: str) -> tuple[list[Any], int]:
@@ -152,6 +153,7 @@ class Record:
     every: int | None = None
     ping: float | str | None = None      # the keepalive interval it had last (minutes), or "none"
     ping_at: datetime | None = None      # when that was seen
+    sid: str | None = None               # the login's session id as output shows it (Session.short_id)
 
     def lifetime(self) -> tuple[float, bool] | None:
         """(hours, died): a death is placed midway between last seen alive and first seen dead;
@@ -170,6 +172,8 @@ class Record:
                "firstDead": iso(self.first_dead) if self.first_dead else None,
                "prompted": iso(self.prompted) if self.prompted else None,
                "paged": iso(self.paged) if self.paged else None, "by": self.by[-3:], "every": self.every}
+        if self.sid:
+            out["sid"] = self.sid
         if self.ping is not None:
             out["ping"], out["pingAt"] = self.ping, iso(self.ping_at) if self.ping_at else None
         return out
@@ -181,7 +185,8 @@ class Record:
             return None
         return cls(data["session"], _t(data["start"]), list(data.get("fps") or []), _t(data.get("lastAlive")),
                    _t(data.get("firstDead")), _t(data.get("prompted")), _t(data.get("paged")),
-                   list(data.get("by") or []), data.get("every"), _ping(data.get("ping")), _t(data.get("pingAt")))
+                   list(data.get("by") or []), data.get("every"), _ping(data.get("ping")), _t(data.get("pingAt")),
+                   data.get("sid") if isinstance(data.get("sid"), str) else None)
 
 
 def _merge(a: Record, b: Record) -> Record:
@@ -192,7 +197,8 @@ def _merge(a: Record, b: Record) -> Record:
     return Record(a.session, min(a.start, b.start), list(dict.fromkeys(a.fps + b.fps)),
                   pick(a.last_alive, b.last_alive, max), pick(a.first_dead, b.first_dead, min),
                   pick(a.prompted, b.prompted, min), pick(a.paged, b.paged, min),
-                  list(dict.fromkeys(a.by + b.by)), pick(a.every, b.every, min), later.ping, later.ping_at)
+                  list(dict.fromkeys(a.by + b.by)), pick(a.every, b.every, min), later.ping, later.ping_at,
+                  a.sid or b.sid)
 
 
 def fold(records: Iterable[Record], entries: Iterable[dict]) -> list[Record]:
@@ -206,6 +212,8 @@ def fold(records: Iterable[Record], entries: Iterable[dict]) -> list[Record]:
         start = _t(e.get("start")) or at
         r = by_key.setdefault(key, Record(key, start))
         r.start = min(r.start, start)
+        if isinstance(e.get("sid"), str):
+            r.sid = e["sid"]
         if e.get("fp") and e["fp"] not in r.fps:
             r.fps.append(e["fp"])
         if e["by"] not in r.by:

@@ -40,7 +40,9 @@ def _code(text: str) -> str:
 
 
 def _fp(r: Record) -> str:
-    return r.fps[-1] if r.fps else r.session[-12:]
+    """The session as every other line names it (its login's id, shortened); older entries without
+    it, by the fingerprint of a value seen."""
+    return r.sid or (r.fps[-1] if r.fps else r.session[-12:])
 
 
 def ended(r: Record) -> str:
@@ -57,7 +59,7 @@ def _lived(r: Record) -> str:
 
 
 def entry_comment(entries: list[dict]) -> str:
-    what = ", ".join(f"{e['event']} {e['fp']}" for e in entries)
+    what = ", ".join(f"{e['event']} {e.get('sid') or e['fp']}" for e in entries)
     lines = "".join(json_line(e) for e in entries)
     return f"Ledger entry ({what}), to be folded into the body by the next writer.\n\n```jsonl\n{lines}```\n{ENTRY}"
 
@@ -78,7 +80,7 @@ def issue_body(records: list[Record], where: str) -> str:
     lives = [r.lifetime() for r in records]
     deaths = sum(1 for life in lives if life and life[1])
     censored = sum(1 for life in lives if life and not life[1])
-    rows = ["| session (fingerprint) | started (UTC) | lived | how it ended | seen by |", "|---|---|---|---|---|"]
+    rows = ["| session | started (UTC) | lived | how it ended | seen by |", "|---|---|---|---|---|"]
     for r in reversed(records[-TABLE_SESSIONS:]):
         rows.append(f"| {_code(_fp(r))} | {r.start:%Y-%m-%d %H:%M} | {_lived(r)} | {ended(r)} | "
                     f"{markdown_text(', '.join(r.by))} |")
@@ -87,7 +89,7 @@ def issue_body(records: list[Record], where: str) -> str:
 shows the refresh-by time this gives; runbooks/monitoring.md explains it.
 
 Written by mtn-runbook: new observations arrive as comments and are folded into this body. No
-secret is kept here: session fingerprints, times, verdicts and who observed. Please do not edit.
+secret is kept here: shortened session ids, value fingerprints, times, verdicts and who observed. Please do not edit.
 
 {mermaid(records)}
 

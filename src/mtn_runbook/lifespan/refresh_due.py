@@ -182,5 +182,5 @@ def ledger_report(settings: Settings, current: Session | None) -> dict:
     deaths = sum(1 for s in sessions if s["died"])
     return {"where": store.where, "sessions": sessions, "estimate": est.to_json(),
             "deaths": deaths, "censored": sum(1 for s in sessions if s["died"] is False),
-            "current": {**view.to_json(), "fingerprint": current.fingerprint, "line": view.line(rs)} if view else None,
+            "current": {**view.to_json(), "sessionId": current.short_id, "fingerprint": current.fingerprint, "line": view.line(rs)} if view else None,
             "chart": terminal_chart(records)}

@@ -33,8 +33,9 @@ def note_holdings(run: Run) -> None:
 
 
 def read_back(run: Run) -> None:
-    """What every target holds after the run, for the recap."""
-    if run.check or not run.facts.get("targets"):
+    """What every target holds after the run, for the recap (a resumed run that pushed nothing
+    itself still says what each target holds)."""
+    if run.check or not (run.facts.get("targets") or run.resumed_from):
         return
     held = _look(run)
     if held is not None:

@@ -199,7 +199,7 @@ def export(run: Run) -> StepResult:
         raise ServiceError("the encoded session does not decode back to itself", "report this as a bug")
     run.facts["value_length"] = len(encoded)
     return StepResult("ok", f"MTN_SESSION encoded: {len(encoded)} base64 chars, round-trip checked, "
-                            f"fingerprint {value.fingerprint}; {value.cookies_line()}; expiresAt (the app's "
+                            f"value fingerprint {value.fingerprint}; {value.cookies_line()}; expiresAt (the app's "
                             f"gate) {sessions.iso(value.app.expires_at)}, {_in(value.app.expires_at)}")
 
 
@@ -208,8 +208,9 @@ def push(run: Run) -> StepResult:
     from ..targets.selection import finish_command, production_reads
 
     targets = chosen_targets(run)
-    # production reads Vercel or Coolify: with none of their targets chosen there is nothing to redeploy
-    run.facts["production_selected"] = any(production_reads(t) for t in targets)
+    # production reads Vercel or Coolify: with none of their targets chosen there is nothing to redeploy,
+    # unless this run finishes a partial one (production is checked, redeployed only if it must be)
+    run.facts["production_selected"] = bool(run.finishing) or any(production_reads(t) for t in targets)
     if pending(run):
         return StepResult("would", f"would push the new session to: {', '.join(t.name for t in targets)}")
     if not run.check:
@@ -238,10 +239,12 @@ def push(run: Run) -> StepResult:
                         f"(or `{finish_command(names)}`)")
         # production reads only Vercel, which holds the new session: bring production back now,
         # and still end in failure, naming what is left to do
-        run.facts["left_behind"] = error(
+        run.left_targets = tuple(names)
+        run.left_behind = error(
             f"push failed for {', '.join(names)}; production was redeployed all the same "
             f"({', '.join(r.name for r in reads)} holds the new session)",
-            f"fix the cause, then finish with `{finish_command(names)}`")
+            f"fix the cause, then `inv {run.task} --resume` pushes to {'it' if len(names) == 1 else 'them'} "
+            "and verifies production")
         return StepResult("failed", f"{len(results) - len(failed)} of {len(results)} targets updated; "
                                     f"failed: {', '.join(names)} (production reads "
                                     f"{', '.join(r.name for r in reads)}, which holds it: deploying)")

@@ -217,15 +217,22 @@ def _dedupe_names(targets: list[Target]) -> None:
 
 
 # -- pushing ------------------------------------------------------------------------------
-def push_one(target: Target, value: str, *, check: bool = False, activate_anyway: bool = False) -> PushResult:
-    """Look, act (unless check), look again. Never raises: the result carries the failure."""
+def push_one(target: Target, value: str, *, check: bool = False, activate_anyway: bool = False,
+             held_after_last: str | None = None) -> PushResult:
+    """Look, act (unless check), look again. Never raises: the result carries the failure.
+    `held_after_last`: when the journal's last push of this very value to this target succeeded
+    (what --check says of a target it does not connect to)."""
     start = time.monotonic()
 
     def result(outcome: str, detail: str, code: int = 0) -> PushResult:
+        noted = getattr(target, "noted", lambda: "")()   # e.g. the host key trust: first-use recorded
+        detail = "; ".join(p for p in (noted, detail) if p)
         return PushResult(target.name, target.kind, outcome, detail, round(time.monotonic() - start, 2), code)
 
     try:
         if check and not target.look_in_check:
+            if held_after_last:
+                return result("ok", f"held it after the last push ({held_after_last}); not connecting in --check")
             return result("would", f"would {target.describe()} (not connecting in --check)")
         current = target.read(value)
         if current.holds:
@@ -233,7 +240,7 @@ def push_one(target: Target, value: str, *, check: bool = False, activate_anyway
                 # it holds the value but the last push failed, maybe before the restart: finish it
                 done = target.activate()
                 if done:
-                    return result("changed", f"already holds it; {done} (the last push had failed)")
+                    return result("ok", f"already holds it; {done} to finish the last push, which had failed")
             return result("ok", "already holds it")
         if check:
             return result("would", f"would {current.plan}")
@@ -262,14 +269,16 @@ def push(settings: Settings, value: str, *, console: Console, kind: str | None =
     journal = Journal(settings.journal_file)
     last = journal.latest_by("push", "target")  # one pass over the journal, not one per target
     unfinished = {t.name for t in targets if last.get(t.name, {}).get("outcome") == "failed"}
+    fp = fingerprint(value)
+    held = {t.name: last[t.name].get("ts") for t in targets if last.get(t.name, {}).get("fingerprint") == fp
+            and last[t.name].get("outcome") in ("changed", "ok")}
     verb = "checking" if check else "pushing MTN_SESSION to"
     with console.waiting(f"{verb} {len(targets)} target(s)"):
         # one thread per target: every push is I/O-bound, and any number goes in one round
         with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
-            futures = [pool.submit(push_one, t, value, check=check, activate_anyway=t.name in unfinished)
-                       for t in targets]
+            futures = [pool.submit(push_one, t, value, check=check, activate_anyway=t.name in unfinished,
+                                   held_after_last=held.get(t.name)) for t in targets]
             results = [f.result() for f in futures]
-    fp = fingerprint(value)
     for r in results:
         console.step(r.outcome, r.name, r.detail, r.seconds)
         if not check:

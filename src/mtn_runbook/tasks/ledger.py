@@ -38,11 +38,11 @@ def ledger(c, json=False, check=False):
     if cur is None:
         out.line("Current session: none here (MTN_SESSION or the session file)")
     elif cur["died"]:                             # the line says `inv recover`
-        out.line(f"Current session {cur['fingerprint']}: {cur['line']}")
+        out.line(f"Current session {cur['sessionId']}: {cur['line']}")
     elif cur["decision"] == "prompt" or cur["alreadyPrompted"]:
-        out.line(f"Current session {cur['fingerprint']}: {cur['line']} — `inv refresh`")
+        out.line(f"Current session {cur['sessionId']}: {cur['line']} — `inv refresh`")
     elif not cur["refreshBy"]:                    # no login needed: nothing to run
-        out.line(f"Current session {cur['fingerprint']}: {cur['line']}")
+        out.line(f"Current session {cur['sessionId']}: {cur['line']}")
     else:
         left = (parse_time(cur["refreshBy"], "refresh-by") - now()).total_seconds() / 60
-        out.line(f"Current session {cur['fingerprint']}: {cur['line']}, in {duration(left)} — then `inv refresh`")
+        out.line(f"Current session {cur['sessionId']}: {cur['line']}, in {duration(left)} — then `inv refresh`")
