@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from test_monitor import Hook, mtn_issues, open_issues
-from test_refresh_due import aged, env_for, ledger_data
+from test_refresh_due import TWELVE, aged, env_for, ledger_data, seed_deaths
 
 from mtn_runbook.health.alert_plan import Op, plan
 
@@ -57,6 +57,7 @@ REFRESH = "MTN session refresh due: run inv refresh"
 def test_refresh_due_then_unhealthy_retitles_the_issue_then_recovery_closes_it(sandbox, inv):
     hook = Hook()
     try:
+        seed_deaths(sandbox, TWELVE)                  # sessions die at about 12 h
         session, value = aged(sandbox, 11.5)          # refresh-by in 30 minutes, inside working hours
         env = env_for(value, "Mon-Sun 00:00-23:59", hook)
         assert inv("monitor", env=env, allow=(value,)).code == 0
@@ -88,6 +89,7 @@ def test_refresh_due_then_unhealthy_retitles_the_issue_then_recovery_closes_it(s
 def test_after_recover_the_outage_issue_closes_as_recovered_with_one_webhook(sandbox, inv, tmp_path):
     hook = Hook()
     try:
+        seed_deaths(sandbox, TWELVE)                  # sessions die at about 12 h
         old, old_value = aged(sandbox, 20)
         env = env_for(old_value, "Mon-Sun 00:00-23:59", hook)
         sandbox.mtn.expire(old.session_id)
@@ -116,6 +118,7 @@ def test_a_refresh_due_prompt_is_marked_as_sent_only_once_it_was_sent(sandbox, i
     prompt as sent, so no later run asked for the refresh of that session."""
     hook = Hook()
     try:
+        seed_deaths(sandbox, TWELVE)                  # sessions die at about 12 h
         first, first_value = aged(sandbox, 11.5)
         env = env_for(first_value, "Mon-Sun 00:00-23:59", hook)
         assert inv("monitor", env=env, allow=(first_value,)).code == 0

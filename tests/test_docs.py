@@ -114,4 +114,4 @@ def test_rehearsal_does_not_promise_when_refresh_due_comes():
     """Walked: it said refresh due comes 'once two deaths are in'; it came at 0 deaths (the prior)."""
     text = (ROOT / "runbooks" / "rehearsal.md").read_text()
     assert "two deaths are in" not in text.replace("fewer than two deaths are in", "")
-    assert "monitoring.md#refresh-due" in text
+    assert "monitoring.md#refresh-due-when-the-tool-asks-for-a-login-and-why" in text

@@ -146,7 +146,7 @@ def test_quiet_at_night_while_alive_but_a_dead_session_pages(sandbox, inv):
         record = next(x for x in ledger_data(sandbox) if x["fps"] == [session.fingerprint])
         assert record["firstDead"] and record["lastAlive"]
         r = inv("ledger", env=env, allow=(value,))     # issue 22: a dead session needs inv recover
-        (line,) = [x for x in r.output.splitlines() if x.startswith(f"Current session {session.fingerprint}")]
+        (line,) = [x for x in r.output.splitlines() if x.startswith(f"Current session {session.short_id}")]
         assert "seen dead at" in line and "`inv recover`" in line and "inv refresh" not in line, line
     finally:
         hook.close()
