@@ -20,10 +20,11 @@ def save_minted(sandbox, workdir) -> sessions.Session:
 
 CASES = [
     # (what, args, env, session: None | "valid" | "expired", code, says)
-    ("misspelt flag", ("recover", "--frm", "push"), None, None, 2, "No idea what '--frm' is!"),
-    ("unknown task", ("recoverr",), None, None, 2, "No idea what 'recoverr' is!"),
-    ("flag without its value", ("recover", "--from"), None, None, 2, "--from needs a value"),
-    ("core flag misspelt", ("--lst",), None, None, 2, "No idea what '--lst' is!"),
+    # Invoke's own program (`inv`) ends its argument errors with exit 1; `mtn-runbook` with 2 (below)
+    ("misspelt flag", ("recover", "--frm", "push"), None, None, 1, "No idea what '--frm' is!"),
+    ("unknown task", ("recoverr",), None, None, 1, "No idea what 'recoverr' is!"),
+    ("flag without its value", ("recover", "--from"), None, None, 1, "needed value and was not given one"),
+    ("core flag misspelt", ("--lst",), None, None, 1, "No idea what '--lst' is!"),
     ("flag of the wrong type", ("extend", "--hours", "abc"), None, None, 2, "wrong type"),
     ("bad Vercel token, push.vercel", ("push.vercel",), BAD_VERCEL, "valid", 2, "VERCEL_TOKEN"),
     ("bad Vercel token, recover (no login)", ("recover",), BAD_VERCEL, "valid", 2, "VERCEL_TOKEN"),
@@ -45,6 +46,26 @@ def test_exit_codes(inv, sandbox, workdir, what, args, env, session, code, says)
     assert result.code == code, f"{what}: {result.output}"
     assert says in result.output, result.output
     assert "Traceback" not in result.output
+
+
+ARGUMENT_ERRORS = [(("recover", "--frm", "push"), "No idea what '--frm' is! — see `mtn-runbook --help recover`"),
+                   (("recoverr",), "No idea what 'recoverr' is! — see `mtn-runbook --list`"),
+                   (("recover", "--from"), "--from needs a value — see `mtn-runbook --help recover`"),
+                   (("--lst",), "No idea what '--lst' is!")]
+
+
+@pytest.mark.e2e
+def test_mtn_runbook_ends_argument_errors_with_exit_2(workdir):
+    """Its Program subclass (cli.py) maps Invoke's ParseError to bad input, in one line."""
+    import subprocess
+
+    from conftest import BIN
+
+    for args, says in ARGUMENT_ERRORS:
+        ended = subprocess.run([str(BIN / "mtn-runbook"), *args], cwd=workdir, capture_output=True, text=True,
+                               env={"PATH": "/usr/bin:/bin", "HOME": str(workdir), "LANG": "C.UTF-8"})
+        assert ended.returncode == 2 and ended.stderr.startswith("✘ ") and says in ended.stderr, ended.stderr
+        assert "Traceback" not in ended.stderr and len(ended.stderr.strip().splitlines()) == 1
 
 
 def test_a_service_failing_exits_1_in_push_and_in_recover_alike(inv, sandbox, workdir):
