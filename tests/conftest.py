@@ -47,6 +47,23 @@ class Result:
         return self.stdout + self.stderr
 
 
+# Fixtures that start something real: the sandbox's listeners, `inv` as a subprocess, an sshd.
+E2E_FIXTURES = frozenset({"sandbox", "inv", "sshd"})
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e: starts the sandbox, `inv` (a subprocess), sshd or a browser; "
+                                       "`scripts/test --fast` runs the rest (`-m 'not e2e'`)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that uses an e2e fixture, directly or through another fixture, is e2e; a test that
+    starts one itself carries an explicit `@pytest.mark.e2e` (or its module's `pytestmark`)."""
+    for item in items:
+        if E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture
 def sandbox():
     from mtn_runbook.sandbox import Sandbox

@@ -85,6 +85,7 @@ def untrusted_tls():
         yield server
 
 
+@pytest.mark.e2e
 def test_a_tls_certificate_error_fails_at_once_naming_the_host(untrusted_tls):
     url, accepted = untrusted_tls
     with Api("production", url) as api, pytest.raises(ServiceError) as failed:

@@ -294,6 +294,7 @@ def test_a_bad_port_value_is_one_line_exit_2(sandbox, workdir, inv):
     assert "MTN_LINK_PORT 'eighty' is not a port number" in result.output
 
 
+@pytest.mark.e2e
 def test_token_rules_wrong_second_viewer_and_expired_get_403_and_headers_are_strict():
     from mtn_runbook.mtn.link_page import LinkPage, bind
 
