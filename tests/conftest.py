@@ -54,6 +54,7 @@ E2E_FIXTURES = frozenset({"sandbox", "inv", "sshd"})
 def pytest_configure(config):
     config.addinivalue_line("markers", "e2e: starts the sandbox, `inv` (a subprocess), sshd or a browser; "
                                        "`scripts/test --fast` runs the rest (`-m 'not e2e'`)")
+    config.addinivalue_line("markers", "tls: the sandbox fixture also starts GitHub's HTTPS listener (for `gh`)")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -65,10 +66,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
-def sandbox():
+def sandbox(request):
+    """A fresh sandbox; its GitHub HTTPS listener (for the real `gh`) only under `@pytest.mark.tls`."""
     from mtn_runbook.sandbox import Sandbox
 
-    sb = Sandbox(captcha_delay=0.3, deploy_seconds=0.4)
+    sb = Sandbox(captcha_delay=0.3, deploy_seconds=0.4, tls=request.node.get_closest_marker("tls") is not None)
     sb.start()
     yield sb
     sb.stop()

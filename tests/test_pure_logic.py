@@ -102,3 +102,24 @@ def test_only_a_change_of_state_is_news(previous, current, news):
 def test_the_monitors_exit_code(state, bad_config, code):
     health = Health(state, "m", (Check("x", state != "unhealthy"),), {}, {}, {}, None, bad_config=bad_config)
     assert health.exit_code == code
+
+
+# -- core/config.py: the verify window and the checks' deadline are settings ------------------------
+
+def test_the_verify_window_and_the_check_deadline_default_to_30_s_and_can_be_set():
+    from mtn_runbook.core.config import Settings
+
+    default = Settings.load({}, environ={}, use_dotenv=False)
+    assert (default.verify_window, default.check_deadline) == (30.0, 30.0)
+    short = Settings.load({}, environ={"VERIFY_WINDOW_SECONDS": "2", "CHECK_DEADLINE_SECONDS": "1.5"}, use_dotenv=False)
+    assert (short.verify_window, short.check_deadline) == (2.0, 1.5)
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "nan", "1e9"])
+def test_a_window_that_is_not_a_number_of_seconds_is_bad_input(value):
+    from mtn_runbook.core.config import Settings
+
+    with pytest.raises(ConfigError) as bad:
+        Settings.load({}, environ={"VERIFY_WINDOW_SECONDS": value}, use_dotenv=False)
+    assert bad.value.line().startswith(f"VERIFY_WINDOW_SECONDS {value!r} is not a number of seconds")
+    assert bad.value.exit_code == 2

@@ -90,7 +90,7 @@ def _check(settings: Settings, session: Session) -> Verdict:
     # A Cookie header, not a cookie jar: exactly the API host's cookies, nothing else.
     headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
     try:
-        with Api("MTN API", base, headers=headers, retries=2, deadline=30.0) as api:
+        with Api("MTN API", base, headers=headers, retries=2, deadline=settings.check_deadline) as api:
             response = api.get(PRODUCTS_PATH, expect=range(100, 600), what="the products check")
     except ServiceError as e:
         return Verdict("error", None, e.message, session)

@@ -13,7 +13,6 @@ SOURCE_HELP = {
     "file": "compare production with this session file instead of MTN_SESSION_FILE",
     "env": "compare production with MTN_SESSION (base64) instead of the session file",
 }
-AFTER_DEPLOY_WINDOW = 30.0  # seconds verify keeps retrying right after a deployment turns READY
 
 
 def _expected(s, out, file, env):
@@ -31,14 +30,15 @@ def _expected(s, out, file, env):
     return loaded.session
 
 
-def run_verify(c, out, *, file=None, env=False, window=0.0) -> None:
+def run_verify(c, out, *, file=None, env=False, window=None) -> None:
+    """`window` None: VERIFY_WINDOW_SECONDS, as right after a deployment turns READY."""
     from invoke import Exit
 
     from ..services.production import wait_healthy
 
     s = settings(c)
     expected = _expected(s, out, file, env)
-    health = wait_healthy(s, expected, window=float(window),
+    health = wait_healthy(s, expected, window=s.verify_window if window is None else float(window),
                           on_retry=lambda h: out.line(f"… not yet: {h.problems[0]}; retrying"))
     auth = health.auth or {}
     if health.ok:
@@ -84,7 +84,7 @@ def deploy(c, wait=True, check=False, timeout=600.0, file=None, env=False):
                                       f"follow it at {deployment.inspector_url}", seconds)
         return
     out.step("changed", "deploy", f"deployment {deployment.id} is READY ({deployment.url})", seconds)
-    run_verify(c, out, file=file, env=env, window=AFTER_DEPLOY_WINDOW)
+    run_verify(c, out, file=file, env=env)
 
 
 def _deploy_platforms(c, s, out, platforms, *, wait, check, timeout, file, env) -> None:
