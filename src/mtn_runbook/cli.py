@@ -9,6 +9,7 @@ from invoke import Exit, Program
 from invoke.exceptions import ParseError
 
 from . import __version__
+from .core.errors import ExitCode
 from .tasks import ns
 
 
@@ -25,7 +26,7 @@ class RunbookProgram(Program):
             from .core.console import scrub
             from .tasks.base import argument_error
 
-            raise Exit(scrub(f"✘ {argument_error(e, self.binary)}"), 2) from None
+            raise Exit(scrub(f"✘ {argument_error(e, self.binary)}"), ExitCode.BAD_INPUT) from None
 
 
 program = RunbookProgram(namespace=ns, version=__version__, name="mtn-runbook", binary="mtn-runbook")

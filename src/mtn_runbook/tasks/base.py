@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from invoke import Exit, task
 
 from ..core.console import protect, scrub
-from ..core.errors import RunbookError
+from ..core.errors import ExitCode, RunbookError
 from .flags import RunbookTask, dry_as_check
 
 if TYPE_CHECKING:  # Settings is a large frozen dataclass: built when a task runs, not for `inv --list`
@@ -64,12 +64,12 @@ def runbook_task(*args: Any, read_only: str = "", **kwargs: Any) -> Callable:
                     raise
                 raise Exit(scrub(f"✘ {e.line()}"), e.exit_code) from None
             except KeyboardInterrupt:
-                raise Exit("✘ interrupted — nothing was left half-written; `inv recover --resume` continues", 130) from None
+                raise Exit("✘ interrupted — nothing was left half-written; `inv recover --resume` continues", ExitCode.INTERRUPTED) from None
             except Exception as e:  # a bug: still one line, still no secret
                 if debug:
                     raise
                 raise Exit(scrub(f"✘ internal error: {type(e).__name__}: {e} — rerun with MTN_RUNBOOK_DEBUG=1 "
-                                 "for a traceback"), 1) from None
+                                 "for a traceback"), ExitCode.SERVICE_FAILED) from None
 
         body.read_only = bool(read_only)  # type: ignore[attr-defined]
         if args and callable(args[0]) and not kwargs:
@@ -103,10 +103,10 @@ def install_crash_hook() -> None:
             line = f"✘ internal error: {kind.__name__}: {error} — rerun with MTN_RUNBOOK_DEBUG=1 for a traceback"
             sys.stderr.write(scrub(line) + "\n")
             sys.stderr.flush()
-            os._exit(1)
+            os._exit(ExitCode.SERVICE_FAILED)
         sys.stderr.write(scrub(line) + "\n")
         sys.stderr.flush()
-        os._exit(2)  # sys.exit() inside an excepthook would only print another traceback
+        os._exit(ExitCode.BAD_INPUT)  # sys.exit() inside an excepthook would only print another traceback
 
     sys.excepthook = hook
     _help_before_positional_args()

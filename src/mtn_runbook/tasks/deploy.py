@@ -5,6 +5,7 @@ Heavy imports happen inside the task bodies, so `inv --list` stays fast.
 
 from __future__ import annotations
 
+from ..core.errors import ExitCode
 from .base import READ_ONLY_CHECK, runbook_task, settings
 
 __all__ = ["deploy", "verify"]
@@ -49,7 +50,7 @@ def run_verify(c, out, *, file=None, env=False, window=None) -> None:
     for problem in health.problems:
         out.fail(problem)
     raise Exit("✘ verify failed: production is not serving a working MTN session "
-               "— see runbooks/ (troubleshooting: verify failing)", 1)
+               "— see runbooks/ (troubleshooting: verify failing)", ExitCode.SERVICE_FAILED)
 
 
 @runbook_task(help={
