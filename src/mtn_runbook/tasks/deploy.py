@@ -106,7 +106,7 @@ def _deploy_platforms(c, s, out, platforms, *, wait, check, timeout, file, env) 
         out.step("changed", "deploy", f"started: {what}", seconds)
         return
     out.step("changed", "deploy", what, seconds)
-    run_verify(c, out, file=file, env=env, window=AFTER_DEPLOY_WINDOW)
+    run_verify(c, out, file=file, env=env)
 
 
 @runbook_task(read_only="verify", help={
