@@ -216,7 +216,7 @@ def main() -> None:
     from mtn_runbook.sandbox import Sandbox
 
     results: dict[str, list[tuple[float, float]]] = {"old": [], "new": []}
-    with Sandbox(captcha_delay=None, deploy_seconds=args.deploy_seconds) as sb, \
+    with Sandbox(captcha_delay=None, deploy_seconds=args.deploy_seconds, tls=True) as sb, \
             tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         for round_ in range(args.rounds):

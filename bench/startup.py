@@ -2,10 +2,10 @@
 earlier commit and this tree, in one run.
 
 Each tree runs with PYTHONPATH at its own `src/` and `--search-root` at its own tasks.py. Its
-`__pycache__` folders are removed first and one untimed run goes before the timed ones, so each
-shows its steady state: the earlier tree compiled the project's modules again on every run
-(Invoke turns bytecode writing off); this one caches them. `inv validate` runs against a local
-sandbox, so it includes importing httpx (which used to pull in click and pygments).
+`__pycache__` folders are removed, then compiled as scripts/setup compiles them (Invoke writes no
+bytecode itself), and one untimed run goes before the timed ones, so each shows its steady
+state. `inv validate` runs against a local sandbox, so it includes importing httpx (which
+imports its command line's click, pygments and rich when they are installed).
 
     .venv/bin/python bench/startup.py [--before f8d354b] [--runs 9]
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -37,23 +38,34 @@ def tree_at(rev: str, into: Path) -> Path:
     return into
 
 
-def timed(cmd: list[str], env: dict, cwd: Path, runs: int) -> float:
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)  # untimed: writes caches if it can
-    samples = []
+def timed(commands: dict[str, tuple[list[str], dict]], cwd: Path, runs: int) -> dict[str, float]:
+    """Median seconds of each command, its runs interleaved with the others' (a round of each, `runs`
+    times), so a busy moment of the machine weighs on every command alike."""
+    for cmd, env in commands.values():
+        subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)  # untimed: warms the caches
+    samples: dict[str, list[float]] = {key: [] for name in commands for key in (name, f"{name} cpu")}
     for _ in range(runs):
-        began = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
-        samples.append(time.perf_counter() - began)
-    return statistics.median(samples)
+        for name, (cmd, env) in commands.items():
+            began, cpu = time.perf_counter(), _children_cpu()
+            subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
+            samples[name].append(time.perf_counter() - began)
+            samples[f"{name} cpu"].append(_children_cpu() - cpu)
+    return {name: statistics.median(times) for name, times in samples.items()}
 
 
-def measure(tree: Path, base_env: dict, work: Path, runs: int) -> dict[str, float]:
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of finished children: what a run costs, whatever else the machine does."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def commands_of(label: str, tree: Path, base_env: dict) -> dict[str, tuple[list[str], dict]]:
     for cache in (tree / "src").rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "src")], check=True, capture_output=True)
     env = {**base_env, "PYTHONPATH": str(tree / "src")}
     inv = [str(BIN / "inv"), "--search-root", str(tree)]
-    return {"list": timed([*inv, "--list"], env, work, runs),
-            "validate": timed([*inv, "validate"], env, work, runs)}
+    return {f"{label} list": ([*inv, "--list"], env), f"{label} validate": ([*inv, "validate"], env)}
 
 
 def main() -> None:
@@ -72,19 +84,17 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
         env.update(sb.env())
         env["MTN_SESSION_FILE"] = str(work / ".cache" / "mtn-session.json")
-        bare = timed([str(BIN / "invoke"), "--version"], env, work, args.runs)
-        before = measure(tree_at(args.before, Path(tmp) / "before"), env, work, args.runs)
-        after = measure(ROOT, env, work, args.runs)
-        bare_again = timed([str(BIN / "invoke"), "--version"], env, work, args.runs)
-    bare = min(bare, bare_again)  # the machine's quieter moment: the stricter baseline
-    print(f"median of {args.runs} runs each, in one run of this script")
-    print(f"invoke --version:            {bare * 1000:6.0f} ms")
-    for label, r in ((f"before ({args.before})", before), ("this tree", after)):
-        print(f"{label:18} inv --list:   {r['list'] * 1000:6.0f} ms ({r['list'] / bare:.2f}x bare Invoke)   "
-              f"inv validate: {r['validate'] * 1000:6.0f} ms")
-    print(f"inv validate, before / this tree = {before['validate'] / after['validate']:.2f}x; "
-          f"inv --list, before / this tree = {before['list'] / after['list']:.2f}x")
-
+        median = timed({"bare": ([str(BIN / "invoke"), "--version"], env),
+                        **commands_of("before", tree_at(args.before, Path(tmp) / "before"), env),
+                        **commands_of("after", ROOT, env)}, work, args.runs)
+    print(f"median of {args.runs} runs each, interleaved, in one run of this script: wall clock, then CPU (user+system)")
+    for kind, suffix in (("wall", ""), ("cpu ", " cpu")):
+        bare = median["bare" + suffix]
+        print(f"{kind} invoke --version:            {bare * 1000:6.0f} ms")
+        for label, key in ((f"before ({args.before})", "before"), ("this tree", "after")):
+            listing, validate = median[f"{key} list{suffix}"], median[f"{key} validate{suffix}"]
+            print(f"{kind} {label:18} inv --list: {listing * 1000:6.0f} ms ({listing / bare:.2f}x bare Invoke)   "
+                  f"inv validate: {validate * 1000:6.0f} ms")
 
 if __name__ == "__main__":
     main()

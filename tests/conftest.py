@@ -47,11 +47,30 @@ class Result:
         return self.stdout + self.stderr
 
 
+# Fixtures that start something real: the sandbox's listeners, `inv` as a subprocess, an sshd.
+E2E_FIXTURES = frozenset({"sandbox", "inv", "sshd"})
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e: starts the sandbox, `inv` (a subprocess), sshd or a browser; "
+                                       "`scripts/test --fast` runs the rest (`-m 'not e2e'`)")
+    config.addinivalue_line("markers", "tls: the sandbox fixture also starts GitHub's HTTPS listener (for `gh`)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that uses an e2e fixture, directly or through another fixture, is e2e; a test that
+    starts one itself carries an explicit `@pytest.mark.e2e` (or its module's `pytestmark`)."""
+    for item in items:
+        if E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture
-def sandbox():
+def sandbox(request):
+    """A fresh sandbox; its GitHub HTTPS listener (for the real `gh`) only under `@pytest.mark.tls`."""
     from mtn_runbook.sandbox import Sandbox
 
-    sb = Sandbox(captcha_delay=0.3, deploy_seconds=0.4)
+    sb = Sandbox(captcha_delay=0.3, deploy_seconds=0.4, tls=request.node.get_closest_marker("tls") is not None)
     sb.start()
     yield sb
     sb.stop()

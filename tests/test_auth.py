@@ -172,6 +172,7 @@ def test_launch_flags():
     assert ("--no-sandbox" in args) == (os.geteuid() == 0)
 
 
+@pytest.mark.e2e
 def test_launch_check_starts_the_real_browser(tmp_path):
     from conftest import chromium_path
 

@@ -77,6 +77,7 @@ def test_env_example_lists_every_variable_with_a_comment():
                 f"{line.split('=')[0]} has a value in .env.example"
 
 
+@pytest.mark.e2e
 def test_the_console_script_works_outside_the_repository(tmp_path):
     script = Path(sys.executable).parent / "mtn-runbook"
     result = subprocess.run([str(script), "--list"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
@@ -90,6 +91,7 @@ def test_scripts_are_executable(path):
     assert (ROOT / path).stat().st_mode & 0o111
 
 
+@pytest.mark.e2e
 def test_the_console_script_reads_invoke_yaml_from_the_current_directory(tmp_path):
     (tmp_path / "invoke.yaml").write_text("targets:\n  - {kind: ssh, host: h}\n")
     script = Path(sys.executable).parent / "mtn-runbook"

@@ -9,7 +9,7 @@ import pytest
 
 from clients import gh
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.tls]
 
 
 def test_secret_set_and_list_for_the_repository(sandbox, tmp_path):

@@ -39,6 +39,7 @@ def settings_for(sb, work: Path) -> Settings:
                     session_file=work / ".cache" / "mtn-session.json")
 
 
+@pytest.mark.e2e
 def test_keepalive_holds_a_sliding_session_past_ten_idle_timeouts(tmp_path):
     # idle timeout 30 sandbox min; 1 wall second = 30 sandbox minutes: idle after 1 s without a call
     with Sandbox(captcha_delay=None, session_idle_hours=0.5, time_scale=1800) as sb:

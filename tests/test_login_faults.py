@@ -135,13 +135,15 @@ def test_ctrl_c_to_the_process_group_during_the_captcha_wait_is_one_line_and_130
                             cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while not sandbox.history.requests("mtn_sso"):
-            assert proc.poll() is None and time.monotonic() < deadline, "the login page never opened"
-            time.sleep(0.1)
-        time.sleep(2)  # filled in, and waiting for the person
+        seen = []
+        for line in proc.stdout:   # unbuffered: each line as the tool prints it
+            seen.append(line)
+            if line.startswith("… waiting for the login to finish"):   # filled in, and waiting for the person
+                break
+        assert sandbox.history.requests("mtn_sso"), "".join(seen)   # the login page opened
         os.killpg(proc.pid, signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
+        stdout = "".join(seen) + stdout
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

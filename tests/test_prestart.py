@@ -135,6 +135,7 @@ def test_chromium_is_closed_after_production_is_verified(sandbox, run_recover, m
     assert "browser" not in run.facts  # nothing left open
 
 
+@pytest.mark.e2e
 def test_a_page_opened_ahead_is_the_one_the_login_gets(tmp_path):
     from conftest import chromium_path
 
@@ -153,6 +154,7 @@ def test_a_page_opened_ahead_is_the_one_the_login_gets(tmp_path):
         browser.close()
 
 
+@pytest.mark.e2e
 def test_the_driver_keeps_its_compiled_code_between_runs(tmp_path, monkeypatch):
     """NODE_COMPILE_CACHE (Node 22.1+) under the user's cache: the driver's second start skips
     compiling Playwright's bundle. The folder fills on a real start; a value already set stays."""

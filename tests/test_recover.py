@@ -177,7 +177,10 @@ def test_a_second_recover_exits_5_at_once_while_one_runs(sandbox, workdir, inv):
     runner = threading.Thread(target=lambda: first.update(r=inv("recover", "--headless", "--timeout", "60")))
     runner.start()
     try:
-        time.sleep(3)  # the first run is now at the login, holding the lock
+        deadline = time.monotonic() + 60
+        while not sandbox.history.requests("mtn_sso"):   # the first run is now at the login, holding the lock
+            assert runner.is_alive() and time.monotonic() < deadline, first
+            time.sleep(0.05)
         second = inv("recover", "--headless")
         first_still_running = runner.is_alive()
     finally:

@@ -101,6 +101,7 @@ def test_a_sandbox_shell_refuses_a_real_url(inv, sandbox, workdir):
         "the sandbox shell (`unset MTN_RUNBOOK_SANDBOX`)"]
 
 
+@pytest.mark.e2e
 def test_inv_sandbox_env_file_marks_the_shell_and_clears_real_values(tmp_path):
     from dotenv import dotenv_values
 

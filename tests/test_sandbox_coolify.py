@@ -9,6 +9,8 @@ import pytest
 
 from mtn_runbook.sandbox import Sandbox
 
+pytestmark = pytest.mark.e2e   # every test here starts a sandbox of its own (the `sb` fixture)
+
 
 @pytest.fixture
 def sb():

@@ -79,7 +79,7 @@ def test_a_body_fault_answers_that_json(sandbox):
 
 
 def test_a_drip_fault_sends_the_answer_one_byte_at_a_time(sandbox):
-    add_fault(sandbox, service="app", method="GET", path="/api/mtn-wholesale/auth", drip=0.05)
+    add_fault(sandbox, service="app", method="GET", path="/api/mtn-wholesale/auth", drip=0.01)
     chunks = []
     with httpx.stream("GET", f"{sandbox.urls['app']}/api/mtn-wholesale/auth", timeout=10) as reply:
         for chunk in reply.iter_raw():

@@ -280,6 +280,7 @@ def test_secret_names_keep_their_case_and_match_whatever_the_case(sandbox, api):
 
 
 # -- what the real gh needs (tests/test_fidelity_gh.py runs gh itself) --------------------------
+@pytest.mark.tls
 def test_https_listener_serves_rest_under_api_v3_with_the_sandbox_ca(sandbox):
     headers = {"Authorization": f"token {sandbox.options.github_token}"}
     url = sandbox.urls["github_tls"]

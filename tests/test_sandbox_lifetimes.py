@@ -59,6 +59,7 @@ def test_draws_are_seeded_and_bounded():
         drawer("weibull:1,2")
 
 
+@pytest.mark.e2e
 def test_the_api_stand_in_stops_accepting_a_session_when_its_lifetime_ends():
     with Sandbox(captcha_delay=None, session_hours=1.0, time_scale=3600 * 2) as sb:  # 1 h = 0.5 s
         session = sb.mtn.mint_session()

@@ -1,54 +1,51 @@
-"""Parsing `inv TASK --flags` copies the one task's parser context, not all of them (start-up,
-tasks/base.py): Invoke deep-copied every task's flags on every run, ~6 ms of `inv --list`."""
+"""Parsing `inv TASK --flags` with Invoke's own parser, untouched: aliases and namespaced tasks,
+and the argument errors of `mtn-runbook` (cli.py's Program subclass) ending in one line, exit 2."""
 
 from __future__ import annotations
 
-import copy
-import types
-
-import invoke.parser.parser as invoke_parser
+import pytest
 from invoke import Program
 
+from mtn_runbook.cli import RunbookProgram
 from mtn_runbook.tasks import ns
-from mtn_runbook.tasks.base import _parse_without_copying_every_task
 
 
-def parse(argv: list[str], monkeypatch) -> tuple[Program, list[object]]:
-    """Invoke's own parse of `argv` against our namespace; returns what parsing the tasks really copied."""
-    copies: list[object] = []
-
-    def deepcopy(value, memo=None):
-        result = copy.deepcopy(value, memo)
-        if result is not value:
-            copies.append(result)
-        return result
-
-    _parse_without_copying_every_task()
-    program = Program(namespace=ns)
+def parse(argv: list[str], program: Program | None = None) -> Program:
+    program = program or Program(namespace=ns)
     program.create_config()
     program.parse_core(argv)
     program.parse_collection()
-    monkeypatch.setattr(invoke_parser, "copy", types.SimpleNamespace(deepcopy=deepcopy))
     program.parse_tasks()
-    return program, copies
+    return program
 
 
-def test_only_the_named_task_is_copied(monkeypatch):
-    program, copies = parse(["inv", "validate", "--json"], monkeypatch)
-    assert [getattr(c, "name", type(c).__name__) for c in copies] == [None, "validate"]   # initial, the task
+def test_a_task_and_its_flag_parse():
+    program = parse(["inv", "validate", "--json"])
     (task,) = program.tasks
     assert task.name == "validate" and task.args["json"].value is True
     assert program.parser.contexts["validate"].args["json"].value is False   # the parser's own is untouched
 
 
-def test_aliases_and_namespaced_tasks_still_parse(monkeypatch):
+def test_aliases_and_namespaced_tasks_still_parse():
     """`inv push` is the collection's default task (an alias of push.all), `inv monitor` likewise."""
-    program, copies = parse(["inv", "push", "-c", "push.vercel", "monitor", "--check"], monkeypatch)
+    program = parse(["inv", "push", "-c", "push.vercel", "monitor", "--check"])
     assert [t.name for t in program.tasks] == ["push.all", "push.vercel", "monitor.monitor"]
     assert [t.args["check"].value for t in program.tasks] == [True, False, True]
-    assert [getattr(c, "name", None) for c in copies] == [None, "push.all", "push.vercel", "monitor.monitor"]
 
 
-def test_nothing_to_parse_copies_no_task(monkeypatch):
-    program, copies = parse(["inv", "--list"], monkeypatch)
-    assert [getattr(c, "name", type(c).__name__) for c in copies] == [None] and list(program.tasks) == []
+def test_nothing_to_parse_parses_no_task():
+    assert list(parse(["inv", "--list"]).tasks) == []
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["recover", "--frm", "push"], "No idea what '--frm' is! — see `mtn-runbook --help recover`"),
+    (["recoverr"], "No idea what 'recoverr' is!"),
+    (["recover", "--from"], "--from needs a value — see `mtn-runbook --help recover`"),
+])
+def test_mtn_runbook_argument_errors_exit_2_in_one_line(argv, says, capsys):
+    program = RunbookProgram(namespace=ns, name="mtn-runbook", binary="mtn-runbook")
+    with pytest.raises(SystemExit) as ended:
+        program.run(["mtn-runbook", *argv])
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("✘ ") and says in err and len(err.strip().splitlines()) == 1, err

@@ -1,11 +1,15 @@
 """`mtn-runbook`: the same tasks as `inv`, usable outside the repository. It reads
-`invoke.yaml` (e.g. `targets:`) from the current directory, as `inv` reads it beside tasks.py."""
+`invoke.yaml` (e.g. `targets:`) from the current directory, as `inv` reads it beside tasks.py.
+Its argument errors (a misspelt flag, an unknown task, a flag without its value) exit 2, as all
+bad input does; under `inv`, Invoke's own program ends them with exit 1."""
 
 import os
 
-from invoke import Program
+from invoke import Exit, Program
+from invoke.exceptions import ParseError
 
 from . import __version__
+from .core.errors import ExitCode
 from .tasks import ns
 
 
@@ -14,6 +18,15 @@ class RunbookProgram(Program):
         self.config.set_project_location(os.getcwd())
         self.config.load_project(merge=False)
         super().update_config(merge)
+
+    def parse_tasks(self) -> None:
+        try:
+            super().parse_tasks()
+        except ParseError as e:
+            from .core.console import scrub
+            from .tasks.base import argument_error
+
+            raise Exit(scrub(f"✘ {argument_error(e, self.binary)}"), ExitCode.BAD_INPUT) from None
 
 
 program = RunbookProgram(namespace=ns, version=__version__, name="mtn-runbook", binary="mtn-runbook")

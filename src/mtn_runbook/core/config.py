@@ -55,6 +55,8 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "MTN_LINK_BIND": ("link_bind", "127.0.0.1", False),
     "MTN_LINK_PORT": ("link_port", "0", False),
     "MTN_LINK_PUBLIC_HOST": ("link_public_host", "", False),
+    "VERIFY_WINDOW_SECONDS": ("verify_window", "30", False),
+    "CHECK_DEADLINE_SECONDS": ("check_deadline", "30", False),
 }
 ALIASES = {"VERCEL_ORG_ID": "VERCEL_TEAM_ID"}
 # Not a setting (so not in VARIABLES): a sandbox shell's marker. sandbox/shell.py writes it and
@@ -99,6 +101,10 @@ class Settings:
     link_bind: str = "127.0.0.1"  # where `--link` serves its login page
     link_port: str = "0"          # 0: a free port chosen at random
     link_public_host: str = ""    # the host name the person opens, when not the bind address
+    # seconds verify keeps retrying after a deployment (deploy, recover), and each production or
+    # MTN API check may take in all: numbers, checked when settings load
+    verify_window: float = 30.0
+    check_deadline: float = 30.0
     # `targets:` from invoke.yaml, as written there (see mtn_runbook.targets)
     targets: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
 
@@ -157,6 +163,8 @@ class Settings:
                 values[attr] = value
         values["session_file"] = Path(values["session_file"]).expanduser()
         check_values(values)
+        for name in SECONDS_VARIABLES:
+            values[VARIABLES[name][0]] = seconds(name, values[VARIABLES[name][0]])
         raw_targets = config.get("targets") or ()
         if not isinstance(raw_targets, (list, tuple)):
             raise ConfigError("invoke.yaml: `targets:` must be a list", "see .env.example and runbooks/")
@@ -190,6 +198,21 @@ def check_values(values: Mapping[str, Any]) -> None:
         problem = token_problem(value) if value else None
         if problem:
             raise ConfigError(f"{name} {problem}", f"set {name} to the token alone, on one line (it is not printed)")
+
+
+SECONDS_VARIABLES = ("VERIFY_WINDOW_SECONDS", "CHECK_DEADLINE_SECONDS")
+
+
+def seconds(name: str, value: Any) -> float:
+    """A positive number of seconds, or one line naming the variable (exit 2)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not 0 < number < 86400:
+        raise ConfigError(f"{name} {str(value)!r} is not a number of seconds between 0 and 86400",
+                          f"fix {name} in the environment or .env (default {VARIABLES[name][1]})")
+    return number
 
 
 def url_problem(value: str) -> str | None:

@@ -11,13 +11,27 @@
 
 Each error carries the one line the user sees (`str(error)`) and a `hint`: what to do next.
 Messages never contain a secret: build them from names and statuses, not values.
+`ExitCode` is the only place an exit number is written (tests/test_exit_codes.py looks for others).
 """
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The exit codes of every task, as the README lists them."""
+    DONE = 0
+    SERVICE_FAILED = 1        # an external service failed (the default for an error)
+    BAD_INPUT = 2             # bad input or configuration
+    SESSION_INVALID = 3       # the session is invalid or expired
+    LOGIN_TIMEOUT = 4         # the login was not finished in time
+    LOCK_HELD = 5             # another run holds the lock
+    INTERRUPTED = 130         # Ctrl-C
+
 
 class RunbookError(Exception):
-    exit_code = 1
+    exit_code = ExitCode.SERVICE_FAILED
     default_hint = ""
     status: int | None = None    # the HTTP status behind it, when a service answered
 
@@ -32,11 +46,11 @@ class RunbookError(Exception):
 
 
 class ServiceError(RunbookError):
-    exit_code = 1
+    exit_code = ExitCode.SERVICE_FAILED
 
 
 class ConfigError(RunbookError):
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
 
 class NoDisplay(ConfigError):
@@ -48,12 +62,12 @@ class SessionFormatError(ConfigError):
 
 
 class SessionExpired(RunbookError):
-    exit_code = 3
+    exit_code = ExitCode.SESSION_INVALID
     default_hint = "run `inv recover` (or `inv auth`) to log in again"
 
 
 class LoginTimeout(RunbookError):
-    exit_code = 4
+    exit_code = ExitCode.LOGIN_TIMEOUT
     default_hint = (
         "solve the reCAPTCHA and submit within the timeout (`--timeout` to allow longer); "
         "if it keeps failing, close and reopen the browser, check the SSO page loads, "
@@ -62,10 +76,10 @@ class LoginTimeout(RunbookError):
 
 
 class LockHeld(RunbookError):
-    exit_code = 5
+    exit_code = ExitCode.LOCK_HELD
     default_hint = "another run is using this session file; wait for it to finish"
 
 
 class Interrupted(RunbookError):
-    exit_code = 130
+    exit_code = ExitCode.INTERRUPTED
     default_hint = "nothing was left half-written; `inv recover --resume` continues"

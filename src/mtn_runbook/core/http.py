@@ -23,6 +23,7 @@ import httpx
 from . import deadline
 from .console import notice
 from .errors import ConfigError, Interrupted, ServiceError
+from .transport import DeadlineTransport
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 GATEWAY_STATUSES = frozenset({500, 502, 503, 504})   # the request may have been processed
@@ -166,12 +167,9 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def network_transport() -> httpx.HTTPTransport:
-    """httpx's transport, with every network wait bounded by the call's deadline (deadline.py)."""
-    transport = httpx.HTTPTransport(verify=tls_context())
-    pool = transport._pool  # httpx offers no public way to give httpcore a network backend
-    pool._network_backend = deadline.DeadlineBackend(pool._network_backend)
-    return transport
+def network_transport() -> DeadlineTransport:
+    """The network transport, with every network wait bounded by the call's deadline (deadline.py)."""
+    return DeadlineTransport(tls_context())
 
 
 def make_client(base_url: str = "", *, headers: dict | None = None, params: dict | None = None,

@@ -27,7 +27,7 @@ from typing import Callable
 
 from ..core import deadline
 from ..core.config import Settings
-from ..core.errors import ConfigError, LockHeld, RunbookError
+from ..core.errors import ConfigError, ExitCode, LockHeld, RunbookError
 from ..core.journal import Journal
 from ..core.session import Session, iso, lock, now
 from ..lifespan.observe import ROUTINE_ALIVE_EVERY
@@ -70,8 +70,8 @@ class Run:
     @property
     def exit_code(self) -> int:
         if self.refused:
-            return 3
-        return 1 if self.errors and self.last_alive is None else 0
+            return ExitCode.SESSION_INVALID
+        return ExitCode.SERVICE_FAILED if self.errors and self.last_alive is None else ExitCode.DONE
 
 
 class Keepalive:

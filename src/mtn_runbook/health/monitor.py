@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from ..core.checks import Check
 from ..core.config import Settings
-from ..core.errors import RunbookError, SessionFormatError
+from ..core.errors import ExitCode, RunbookError, SessionFormatError
 from ..core.journal import Journal
 from ..core.session import Session, decode, iso
 from ..services.alerts import REFRESH_TITLE, TITLE, Issue, IssueSink, github_api, post_webhook
@@ -39,7 +39,7 @@ class AlertAction:
     done: bool = False                    # False in check mode, or when it failed
     error: str | None = None
     url: str | None = None                # the issue it opened
-    error_code: int = 0                   # the failed delivery's exit code (2 bad config, 1 service)
+    error_code: int = ExitCode.DONE       # the failed delivery's exit code (2 bad config, 1 service)
 
     def line(self, check: bool) -> str:
         if self.error:
@@ -72,8 +72,8 @@ class MonitorResult:
     @property
     def exit_code(self) -> int:
         code = self.health.exit_code
-        if code == 0:  # an alert that could not be delivered is a failure of the monitor itself
-            return max((a.error_code for a in self.actions if a.error), default=0)
+        if code == ExitCode.DONE:  # an alert that could not be delivered is a failure of the monitor itself
+            return max((a.error_code for a in self.actions if a.error), default=ExitCode.DONE)
         return code
 
     def to_json(self) -> dict:

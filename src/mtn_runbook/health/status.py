@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.config import Settings
-from ..core.errors import RunbookError
+from ..core.errors import ExitCode, RunbookError
 from ..core.journal import Journal
 from ..core.session import iso, now
 
@@ -33,7 +33,7 @@ def session_status(settings: Settings) -> dict[str, Any]:
                               "lastValidation": None}
     fingerprint = None
     current = None
-    problem_code = 0
+    problem_code = ExitCode.DONE
     try:
         loaded = current_session(settings)
     except RunbookError as e:
@@ -145,14 +145,14 @@ def last_pushes(journal: Journal, fingerprint: str | None, names: list[str] | No
     return [row(name, latest.get(name, {})) for name in (names if names is not None else latest)]
 
 
-def verdict(status: dict[str, Any], problem_code: int = 3) -> dict[str, Any]:
+def verdict(status: dict[str, Any], problem_code: int = ExitCode.SESSION_INVALID) -> dict[str, Any]:
     """The headline: state ok | warning | failed, its symbol, one line, and the exit code (no
     usable session: the code of what stopped it, as every other task would exit)."""
     session, last = status["session"], status["lastValidation"]
     if session is None:
-        return _verdict("failed", f"no usable session: {status['problem']}", problem_code or 3)
+        return _verdict("failed", f"no usable session: {status['problem']}", problem_code or ExitCode.SESSION_INVALID)
     if last and last["sameSession"] and last["verdict"] == "expired":
-        return _verdict("failed", f"the last validation ({last['at']}) saw the session expired: `inv recover`", 3)
+        return _verdict("failed", f"the last validation ({last['at']}) saw the session expired: `inv recover`", ExitCode.SESSION_INVALID)
     notes = []
     if not last or not last["sameSession"]:
         notes.append("this session has not been validated yet (`inv validate`)")
@@ -169,8 +169,8 @@ def verdict(status: dict[str, Any], problem_code: int = 3) -> dict[str, Any]:
     if behind:
         notes.append(f"{len(behind)} target(s) may not hold it: {', '.join(behind)} (`inv push`)")
     if notes:
-        return _verdict("warning", "; ".join(notes), 0)
-    return _verdict("ok", f"session {session['sessionId']} validated at {last['at']}; every configured target holds it", 0)
+        return _verdict("warning", "; ".join(notes), ExitCode.DONE)
+    return _verdict("ok", f"session {session['sessionId']} validated at {last['at']}; every configured target holds it", ExitCode.DONE)
 
 
 def _verdict(state: str, line: str, code: int) -> dict[str, Any]:

@@ -20,13 +20,14 @@ from datetime import datetime
 from ..core.checks import Check
 from ..core.config import Settings, require
 from ..core.console import duration
-from ..core.errors import ConfigError, RunbookError, SessionFormatError
+from ..core.errors import ConfigError, ExitCode, RunbookError, SessionFormatError
 from ..core.journal import Journal
 from ..core.pushed import APP_REFUSES_WITHIN
 from ..core.session import Session, decode, iso, now
 
 TRACKED_WARNING_MINUTES = 60
-EXIT_CODES = {"healthy": 0, "warning": 0, "refresh-due": 0, "unhealthy": 3}
+EXIT_CODES = {"healthy": ExitCode.DONE, "warning": ExitCode.DONE, "refresh-due": ExitCode.DONE,
+              "unhealthy": ExitCode.SESSION_INVALID}
 RECOVER = "`inv recover`"
 GATE_FIX = "`inv recover` (no login while MTN accepts the session: it extends, pushes and redeploys)"
 
@@ -45,7 +46,7 @@ class Health:
 
     @property
     def exit_code(self) -> int:
-        return 2 if self.bad_config else EXIT_CODES[self.state]
+        return ExitCode.BAD_INPUT if self.bad_config else EXIT_CODES[self.state]
 
 
 

@@ -14,14 +14,15 @@ from urllib.parse import urljoin, urlsplit
 
 from ..core.config import Settings
 from ..core.console import duration
-from ..core.errors import ServiceError, SessionExpired
+from ..core.errors import ExitCode, ServiceError, SessionExpired
 from ..core.journal import Journal
 from ..core.session import Session, iso, now
 
 PRODUCTS_PATH = "/api/v1/feasibility/product/wholesale/mns"
 STATES = ("valid", "valid_tracked_expired", "expired", "error")
 MAX_EXTEND_HOURS = 8760.0
-EXIT_CODES = {"valid": 0, "valid_tracked_expired": 0, "expired": 3, "error": 1}
+EXIT_CODES = {"valid": ExitCode.DONE, "valid_tracked_expired": ExitCode.DONE, "expired": ExitCode.SESSION_INVALID,
+              "error": ExitCode.SERVICE_FAILED}
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def _check(settings: Settings, session: Session) -> Verdict:
     # A Cookie header, not a cookie jar: exactly the API host's cookies, nothing else.
     headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
     try:
-        with Api("MTN API", base, headers=headers, retries=2, deadline=30.0) as api:
+        with Api("MTN API", base, headers=headers, retries=2, deadline=settings.check_deadline) as api:
             response = api.get(PRODUCTS_PATH, expect=range(100, 600), what="the products check")
     except ServiceError as e:
         return Verdict("error", None, e.message, session)

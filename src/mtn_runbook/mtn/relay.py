@@ -22,6 +22,8 @@ import asyncio
 import base64
 from typing import Any, Callable
 
+from .playwright_private import async_session
+
 # A viewport that reads on a phone and still holds reCAPTCHA's image challenge (about 400 px).
 VIEWPORT = {"width": 480, "height": 800}
 SCREENCAST = {"format": "jpeg", "quality": 70, "maxWidth": 960, "maxHeight": 1600, "everyNthFrame": 1}
@@ -69,10 +71,7 @@ MOUSE = {"down": "mousePressed", "up": "mouseReleased", "move": "mouseMoved"}
 class Relay:
     def __init__(self, page: Any, on_frame: Callable[[bytes], None], on_notice: Callable[[str], None]):
         self._cdp = page.context.new_cdp_session(page)
-        # Playwright's async object and loop under the sync wrapper (pinned in pyproject.toml;
-        # tests/test_login_link.py fails first if a new version moves them).
-        self._async = self._cdp._impl_obj
-        self._loop: asyncio.AbstractEventLoop = self._async._loop
+        self._async, self._loop = async_session(self._cdp)   # the one private access: playwright_private.py
         self._on_frame, self._on_notice = on_frame, on_notice
         self._queue: asyncio.Queue = asyncio.Queue()
         self._worker: Any = None

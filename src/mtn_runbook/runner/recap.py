@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.console import Console
+from ..core.errors import ExitCode
 from ..core.session import iso
 from .engine import Run
 
@@ -48,7 +49,7 @@ def recap_data(run: Run) -> dict[str, Any]:
         "check": run.check,
         "outcome": "failed" if run.error else "done",
         "error": run.error.line() if run.error else None,
-        "exitCode": run.error.exit_code if run.error else 0,
+        "exitCode": run.error.exit_code if run.error else ExitCode.DONE,
         "steps": [{"step": r.name, "outcome": r.outcome, "seconds": round(r.seconds, 3), "detail": r.detail}
                   for r in run.records],
         "targets": [{"target": t.name, "outcome": t.outcome, "detail": t.detail,

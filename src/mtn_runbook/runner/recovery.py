@@ -19,7 +19,6 @@ from .engine import Run, Step, StepResult
 from .holdings import chosen_targets, note_holdings
 
 EXTEND_HOURS = 24.0
-VERIFY_WINDOW = 30.0   # seconds verify keeps retrying before "Not recovered" (as `inv deploy` does)
 
 
 def current_session(run: Run) -> sessions.Session | None:
@@ -303,7 +302,7 @@ def verify(run: Run) -> StepResult:
         now = "production is healthy" if health.ok else "; ".join(health.problems)
         return StepResult("would", f"would check production (now: {now})")
     # as `inv deploy` does: right after a redeploy the app may answer from the old one for a moment
-    health = wait_healthy(run.settings, pushed(run).app, window=VERIFY_WINDOW,
+    health = wait_healthy(run.settings, pushed(run).app, window=run.settings.verify_window,
                           on_retry=lambda h: run.console.line(f"… not yet: {h.problems[0]}; retrying"))
     if not health.ok:
         raise ServiceError(f"production check failed: {'; '.join(health.problems)}",

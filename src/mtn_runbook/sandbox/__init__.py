@@ -60,8 +60,10 @@ class Options:
 class Sandbox:
     SERVICES = ("mtn", "vercel", "github", "coolify", "app")  # modules, each with build(sandbox) -> [Service]
 
-    def __init__(self, **options: Any):
+    def __init__(self, *, tls: bool = False, **options: Any):
+        """`tls=True` also starts GitHub's HTTPS listener (`github_tls`), which only the real `gh` needs."""
         self.options = Options(**options)
+        self.tls = tls
         self.faults = Faults()
         self.history = History()
         self.services: dict[str, Service] = {}
@@ -108,7 +110,7 @@ class Sandbox:
         # Reserve every port first, so each stand-in knows the others' URLs when it is built.
         if self.options.production not in ("vercel", "coolify"):
             raise ValueError(f"production must be vercel or coolify, not {self.options.production!r}")
-        names = ["mtn_sso", "mtn_api", "vercel", "github", "github_tls", "coolify", "app", "admin"]
+        names = ["mtn_sso", "mtn_api", "vercel", "github", *(["github_tls"] if self.tls else []), "coolify", "app", "admin"]
         hosts = {"mtn_api": "localhost"}
         for name in names:
             sock = free_socket()
@@ -117,7 +119,8 @@ class Sandbox:
             self.urls[name] = f"{scheme}://{hosts.get(name, '127.0.0.1')}:{sock.getsockname()[1]}"
         for module in self.SERVICES:
             for service in importlib.import_module(f"{__name__}.{module}").build(self):
-                self.services[service.name] = service
+                if service.name in self._sockets:   # github_tls only when asked
+                    self.services[service.name] = service
         self.services["admin"] = build_admin(self)
         from .core import FaultLayer
 
@@ -129,8 +132,10 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        """Stops every listener at once: open connections and requests in flight (a drip fault's)
+        are cut, not waited for."""
         for thread in self._threads:  # ask every server first, so they wind down together
-            thread.server.should_exit = True
+            thread.ask_to_stop()
         for thread in self._threads:
             thread.stop()
         self._threads.clear()
@@ -144,6 +149,8 @@ class Sandbox:
 
     def gh_env(self, config_dir: str) -> dict[str, str]:
         """What the real `gh` needs to talk to the GitHub stand-in, as a GitHub Enterprise host."""
+        if not self.tls:
+            raise RuntimeError("gh needs the HTTPS listener: start the sandbox with Sandbox(tls=True)")
         host = self.urls["github_tls"].removeprefix("https://")
         return {"GH_HOST": host, "GH_ENTERPRISE_TOKEN": self.options.github_token,
                 "GH_REPO": f"{host}/{self.options.github_repository}", "SSL_CERT_FILE": str(self.certificates.ca_file),

@@ -54,7 +54,8 @@ def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str
                  + "; nothing started, nothing written")
         return
     with Sandbox(production=production, captcha_delay=delay, deploy_seconds=deploy_seconds, session_hours=session_hours,
-                 time_scale=time_scale, session_idle_hours=session_idle_hours, captcha=CAPTCHA_MODES[captcha]) as sb:
+                 time_scale=time_scale, session_idle_hours=session_idle_hours, captcha=CAPTCHA_MODES[captcha],
+                 tls=True) as sb:   # gh by hand
         env = shell_env(sb.env())
         lines = [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
         if env_file:

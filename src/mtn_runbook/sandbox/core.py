@@ -235,6 +235,11 @@ class ServerThread:
                 raise RuntimeError("sandbox server did not start")
             time.sleep(0.01)
 
-    def stop(self) -> None:
+    def ask_to_stop(self) -> None:
+        """uvicorn's own flags: leave the serve loop, and do not wait for open connections."""
         self.server.should_exit = True
-        self.thread.join(timeout=5)
+        self.server.force_exit = True
+
+    def stop(self) -> None:
+        self.ask_to_stop()
+        self.thread.join(timeout=5)   # a bound, not a wait: the loop sees the flags within 0.1 s

@@ -24,7 +24,6 @@ from ..core.session import Session, now, parse_time
 
 AUTH_PATH = "/api/mtn-wholesale/auth"
 PRODUCTS_PATH = "/api/mtn-wholesale/products"
-CHECK_DEADLINE = 30.0   # seconds each check may take in all, however slowly production answers
 GATE_FIX = "`inv recover` (no login while MTN accepts it: it extends, pushes and redeploys)"
 NO_SESSION_CAUSES = ("MTN_SESSION missing or undecodable in the running deployment, or its expiresAt "
                      "under 5 min away: the app's gate")
@@ -58,7 +57,7 @@ def check_production(settings: Settings, expected: Session | None) -> Production
     auth: dict | None = None
     products_status: int | None = None
     gate_hours: float | None = None
-    with Api("production", settings.production_url, retries=2, deadline=CHECK_DEADLINE) as api:
+    with Api("production", settings.production_url, retries=2, deadline=settings.check_deadline) as api:
         try:
             response = api.get(AUTH_PATH, expect=range(100, 600))
             body = _json(response)

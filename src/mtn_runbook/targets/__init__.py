@@ -23,7 +23,7 @@ from typing import Any, Mapping, Protocol
 
 from ..core.config import Settings
 from ..core.console import Console, protect
-from ..core.errors import ConfigError, RunbookError
+from ..core.errors import ConfigError, ExitCode, RunbookError
 from ..core.journal import Journal
 from ..core.session import fingerprint
 
@@ -61,7 +61,7 @@ class PushResult:
     outcome: str                   # "changed", "ok" (already held it), "would" (--check), "failed"
     detail: str                    # one line: what happened, or the error and what to do
     seconds: float
-    exit_code: int = 0             # the error's exit code when failed (2: configuration)
+    exit_code: int = ExitCode.DONE  # the error's exit code when failed (2: configuration)
 
     @property
     def failed(self) -> bool:
@@ -75,8 +75,8 @@ def exit_code(results: list[PushResult]) -> int:
     """0 all fine; 2 when every failure is a configuration error; else 1."""
     failures = [r for r in results if r.failed]
     if not failures:
-        return 0
-    return 2 if all(r.exit_code == ConfigError.exit_code for r in failures) else 1
+        return ExitCode.DONE
+    return ExitCode.BAD_INPUT if all(r.exit_code == ConfigError.exit_code for r in failures) else ExitCode.SERVICE_FAILED
 
 
 # -- configuration ------------------------------------------------------------------------
@@ -224,7 +224,7 @@ def push_one(target: Target, value: str, *, check: bool = False, activate_anyway
     (what --check says of a target it does not connect to)."""
     start = time.monotonic()
 
-    def result(outcome: str, detail: str, code: int = 0) -> PushResult:
+    def result(outcome: str, detail: str, code: int = ExitCode.DONE) -> PushResult:
         noted = getattr(target, "noted", lambda: "")()   # e.g. the host key trust: first-use recorded
         detail = "; ".join(p for p in (noted, detail) if p)
         return PushResult(target.name, target.kind, outcome, detail, round(time.monotonic() - start, 2), code)
@@ -251,7 +251,7 @@ def push_one(target: Target, value: str, *, check: bool = False, activate_anyway
     except RunbookError as e:
         return result("failed", e.line(), e.exit_code)
     except Exception as e:  # a bug in one target must not stop the others, nor print a secret
-        return result("failed", f"internal error: {type(e).__name__}: {e}", 1)
+        return result("failed", f"internal error: {type(e).__name__}: {e}", ExitCode.SERVICE_FAILED)
     finally:
         target.close()
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from invoke import Exit, task
 
 from ..core.console import protect, scrub
-from ..core.errors import RunbookError
+from ..core.errors import ExitCode, RunbookError
 from .flags import RunbookTask, dry_as_check
 
 if TYPE_CHECKING:  # Settings is a large frozen dataclass: built when a task runs, not for `inv --list`
@@ -64,12 +64,12 @@ def runbook_task(*args: Any, read_only: str = "", **kwargs: Any) -> Callable:
                     raise
                 raise Exit(scrub(f"✘ {e.line()}"), e.exit_code) from None
             except KeyboardInterrupt:
-                raise Exit("✘ interrupted — nothing was left half-written; `inv recover --resume` continues", 130) from None
+                raise Exit("✘ interrupted — nothing was left half-written; `inv recover --resume` continues", ExitCode.INTERRUPTED) from None
             except Exception as e:  # a bug: still one line, still no secret
                 if debug:
                     raise
                 raise Exit(scrub(f"✘ internal error: {type(e).__name__}: {e} — rerun with MTN_RUNBOOK_DEBUG=1 "
-                                 "for a traceback"), 1) from None
+                                 "for a traceback"), ExitCode.SERVICE_FAILED) from None
 
         body.read_only = bool(read_only)  # type: ignore[attr-defined]
         if args and callable(args[0]) and not kwargs:
@@ -103,65 +103,13 @@ def install_crash_hook() -> None:
             line = f"✘ internal error: {kind.__name__}: {error} — rerun with MTN_RUNBOOK_DEBUG=1 for a traceback"
             sys.stderr.write(scrub(line) + "\n")
             sys.stderr.flush()
-            os._exit(1)
+            os._exit(ExitCode.SERVICE_FAILED)
         sys.stderr.write(scrub(line) + "\n")
         sys.stderr.flush()
-        os._exit(2)  # sys.exit() inside an excepthook would only print another traceback
+        os._exit(ExitCode.BAD_INPUT)  # sys.exit() inside an excepthook would only print another traceback
 
     sys.excepthook = hook
-    _map_parse_errors()
-    _parse_without_copying_every_task()
     _help_before_positional_args()
-
-
-def _map_parse_errors() -> None:
-    """Invoke ends argument errors (`--frm`, an unknown task, a flag without its value) with exit 1;
-    they are bad input, so exit 2 (DESIGN.md), in one line that says where to look. Invoke's
-    Program.run turns an Exit raised while parsing the task arguments into that message and code."""
-    from invoke import Program
-    from invoke.exceptions import ParseError
-
-    if getattr(Program.parse_tasks, "mapped_to_exit_2", False):
-        return
-    parse_tasks = Program.parse_tasks
-
-    def mapped(self: Any) -> None:
-        try:
-            parse_tasks(self)
-        except ParseError as e:
-            raise Exit(scrub(f"✘ {_argument_error(e)}"), 2) from None
-
-    mapped.mapped_to_exit_2 = True  # type: ignore[attr-defined]
-    Program.parse_tasks = mapped  # type: ignore[method-assign]
-
-
-def _parse_without_copying_every_task() -> None:
-    """Invoke's ParseMachine deep-copies the parser context of every task (each flag of each of
-    ~30 tasks: ~6 ms, a third of `inv --list`'s cost over bare Invoke) on every run, though it only
-    looks names up in them and deep-copies again the one task it parses into. The parser now hands
-    it its own contexts, so only that per-task copy is made (invoke==2.2.1 is pinned)."""
-    from invoke import Program
-    from invoke.vendor.lexicon import Lexicon
-
-    if getattr(Program._make_parser, "shares_contexts", False):
-        return
-
-    class SharedContexts(Lexicon):
-        def __deepcopy__(self, memo: dict) -> "SharedContexts":
-            return self
-
-    make_parser = Program._make_parser
-
-    def sharing(self: Any) -> Any:
-        parser = make_parser(self)
-        shared = SharedContexts(parser.contexts)
-        for alias, name in parser.contexts.aliases.items():
-            shared.alias(alias, to=name)
-        parser.contexts = shared
-        return parser
-
-    sharing.shares_contexts = True  # type: ignore[attr-defined]
-    Program._make_parser = sharing  # type: ignore[method-assign]
 
 
 def _help_before_positional_args() -> None:
@@ -199,12 +147,14 @@ def _help_before_positional_args() -> None:
     ParseMachine.complete_context = completing  # type: ignore[method-assign]
 
 
-def _argument_error(error: Exception) -> str:
+def argument_error(error: Exception, binary: str = "inv") -> str:
+    """One line for Invoke's ParseError (a misspelt flag, an unknown task, a flag without its value)
+    that says where to look; `mtn-runbook` (cli.py) ends with it and exit 2."""
     import re
 
     text = str(error)
     context = getattr(error, "context", None)
-    where = f"`inv --help {context.name}`" if getattr(context, "name", None) else "`inv --list`"
+    where = f"`{binary} --help {context.name}`" if getattr(context, "name", None) else f"`{binary} --list`"
     flag = re.match(r"Flag <Argument: (\w+?)_? .*needed value", text)
     if flag:
         text = f"--{flag.group(1).replace('_', '-')} needs a value"

@@ -5,6 +5,7 @@ Heavy imports happen inside the task bodies, so `inv --list` stays fast.
 
 from __future__ import annotations
 
+from ..core.errors import ExitCode
 from .base import READ_ONLY_CHECK, runbook_task, settings
 
 __all__ = ["deploy", "verify"]
@@ -13,7 +14,6 @@ SOURCE_HELP = {
     "file": "compare production with this session file instead of MTN_SESSION_FILE",
     "env": "compare production with MTN_SESSION (base64) instead of the session file",
 }
-AFTER_DEPLOY_WINDOW = 30.0  # seconds verify keeps retrying right after a deployment turns READY
 
 
 def _expected(s, out, file, env):
@@ -31,14 +31,15 @@ def _expected(s, out, file, env):
     return loaded.session
 
 
-def run_verify(c, out, *, file=None, env=False, window=0.0) -> None:
+def run_verify(c, out, *, file=None, env=False, window=None) -> None:
+    """`window` None: VERIFY_WINDOW_SECONDS, as right after a deployment turns READY."""
     from invoke import Exit
 
     from ..services.production import wait_healthy
 
     s = settings(c)
     expected = _expected(s, out, file, env)
-    health = wait_healthy(s, expected, window=float(window),
+    health = wait_healthy(s, expected, window=s.verify_window if window is None else float(window),
                           on_retry=lambda h: out.line(f"… not yet: {h.problems[0]}; retrying"))
     auth = health.auth or {}
     if health.ok:
@@ -49,7 +50,7 @@ def run_verify(c, out, *, file=None, env=False, window=0.0) -> None:
     for problem in health.problems:
         out.fail(problem)
     raise Exit("✘ verify failed: production is not serving a working MTN session "
-               "— see runbooks/ (troubleshooting: verify failing)", 1)
+               "— see runbooks/ (troubleshooting: verify failing)", ExitCode.SERVICE_FAILED)
 
 
 @runbook_task(help={
@@ -84,7 +85,7 @@ def deploy(c, wait=True, check=False, timeout=600.0, file=None, env=False):
                                       f"follow it at {deployment.inspector_url}", seconds)
         return
     out.step("changed", "deploy", f"deployment {deployment.id} is READY ({deployment.url})", seconds)
-    run_verify(c, out, file=file, env=env, window=AFTER_DEPLOY_WINDOW)
+    run_verify(c, out, file=file, env=env)
 
 
 def _deploy_platforms(c, s, out, platforms, *, wait, check, timeout, file, env) -> None:
@@ -105,7 +106,7 @@ def _deploy_platforms(c, s, out, platforms, *, wait, check, timeout, file, env) 
         out.step("changed", "deploy", f"started: {what}", seconds)
         return
     out.step("changed", "deploy", what, seconds)
-    run_verify(c, out, file=file, env=env, window=AFTER_DEPLOY_WINDOW)
+    run_verify(c, out, file=file, env=env)
 
 
 @runbook_task(read_only="verify", help={

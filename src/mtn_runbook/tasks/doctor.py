@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..core.errors import ExitCode
 from .base import READ_ONLY_CHECK, runbook_task, settings
 
 __all__ = ["doctor"]
@@ -30,5 +31,5 @@ def doctor(c, json=False, no_browser=False, check=False):
         kind = "failed" if not ch.ok else ("warn" if ch.warning else "ok")
         out.step(kind, ch.name, ch.detail + (f" — {ch.hint}" if not ch.ok and ch.hint else ""))
     if failed:
-        raise Exit(f"✘ {len(failed)} of {len(checks)} checks failed: {', '.join(ch.name for ch in failed)}", 2)
+        raise Exit(f"✘ {len(failed)} of {len(checks)} checks failed: {', '.join(ch.name for ch in failed)}", ExitCode.BAD_INPUT)
     out.ok(f"all {len(checks)} checks passed")

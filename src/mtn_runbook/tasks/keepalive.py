@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..core.errors import ExitCode
 from .base import runbook_task, settings
 
 __all__ = ["keepalive"]
@@ -34,13 +35,13 @@ def keepalive(c, every=None, count=0, file=None, env=False, check=False):
     except (KeyboardInterrupt, Cancelled):
         run = job.run
         seen = f"last seen alive {run.last_alive}" if run.last_alive else "not seen alive"
-        raise Exit(f"✘ keepalive stopped (interrupted) after {run.pings} ping(s); {seen}", 130) from None
+        raise Exit(f"✘ keepalive stopped (interrupted) after {run.pings} ping(s); {seen}", ExitCode.INTERRUPTED) from None
     for line in run.paged:
         out.line(f"  {line}")
     if run.refused:
         raise Exit(f"✘ keepalive stopped: the MTN API refused session {run.short_id} "
                    f"after {run.pings} ping(s); "
-                   "`inv recover`", 3)
+                   "`inv recover`", ExitCode.SESSION_INVALID)
     out.line(f"keepalive: {run.pings} ping(s) done" + (f", last seen alive {run.last_alive}" if run.last_alive else ""))
     if run.exit_code:
         raise Exit(code=run.exit_code)

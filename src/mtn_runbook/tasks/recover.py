@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..core.errors import ExitCode
 from .base import runbook_task, settings
 
 __all__ = ["recover", "refresh"]
@@ -82,7 +83,7 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
             start = _start(run, plan, resume=resume, from_=from_)
             if start is None:  # --resume with nothing to resume: said so; no browser, nothing journaled
                 if json:
-                    out.json({"task": task, "outcome": "nothing to resume", "exitCode": 0,
+                    out.json({"task": task, "outcome": "nothing to resume", "exitCode": ExitCode.DONE,
                               "lastRun": run.facts.get("last_run")})
                 return
             execute(run, plan, start_at=start)

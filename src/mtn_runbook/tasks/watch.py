@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from invoke import Collection
 
+from ..core.errors import ExitCode
 from .base import READ_ONLY_CHECK, runbook_task, settings
 
 CONNECTION_HELP = {
@@ -68,7 +69,8 @@ def install(c, host, every=None, env_file=None, pip_args="", key_filename=None, 
         report = watcher.install(every_minutes=minutes, env_file=env_file, pip_args=pip_args)
         journal_install(s, host, "installed", every=minutes, folder=watcher.folder, unit_dir=watcher.unit_dir,
                         running=report.running)
-    _print(report, host, f"✔ watcher running on {host}; GitHub's scheduled workflow stays the backstop", 1)
+    _print(report, host, f"✔ watcher running on {host}; GitHub's scheduled workflow stays the backstop",
+           ExitCode.SERVICE_FAILED)
 
 
 @runbook_task(read_only="watch.status", help={"host": "[user@]host[:port] of the watcher", "check": READ_ONLY_CHECK,
@@ -77,7 +79,7 @@ def status(c, host, key_filename=None, known_hosts=None, folder=None, unit_dir=N
     """What the watcher on HOST has: the runbook, its units, the timers, the last keepalive ping. Exit 1 when not running."""
     with _open(settings(c), host, key_filename, known_hosts, folder, unit_dir, installed=True) as watcher:
         report = watcher.status()
-    _print(report, host, f"✔ watcher running on {host}", 1)
+    _print(report, host, f"✔ watcher running on {host}", ExitCode.SERVICE_FAILED)
 
 
 @runbook_task(help={"host": "[user@]host[:port] of the watcher",
@@ -97,7 +99,8 @@ def remove(c, host, key_filename=None, known_hosts=None, folder=None, unit_dir=N
     journal_install(s, host, "removed")
     report.running = True   # nothing is meant to run any more
     _print(report, host, f"✔ watcher removed from {host}" if report.removed
-           else f"✔ nothing to remove on {host}: no watcher units in {watcher.unit_dir}, no {watcher.folder}", 0)
+           else f"✔ nothing to remove on {host}: no watcher units in {watcher.unit_dir}, no {watcher.folder}",
+           ExitCode.DONE)
 
 
 ns = Collection("watch")
