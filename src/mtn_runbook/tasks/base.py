@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable
@@ -29,6 +30,25 @@ def settings(c: Any, **flags: Any) -> Settings:
 
 
 READ_ONLY_CHECK = "this task changes nothing: -c/--check only says so (every task takes it)"
+HELP_TOKENS = ("-h", "--help")
+
+
+def _asked_for_help(fn: Callable, kw: dict[str, Any]) -> bool:
+    """Invoke gives any token to a task's missing positional argument before it looks for help, so
+    `inv watch.install -h` arrives as host='-h': such a value is a request for help, not a host."""
+    required = [n for n, p in list(inspect.signature(fn).parameters.items())[1:] if p.default is p.empty]
+    return any(kw.get(name) in HELP_TOKENS for name in required)
+
+
+def _print_help(body: Callable) -> None:
+    """Invoke's own help for this task, through its public Program API."""
+    from invoke import Program
+
+    from . import ns
+
+    name = next(n for n in ns.task_names if ns[n].body is body)
+    binary = "mtn-runbook" if os.path.basename(sys.argv[0]) == "mtn-runbook" else "inv[oke]"
+    Program(namespace=ns, binary=binary).run([binary, "--help", name], exit=False)
 
 
 def runbook_task(*args: Any, read_only: str = "", **kwargs: Any) -> Callable:
@@ -45,6 +65,8 @@ def runbook_task(*args: Any, read_only: str = "", **kwargs: Any) -> Callable:
             from ..core.deadline import cancel_on_interrupt
 
             cancel_on_interrupt()  # Ctrl-C also stops HTTP calls in worker threads
+            if _asked_for_help(fn, kw):
+                return _print_help(body)
             try:
                 if c.config.run.dry:  # Invoke's --dry: check mode, or one line and exit 2; never act
                     kw = dry_as_check(fn, kw)
@@ -109,42 +131,6 @@ def install_crash_hook() -> None:
         os._exit(ExitCode.BAD_INPUT)  # sys.exit() inside an excepthook would only print another traceback
 
     sys.excepthook = hook
-    _help_before_positional_args()
-
-
-def _help_before_positional_args() -> None:
-    """Invoke hands any token to a task's missing positional argument before it looks for
-    `-h`/`--help`, so `inv watch.install -h` took `-h` as the HOST and connected to it. Here `-h`
-    and `--help` are help wherever they are typed, and a task asked for its help does not also
-    demand its positional arguments."""
-    from invoke.parser.parser import ParseMachine
-
-    if getattr(ParseMachine.handle, "help_first", False):
-        return
-    handle, complete_context = ParseMachine.handle, ParseMachine.complete_context
-
-    def help_asked(machine: Any) -> bool:
-        return bool(machine.initial and machine.initial.args["help"].value)
-
-    def handling(self: Any, token: str) -> None:
-        flag = self.initial.flags[token] if self.initial and token in self.initial.flags else None
-        if (flag is not None and flag.name == "help" and self.context is not None
-                and self.current_state != "unknown" and token not in self.context.flags
-                and not self.waiting_for_flag_value):
-            flag.value = self.context.name   # what Invoke does for `-h` after a task's arguments
-            return
-        handle(self, token)
-
-    def completing(self: Any) -> None:
-        if help_asked(self) and self.context is not None and self.context.missing_positional_args:
-            if self.context not in self.result:
-                self.result.append(self.context)
-            return
-        complete_context(self)
-
-    handling.help_first = True  # type: ignore[attr-defined]
-    ParseMachine.handle = handling  # type: ignore[method-assign]
-    ParseMachine.complete_context = completing  # type: ignore[method-assign]
 
 
 def argument_error(error: Exception, binary: str = "inv") -> str:
