@@ -1,4 +1,4 @@
-"""One exit-code mapping everywhere (DESIGN.md): 0 done, 1 an outside service failed, 2 bad input
+"""One exit-code mapping everywhere (README): 0 done, 1 an outside service failed, 2 bad input
 or configuration, 3 session expired. A table of cases, each run as the operator would; and the
 preflight that makes a wrong token fail before anyone solves a captcha."""
 

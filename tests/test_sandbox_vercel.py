@@ -220,7 +220,7 @@ def test_patch_edits_in_place_and_rejects_bad_bodies(sandbox, api):
 
 
 def test_delete_then_add_is_visible_in_history(sandbox, api):
-    """The hazard API_NOTES describes: history shows the moment production lacked MTN_SESSION."""
+    """The hazard the guide's rm-then-add has: history shows the moment production lacked MTN_SESSION."""
     var = mtn_var(sandbox)
     assert api.delete(env_path(sandbox, "v9", var["id"])).status_code == 200
     api.post(env_path(sandbox), json={"key": "MTN_SESSION", "value": "readded", "type": "sensitive",

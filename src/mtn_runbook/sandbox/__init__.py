@@ -180,7 +180,7 @@ class Sandbox:
         return f"{self.urls['mtn_sso']}/login?service={service}"
 
     def env(self) -> dict[str, str]:
-        """The variables of DESIGN.md that point every setting at this sandbox."""
+        """The variables (README, .env.example) that point every setting at this sandbox."""
         o = self.options
         env = {
             "MTN_USERNAME": o.username,

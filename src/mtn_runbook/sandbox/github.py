@@ -1,6 +1,6 @@
 """GitHub REST API stand-in: one private repository's Actions secrets, issues and one workflow.
 
-Strict where the real API is (API_NOTES.md): no token gets 401 "Requires authentication", a bad
+Strict where the real API is (its public REST documentation): no token gets 401 "Requires authentication", a bad
 one 401 "Bad credentials", another repository 404; secrets are real libsodium sealed boxes under
 a real Curve25519 key (one per repository and one per environment), and a wrong `key_id`, an
 undecryptable value, a bad name or more than 48 KB get 422; a PUT answers 201 `{}` when it

@@ -1,6 +1,6 @@
 """A certificate authority made for one sandbox, and the loopback server certificate it signs.
 
-The real `gh` speaks HTTPS only (API_NOTES.md), so the GitHub stand-in has a second listener with
+The real `gh` speaks HTTPS only (GitHub Enterprise mode), so the GitHub stand-in has a second listener with
 TLS. The CA's PEM is what a client trusts (`SSL_CERT_FILE` for gh); the keys stay in a private
 temporary folder, made once per process (every sandbox of a test run shares it) and removed
 when the process exits. `cryptography` comes with paramiko (fabric), so this adds no dependency.

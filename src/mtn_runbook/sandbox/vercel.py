@@ -1,6 +1,6 @@
 """Vercel REST API stand-in: the env vars and deployments of one team project.
 
-Strict where the real API is (API_NOTES.md): a missing or bad Bearer token gets 403
+Strict where the real API is (its public REST documentation): a missing or bad Bearer token gets 403
 (`missingToken` / `invalidToken`), the team's project is found only with `?teamId=` (or `slug=`),
 an env body with an unknown field or a string `target` is a 400, a create where every item failed
 is a 400 (ENV_CONFLICT) while a 201 can still carry `failed[]`, upsert keeps a var's targets and
