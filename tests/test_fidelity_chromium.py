@@ -1,5 +1,5 @@
 """Real Chromium on the SSO stand-in's login page, through the selectors of the contract
-(API_NOTES.md, DESIGN.md `inv auth`), as a person's browser would go: the page, a wrong password,
+(the login page as runbooks/session-refresh.md describes it, `inv auth`), as a person's browser would go: the page, a wrong password,
 then the solved captcha, the submit and the landing on the API host. The stand-in's state shows
 each step (no login on the wrong password; one login and one API session after)."""
 
