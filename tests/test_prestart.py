@@ -1,5 +1,5 @@
-"""recover starts Playwright and Chromium while the first validation is still running, when a
-login is likely; and not when the session was just seen valid. In-process, against the sandbox,
+"""recover starts Playwright and Chromium the moment the first validation says a login is needed,
+while the preflight's reads still run, when a login is likely; and never for a live session. In-process, against the sandbox,
 with real Chromium: the MTN API stand-in is slowed (a far-away API) so the overlap is visible in
 the recorded spans, not in a timing threshold."""
 
@@ -49,17 +49,37 @@ def run_recover(sandbox, tmp_path, monkeypatch):
     return go, settings
 
 
-def test_the_browser_starts_while_a_dead_session_is_validated(sandbox, run_recover):
+def test_the_browser_starts_once_a_dead_session_is_refused_while_the_preflight_runs(sandbox, run_recover):
     go, _ = run_recover
     dead = sessions.Session.from_dict(sandbox.mtn.mint_session(), "minted")
     sandbox.mtn.expire(dead.session_id)
-    sandbox.faults.add(service="mtn_api", method="GET", path="/api/v1/.*", delay=3.0)  # the first validation
+    sandbox.faults.add(service="mtn_api", method="GET", path="/api/v1/.*", delay=1.0)  # the first validation
+    sandbox.faults.add(service="vercel", method="GET", path="/v2/user", delay=4.0)     # a preflight check
     run, starts = go(dead)
     assert run.succeeded, run.error
     first_check = next(r for r in sandbox.history.requests("mtn_api") if r["path"].startswith("/api/v1/"))
+    user = _first(sandbox.history.requests("vercel"), "/v2/user")
     [(began, _)] = starts  # one browser: started early, then used by the login
-    assert began < first_check["t"] + first_check["seconds"]  # started before the API answered
+    assert began >= first_check["t"] + first_check["seconds"]  # once the API said the session is dead
+    assert began < user["t"] + user["seconds"]                 # while the preflight still ran
     assert [r.name for r in run.records if r.outcome == "changed"][:1] == ["renew"]
+
+
+def test_a_live_session_starts_no_browser_even_when_a_login_looked_likely(sandbox, run_recover):
+    """Never seen valid on this machine (so a login looks likely), but the API accepts it: the
+    driver and Chromium never start (they used to start and be closed unused, ~0.9 GiB)."""
+    from mtn_runbook.core.pushed import for_push
+
+    go, settings = run_recover
+    minted = sessions.Session.from_dict(sandbox.mtn.mint_session(), "minted").extended(24)
+    live = for_push(minted, sandbox.urls["mtn_api"], 48, renew=True).session
+    sandbox.faults.add(service="mtn_api", method="GET", path="/api/v1/.*", delay=1.0)  # the first validation
+    run, starts = go(live)
+    assert run.succeeded, run.error
+    assert starts == []                      # old: one start, during the validation
+    assert "browser" not in run.facts
+    assert "checks passed before the login" in run.facts["preflight"]  # the preflight still ran alongside
+    assert [r.name for r in run.records if r.outcome == "changed"] == ["push", "deploy"]
 
 
 def test_no_browser_for_a_session_just_seen_valid(sandbox, run_recover):

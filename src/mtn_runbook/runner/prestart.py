@@ -1,11 +1,12 @@
 """Start Playwright and Chromium while the run's network work before the login goes on.
 
 The browser's start (Playwright's driver, then Chromium) was about 40 % of a recover's machine
-time, and it began only after the first validation. When a login is likely, the run now starts
-the browser on its own thread (Playwright's sync API belongs to the thread that starts it), and,
-headless (--link, the sandbox), opens the login's page, while worker threads do what comes before
-the login anyway: reading what the targets hold and validating the session, with the login's
-preflight checks alongside (`alongside`). The login borrows the started browser (`lend`) and
+time. When a login is likely, worker threads do what comes before the login anyway (reading what
+the targets hold, the login's preflight checks) while the first validation runs, and the
+moment that validation says a login is needed (the session is neither live nor extendable) the
+run starts the browser on its own thread (Playwright's sync API belongs to the thread that starts
+it) and, headless (--link, the sandbox), opens the login's page, while the preflight finishes.
+A live session starts no browser at all: neither the driver nor Chromium (about 0.9 GiB). The login borrows the started browser (`lend`) and
 closes only its window; Chromium itself is closed when the run ends, after production is
 verified, so its shutdown is not part of the time to recover. A step that ends the need for one
 closes it at once (`close_unused`).
@@ -38,31 +39,57 @@ def login_likely(run: Run, session: sessions.Session | None) -> bool:
     return not 0 <= age <= RECENTLY_VALID
 
 
-def overlapped(run: Run, work: Callable[[], T]) -> T:
+def overlapped(run: Run, work: Callable[[], T], login_needed: Callable[[], bool] | None = None) -> T:
     """`work()` on a worker thread while this thread starts the browser into the run and, headless,
-    opens the login's page; returns what `work` returns. A browser that cannot start is left to
-    the login to report, if one is needed. What is started is closed when the run ends at the latest."""
+    opens the login's page; returns what `work` returns. With `login_needed`, the browser starts
+    only once it answers True (it blocks until it knows; False: no browser). A browser that cannot
+    start is left to the login to report, if one is needed. What is started is closed when the run
+    ends at the latest."""
     if run.check or not run.facts.get("prestart", True) or run.facts.get("browser") is not None:
         return work()
     from concurrent.futures import ThreadPoolExecutor
 
-    from ..mtn.browser import start
-
-    link = bool(run.facts.get("link"))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="before-login") as pool:
         future = pool.submit(work)
         try:
-            browser = run.facts["browser"] = start(run.settings, headless=bool(run.facts.get("headless") or link))
-            run.closers.append(lambda: close(run))
-            if browser.headless:  # a headed page is a window: none opens before the login needs it
-                _open_ahead(browser, link)
-        except RunbookError:
-            pass  # no Chromium, no display: the login step starts it again and says why
-        try:
+            if login_needed is None or login_needed():
+                _start(run)
             return future.result()
         except BaseException:
             close(run)
             raise
+
+
+def _start(run: Run) -> None:
+    from ..mtn.browser import start
+
+    link = bool(run.facts.get("link"))
+    try:
+        browser = run.facts["browser"] = start(run.settings, headless=bool(run.facts.get("headless") or link))
+        run.closers.append(lambda: close(run))
+        if browser.headless:  # a headed page is a window: none opens before the login needs it
+            _open_ahead(browser, link)
+    except RunbookError:
+        pass  # no Chromium, no display: the login step starts it again and says why
+
+
+class Verdict:
+    """The first validation's answer, for `overlapped`'s `login_needed`: set once, read by the
+    thread that starts the browser."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._known = threading.Event()
+        self._login = False
+
+    def set(self, login: bool) -> None:
+        self._login = login
+        self._known.set()
+
+    def login_needed(self) -> bool:
+        self._known.wait()
+        return self._login
 
 
 def alongside(first, *others):

@@ -16,7 +16,7 @@ from typing import Sequence
 from ..core import session as sessions
 from ..core.errors import ConfigError, ServiceError, SessionExpired
 from .engine import Run, Step, StepResult
-from .holdings import chosen_targets, note_holdings
+from .holdings import chosen_targets, guard, note_holdings, note_pushed
 
 EXTEND_HOURS = 24.0
 VERIFY_WINDOW = 30.0   # seconds verify keeps retrying before "Not recovered" (as `inv deploy` does)
@@ -81,21 +81,27 @@ def pushed(run: Run):
 # -- steps ------------------------------------------------------------------------------
 def check_current(run: Run) -> StepResult:
     from . import prestart
-
-    session = current_session(run)
-
     from .preflight import note
 
-    def look():
-        note_holdings(run)  # first: "changed since this run started" compares against this
-        return _validate(run, session) if session is not None else None
+    session = current_session(run)
+    answer = prestart.Verdict()
+
+    def validated():
+        login = True  # no verdict (an error, no session): the browser may well be needed
+        try:
+            found = _validate(run, session) if session is not None else None
+            login = found is None or not found.valid   # live or extendable: no login, no browser
+            return found
+        finally:
+            answer.set(login)
 
     if prestart.login_likely(run, session):
-        # the browser starts while the targets are read and the session validated, and the
-        # login's preflight checks run alongside
-        verdict = prestart.overlapped(run, lambda: prestart.alongside(look, lambda: note(run)))
-    else:
-        verdict = look()
+        # the targets are read (the first look) and the login's preflight checks run while the
+        # session is validated; the browser starts once the validation says a login is needed
+        verdict = prestart.overlapped(run, lambda: prestart.alongside(validated, lambda: note(run)),
+                                      answer.login_needed)
+    else:  # the first look ("changed since this run started" compares against it) alongside
+        verdict = prestart.alongside(validated, lambda: note_holdings(run))
     run.facts["verdict"] = verdict
     if session is None:
         return StepResult("ok", "no session saved and MTN_SESSION not set: a new login is needed")
@@ -207,20 +213,20 @@ def push(run: Run) -> StepResult:
     run.facts["production_selected"] = any(production_reads(t) for t in targets)
     if pending(run):
         return StepResult("would", f"would push the new session to: {', '.join(t.name for t in targets)}")
+    value = pushed(run)
+    check = None
     if not run.check:
-        from ..targets.holding import refuse_if_changed
-
         note_holdings(run)  # a run started at this step (--from, --resume) compares from here
-        refuse_if_changed(run.facts["holdings"], chosen_targets(run), pushed(run).fingerprint)
-    results = push_all(run.settings, pushed(run).value, console=run.console, check=run.check, targets=targets)
+        # each target's read before its write is the one compared with the first look
+        check = guard(run, value.fingerprint)
+    if run.facts.get("production_selected") and not run.check:
+        _production_alongside(run)  # the deploy step's read of the project, while the targets are written
+    results = push_all(run.settings, value.value, console=run.console, check=run.check, targets=targets, guard=check)
     run.facts["targets"] = results
     if not results:
         raise ConfigError("no push targets configured", "set VERCEL_* and GITHUB_* (or `targets:` in invoke.yaml)")
-    if not run.check:  # what each target holds right after this push, for the recap's read-back
-        from ..targets import configured
-        from ..targets.holding import look
-
-        run.facts["pushed"] = look(configured(run.settings))
+    if not run.check:  # what each target holds right after this push (its read-back), for the recap
+        note_pushed(run, results)
     failed = [r for r in results if r.outcome == "failed"]
     if failed:
         # the same code as `inv push` for the same failures: 2 when each is a configuration error
@@ -247,6 +253,18 @@ def push(run: Run) -> StepResult:
                       f"{changed} of {len(results)} targets updated" if changed else "every target already holds it")
 
 
+def _production_alongside(run: Run) -> None:
+    """Read production's current deployment (and the recent builds' durations) on a thread while
+    the push runs: the redeploy needs it, and it does not depend on the push."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..services.redeploy import project
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="production")
+    run.facts["production_read"] = pool.submit(project, run.settings)
+    pool.shutdown(wait=False)
+
+
 def _production_left_out(run: Run) -> StepResult | None:
     if run.facts.get("production_selected", True):
         return None
@@ -260,18 +278,32 @@ def deploy(run: Run) -> StepResult:
     if (left_out := _production_left_out(run)) is not None:
         return left_out
 
-    if not pending(run) and run.settings.production_url:
+    # production cannot serve a value this run's push just gave Vercel: no need to ask it
+    just_changed = any(r.outcome == "changed" and r.kind == "vercel" for r in run.facts.get("targets") or ())
+    if not pending(run) and run.settings.production_url and not just_changed:
         value = pushed(run).app
         health = check_production(run.settings, value)
         auth = health.auth or {}
         if health.ok and auth.get("expiresAt") == sessions.iso(value.expires_at) \
                 and auth.get("cookiesCount") == len(value.cookies):
             return StepResult("ok", "production already serves this session")
-    deployment = redeploy(run.settings, console=run.console, wait=True, check=run.check)
+    read = run.facts.pop("production_read", None)
+    deployment = redeploy(run.settings, console=run.console, wait=True, check=run.check,
+                          found=_result_or_none(read))
     if run.check:
         return StepResult("would", f"would redeploy production ({deployment.id})")
     run.facts["deployment"] = deployment
     return StepResult("changed", f"deployment {deployment.id} is {deployment.state}")
+
+
+def _result_or_none(future):
+    """What a read started alongside found; None (read it again) when it failed or never ran."""
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:
+        return None
 
 
 def verify(run: Run) -> StepResult:

@@ -149,10 +149,12 @@ class VercelState:
         inspector = f"https://vercel.com/{o.vercel_team_id}/{o.vercel_project_name}/{dep['id'][4:]}"
         out = {"id": dep["id"], "name": dep["name"], "url": dep["url"], "projectId": dep["projectId"],
                "readyState": state, "status": state, "target": dep["target"], "createdAt": _ms(dep["created"]),
-               "buildingAt": _ms(dep["created"] + dep["duration"] / 3), "inspectorUrl": inspector,
+               "inspectorUrl": inspector,
                "meta": dict(dep["meta"]), "type": "LAMBDAS", "creator": {"uid": "usr_sandbox"},
                "ownerId": o.vercel_team_id, "team": {"id": o.vercel_team_id, "slug": o.vercel_team_slug,
                                                      "name": "Sandbox Team"}}
+        if state != "QUEUED":  # as Vercel: when the build started, once it has
+            out["buildingAt"] = _ms(dep["created"] + dep["duration"] / 3)
         if state in ("READY", "ERROR", "CANCELED"):
             out["ready"] = _ms(dep["created"] + dep["duration"])
         if state == "ERROR":
