@@ -33,6 +33,8 @@ def test_an_env_file_changed_by_another_operator_is_not_overwritten(sandbox, wor
                             cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: sandbox.history.requests("mtn_api"), "the run's first validation")
+        # the run's first look (alongside the validation) has read the file and closed its SFTP session
+        wait_for(lambda: "Close session:" in sshd.log.read_text(errors="replace"), "the run's first look")
         theirs_value = pushed_value(sandbox, theirs)
         env_file.write_text(f"APP=1\nMTN_SESSION={theirs_value}\n")   # B's push lands now
         out, err = proc.communicate(timeout=90)
