@@ -71,7 +71,9 @@ class VercelState:
         self.seed_value = encode_session(self.seed_session)
         now = time.time()
         self._envs.append(self._record(WATCHED, self.seed_value, "encrypted", ["production", "preview"], now - 86400))
-        self._deployments.append(self._deployment("production", {}, now - 3600, 0.0, "READY", "seed"))
+        # the seed took as long to build as this sandbox's builds do: a redeploy learns the time from it
+        seed_build = max(0.0, float(sb.options.deploy_seconds))
+        self._deployments.append(self._deployment("production", {}, now - 3600, seed_build, "READY", "seed"))
         self._deployments[0]["env"] = self._env_for("production")
 
     # -- records ----------------------------------------------------------------------
