@@ -85,3 +85,34 @@ def read_back(run: Run) -> None:
                and any(r.name == t.name for r in run.facts["targets"])]
     if missing:
         run.facts["held_after"] = {**have, **look(missing)}
+
+
+def read_ahead(run: Run, value: str) -> None:
+    """Start the push's reads (what each chosen target holds just before its write) on a thread,
+    after the first look: they wait on nothing else the run does (the login's adoption, the
+    value's validation), so they need not wait for it either. `taken_ahead` collects them."""
+    if run.check or "read_ahead" in run.facts:
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..targets import read_all
+
+    def read():
+        note_holdings(run)  # the guard compares against the first look: it comes first
+        return read_all(chosen_targets(run), value)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+    run.facts["read_ahead"] = (value.strip(), pool.submit(read))
+    pool.shutdown(wait=False)
+
+
+def taken_ahead(run: Run, value: str) -> list | None:
+    """The reads `read_ahead` started for `value`, or None (read them now) when there are none
+    for it or they failed as a whole (bad configuration: the push says so)."""
+    ahead = run.facts.pop("read_ahead", None)
+    if ahead is None or ahead[0] != value.strip():
+        return None
+    try:
+        return ahead[1].result()
+    except RunbookError:
+        return None

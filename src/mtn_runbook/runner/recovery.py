@@ -16,7 +16,7 @@ from typing import Sequence
 from ..core import session as sessions
 from ..core.errors import ConfigError, ServiceError, SessionExpired
 from .engine import Run, Step, StepResult
-from .holdings import chosen_targets, guard, note_holdings, note_pushed
+from .holdings import chosen_targets, guard, note_holdings, note_pushed, read_ahead, taken_ahead
 
 EXTEND_HOURS = 24.0
 VERIFY_WINDOW = 30.0   # seconds verify keeps retrying before "Not recovered" (as `inv deploy` does)
@@ -57,9 +57,8 @@ def _in(moment) -> str:
     return f"in {duration(left)}" if left >= 0 else f"passed {duration(-left)} ago"
 
 
-def pushed(run: Run):
-    """The value this run pushes (core/pushed.py), its gate saved with the session so a resumed or
-    repeated run pushes the same value; validated against the MTN API once per run."""
+def prepared(run: Run):
+    """The value this run pushes, prepared once (not yet validated: `pushed`)."""
     from ..core.pushed import prepare
 
     cached = run.facts.get("value")
@@ -68,6 +67,13 @@ def pushed(run: Run):
         if cached.gate_moved and not run.check:
             _adopt(run, cached.session, keep_prev=False)   # the same session, its gate noted
         run.facts["value"] = cached
+    return cached
+
+
+def pushed(run: Run):
+    """The value this run pushes (core/pushed.py), its gate saved with the session so a resumed or
+    repeated run pushes the same value; validated against the MTN API once per run."""
+    cached = prepared(run)
     if run.facts.get("pushed_valid") != cached.fingerprint:
         verdict = _validate(run, cached.app)
         if not verdict.valid:
@@ -154,14 +160,12 @@ def login(run: Run) -> StepResult:
     from .preflight import once
 
     def ready() -> str:
-        note_holdings(run)  # refresh starts here
-        return once(run)
+        return once(run)  # refresh starts here: the preflight's first look notes what the targets hold
 
     # a wrong token or project must fail now, not after the person has solved the captcha;
     # the browser starts meanwhile (unless the validate step started it already)
     run.console.step("ok", "preflight", prestart.overlapped(run, ready))
 
-    from ..mtn.adopt import adopt
     from ..mtn.sso import login as sso_login
     from .login_link import login_link
 
@@ -169,10 +173,33 @@ def login(run: Run) -> StepResult:
         new = sso_login(run.settings, console=run.console, headless=run.facts.get("headless", False),
                         timeout=run.facts.get("timeout", 300.0), browser=prestart.lend(run), link=link)
     _protect(new)
-    adopt(run.settings, new, run.settings.session_file)  # a session the API refuses is set aside, not saved
-    run.session = new
+    _adopt_alongside(run, new)
     return StepResult("changed", f"logged in: session {new.short_id} accepted by the MTN API, "
                                  f"tracked expiry {sessions.iso(new.expires_at)}")
+
+
+def _adopt_alongside(run: Run, new: sessions.Session) -> None:
+    """Adopt the new login's session (mtn/adopt.py validates it whole) while the value to push
+    (its API host's cookies) is validated and the push's reads go out: three independent round
+    trips at once. validate-new then finds the value validated, and the push its reads done."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..core.pushed import prepare
+    from ..mtn.adopt import adopt
+
+    value = prepare(run.settings, new)
+    read_ahead(run, value.value)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="validate-new") as pool:
+        early = pool.submit(_validate, run, value.app)
+        adopt(run.settings, new, run.settings.session_file)  # a session the API refuses is set aside, not saved
+        verdict = early.result()
+    run.session = new
+    if value.gate_moved:
+        _adopt(run, value.session, keep_prev=False)   # as pushed() does: the same session, its gate noted
+    run.facts["value"] = value
+    if verdict.valid:   # else validate-new asks again, and says so
+        run.facts["pushed_valid"] = value.fingerprint
+        run.facts["pushed_products"] = len(verdict.products)
 
 
 def pending(run: Run) -> bool:
@@ -183,6 +210,8 @@ def pending(run: Run) -> bool:
 def validate_new(run: Run) -> StepResult:
     if pending(run):
         return StepResult("would", "would validate the value to push (API host cookies only) before pushing it anywhere")
+    if not run.check:  # the push's reads (read-only) go out while the value is validated
+        read_ahead(run, prepared(run).value)
     value = pushed(run)
     # the pushed value's expiresAt is the app's gate, not the tracked expiry: say which it is
     return StepResult("ok", f"MTN API accepts the value to push ({run.facts['pushed_products']} products) "
@@ -221,7 +250,8 @@ def push(run: Run) -> StepResult:
         check = guard(run, value.fingerprint)
     if run.facts.get("production_selected") and not run.check:
         _production_alongside(run)  # the deploy step's read of the project, while the targets are written
-    results = push_all(run.settings, value.value, console=run.console, check=run.check, targets=targets, guard=check)
+    results = push_all(run.settings, value.value, console=run.console, check=run.check, targets=targets, guard=check,
+                       looked=None if run.check else taken_ahead(run, value.value))
     run.facts["targets"] = results
     if not results:
         raise ConfigError("no push targets configured", "set VERCEL_* and GITHUB_* (or `targets:` in invoke.yaml)")

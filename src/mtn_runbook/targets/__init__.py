@@ -261,16 +261,27 @@ def _act(target: Target, value: str, current: Current, *, check: bool, activate_
         target.close()
 
 
+def read_all(targets: list[Target], value: str, *, check: bool = False) -> list["Current | PushResult"]:
+    """Every target's read before its write, concurrently: a Current, or the PushResult it ended in.
+    recover reads ahead with it while the value to push is validated (read-only: nothing is written)."""
+    value = value.strip()
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, len(targets)), thread_name_prefix="read") as pool:
+        return list(pool.map(lambda t: _look_before(t, value, check, start), targets))
+
+
 def push(settings: Settings, value: str, *, console: Console, kind: str | None = None,
          check: bool = False, targets: list[Target] | None = None,
-         guard: Callable[[dict[str, Any]], None] | None = None) -> list[PushResult]:
+         guard: Callable[[dict[str, Any]], None] | None = None,
+         looked: list["Current | PushResult"] | None = None) -> list[PushResult]:
     """Put `value` (an encoded, already validated session) at every configured target, or
     every target of one `kind`, concurrently. Prints one line per target; journals each push.
     Returns the results in configuration order; raises only for bad configuration or value.
 
     `guard(before)` sees what each target held at its read before the write (Holdings by name,
     None where the target does not say) once every target is read, and before any is written:
-    it raises to stop the push (recover's two-operator check)."""
+    it raises to stop the push (recover's two-operator check). `looked`: read_all's answer for
+    these targets and this value, read a moment ago; else they are read now."""
     value = value.strip()  # the stored value never ends in whitespace (the CLI once stored "\n")
     if not value:
         raise ConfigError("the session to push is empty", "run `inv export` or `inv auth` first")
@@ -284,7 +295,8 @@ def push(settings: Settings, value: str, *, console: Console, kind: str | None =
         # one thread per target: every push is I/O-bound, and any number goes in one round
         with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
             start = time.monotonic()
-            looked = list(pool.map(lambda t: _look_before(t, value, check, start), targets))
+            if looked is None:
+                looked = list(pool.map(lambda t: _look_before(t, value, check, start), targets))
             if guard is not None:
                 try:
                     guard({t.name: c.before for t, c in zip(targets, looked) if isinstance(c, Current)})
