@@ -103,9 +103,9 @@ def check_current(run: Run) -> StepResult:
 
     if prestart.login_likely(run, session):
         # the targets are read (the first look) and the login's preflight checks run while the
-        # session is validated; the browser starts once the validation says a login is needed
-        verdict = prestart.overlapped(run, lambda: prestart.alongside(validated, lambda: note(run)),
-                                      answer.login_needed)
+        # session is validated, and the browser starts meanwhile: called off (or reaped) as soon
+        # as the validation says the session is live or extendable
+        verdict = prestart.overlapped(run, lambda: prestart.alongside(validated, lambda: note(run)), answer)
     else:  # the first look ("changed since this run started" compares against it) alongside
         verdict = prestart.alongside(validated, lambda: note_holdings(run))
     run.facts["verdict"] = verdict
