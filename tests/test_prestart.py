@@ -104,8 +104,11 @@ def test_a_live_session_slow_to_validate_has_its_browser_called_off_before_the_p
         real_close(self)
 
     monkeypatch.setattr(browser_module.Browser, "close", close)
+    from mtn_runbook.runner import prestart
+
     go, _ = run_recover
-    sandbox.faults.add(service="mtn_api", method="GET", path="/api/v1/.*", delay=1.0)  # the first validation
+    # the first validation answers after the grace the browser's start gives it
+    sandbox.faults.add(service="mtn_api", method="GET", path="/api/v1/.*", delay=prestart.GRACE + 1.5)
     run, starts = go(live_session(sandbox))
     assert run.succeeded, run.error
     assert calls_of(run_recover)                               # the start began during the validation

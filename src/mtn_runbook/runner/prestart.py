@@ -22,7 +22,8 @@ from .engine import Run
 
 T = TypeVar("T")
 RECENTLY_VALID = 30 * 60  # seconds: a session the API accepted this recently will likely not need a login
-GRACE = 0.1   # seconds the browser's start waits for the first validation: an API this near answers first
+GRACE = 1.0   # seconds the browser's start waits for the first validation's answer (loaded machines included)
+ASK_BY = 1.0  # seconds at most it waits for that question to go out (the validation's imports)
 
 
 def login_likely(run: Run, session: sessions.Session | None) -> bool:
@@ -88,14 +89,23 @@ class Verdict:
         import threading
 
         self._known = threading.Event()
+        self._asked = threading.Event()
         self._login = False
+
+    def asked(self) -> None:
+        """The question is on the wire (its imports done): `wait` counts from here."""
+        self._asked.set()
 
     def set(self, login: bool) -> None:
         self._login = login
+        self._asked.set()
         self._known.set()
 
     def maybe_needed(self, wait: float = 0.0) -> bool:
-        """False once the answer says no login is needed; True while it is unknown (after `wait` s)."""
+        """False once the answer says no login is needed; True while it is unknown `wait` s after
+        the question was asked (a cold start's imports do not count against an API's answer)."""
+        if wait:
+            self._asked.wait(ASK_BY)
         return not self._known.wait(wait) or self._login
 
 

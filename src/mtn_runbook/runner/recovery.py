@@ -95,6 +95,9 @@ def check_current(run: Run) -> StepResult:
     def validated():
         login = True  # no verdict (an error, no session): the browser may well be needed
         try:
+            from ..mtn import api  # noqa: F401  (imported before the question goes out: GRACE counts from there)
+
+            answer.asked()
             found = _validate(run, session) if session is not None else None
             login = found is None or not found.valid   # live or extendable: no login, no browser
             return found
