@@ -13,11 +13,26 @@ stand-in's recorded env changes); for recover, the peak RSS of its process tree 
 Chromium ran. Needs gh, curl and the vercel CLI (scripts/setup NEED_CLIENTS=1).
 
     .venv/bin/python bench/guide_vs_tool.py [--rounds 5] [--deploy-seconds 1.5] [--before d04ae12]
+
+`--platform coolify`: the same on the Coolify stand-in, production on Coolify. The old way is the
+anchor workflow's: `curl -X PATCH …/api/v1/applications/{uuid}/envs` with
+`{"key":"MTN_SESSION","value":…,"is_preview":false}`, the container recreated on the host, `sleep
+90`, `curl …/api/mtn-wholesale/auth`. The new way: `inv push` + `inv deploy`. The waits are scaled
+by `--scale` (default 10: the 90 s sleep lasts 9 s, a deployment of `--coolify-deploy-seconds` real
+seconds lasts a tenth of it); the rest (process start, HTTP, validation) runs at its own speed. Both
+the measured bench seconds and a real-time estimate are printed: measured + (scale - 1) x the scaled
+waits inside the interval (the sleep; the deployment). "Without a working session" is measured by
+polling production's /auth from the start of each round until it reports the new session. The recreate is modelled at its best by default (the new container gets the
+variables as they are now); `--recreate stale` models it as a real host runs it: compose reads the
+.env that Coolify's last deployment wrote, so the PATCHed value is not picked up. Needs only curl.
+
+    .venv/bin/python bench/guide_vs_tool.py --platform coolify [--rounds 3] [--scale 10] [--coolify-deploy-seconds 45] [--recreate best|stale]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -131,12 +146,121 @@ def gap_without_var(sb, since: float, until: float) -> float:
     return total + (until - missing_from if missing_from is not None else 0.0)
 
 
+def old_way_coolify(sb, value: str, home: Path, scale: float, fresh: bool) -> float:
+    """The anchor workflow: curl PATCH (no flags: Coolify resets them), recreate, sleep 90, curl.
+    Returns when the sleep began (perf_counter)."""
+    o, env = sb.options, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    body = json.dumps({"key": "MTN_SESSION", "value": value, "is_preview": False})
+    run(["curl", "-sf", "-X", "PATCH", f"{sb.urls['coolify']}/api/v1/applications/{o.coolify_app_uuid}/envs",
+         "-H", f"Authorization: Bearer {o.coolify_token}", "-H", "Content-Type: application/json",
+         "--data-binary", "@-"], env, home, stdin=body)
+    sb.coolify.recreate(fresh)                  # docker compose up -d --force-recreate, on the host
+    slept = time.perf_counter()
+    time.sleep(90 / scale)                      # sleep 90, scaled
+    run(["curl", "-sf", f"{sb.urls['app']}/api/mtn-wholesale/auth"], env, home)
+    return slept
+
+
+def new_way_coolify(sb, home: Path) -> None:
+    env = {**{k: v for k, v in sb.env().items() if not k.startswith("GITHUB_")},
+           "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", "LANG": "C.UTF-8",
+           "MTN_SESSION_FILE": str(home / "mtn-session.json")}
+    for task in ("push", "deploy"):
+        run([str(BIN / "inv"), "--search-root", str(ROOT), task], env, home)
+
+
+class Outage:
+    """Polls production's /auth until it reports `session_id`: how long it ran without it."""
+
+    def __init__(self, sb, session_id: str):
+        import threading
+
+        self.sb, self.session_id, self.began, self.fixed_at = sb, session_id, time.perf_counter(), None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+
+    def _poll(self) -> None:
+        import httpx
+
+        with httpx.Client(timeout=5) as client:
+            while self.fixed_at is None and not self.stop.is_set():
+                auth = client.get(f"{self.sb.urls['app']}/api/mtn-wholesale/auth").json()
+                if auth.get("sessionId") == self.session_id:
+                    self.fixed_at = time.perf_counter()
+                time.sleep(0.02)
+
+    def seconds(self) -> float:
+        """Called when the way has ended: both ways end after production answered for themselves."""
+        ended = time.perf_counter()
+        self.stop.set()
+        self.thread.join(timeout=10)
+        return (self.fixed_at or ended) - self.began
+
+
+def coolify(args: argparse.Namespace) -> None:
+    if not shutil.which("curl"):
+        raise SystemExit("needs curl")
+    from mtn_runbook.core.session import Session, save
+    from mtn_runbook.sandbox import Sandbox
+
+    scale = args.scale
+    results: dict[str, list[tuple[float, float]]] = {"old": [], "new": []}
+    with Sandbox(captcha_delay=None, deploy_seconds=args.coolify_deploy_seconds / scale, production="coolify") as sb, \
+            tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        for round_ in range(args.rounds):
+            for way in ("old", "new"):
+                sb.coolify.set_env("MTN_SESSION", sb.coolify.seed_value, is_literal=True)   # production broken
+                sb.coolify.recreate()
+                session = Session.from_dict(sb.mtn.mint_session(), "bench")
+                outage = Outage(sb, session.session_id)
+                began = time.perf_counter()
+                if way == "old":
+                    slept = old_way_coolify(sb, session.encode(), home, scale, args.recreate == "best")
+                    wait = 90 / scale
+                    seconds, down = time.perf_counter() - began, outage.seconds()
+                    fixed = outage.fixed_at if outage.fixed_at is not None else time.perf_counter()
+                    down_wait = max(0.0, min(fixed, slept + wait) - slept)   # the part of the outage spent asleep
+                else:
+                    save(home / "mtn-session.json", session)
+                    new_way_coolify(sb, home)
+                    wait = down_wait = args.coolify_deploy_seconds / scale
+                    seconds, down = time.perf_counter() - began, outage.seconds()
+                real, down_real = seconds + (scale - 1) * wait, down + (scale - 1) * down_wait
+                var = next(e for e in sb.coolify.variables() if e["key"] == "MTN_SESSION" and not e["is_preview"])
+                results[way].append((real, down_real))
+                fixed = "" if outage.fixed_at is not None else " (still not working at the end)"
+                print(f"round {round_ + 1}  {way:3}  bench {seconds:5.2f} s, real {real:6.1f} s   production without a "
+                      f"working session: bench {down:5.2f} s, real {down_real:6.1f} s{fixed}   "
+                      f"is_literal after: {var['is_literal']}")
+    old = statistics.median(s for s, _ in results["old"])
+    new = statistics.median(s for s, _ in results["new"])
+    print()
+    print(f"{'(real-time estimates)':34}{'old way (curl, recreate, sleep 90)':>36}"
+          f"{'new way (inv push + deploy)':>30}")
+    print(f"{'median wall time':34}{old:>34.1f} s{new:>28.1f} s")
+    print(f"{'median without a working session':34}{statistics.median(d for _, d in results['old']):>34.1f} s"
+          f"{statistics.median(d for _, d in results['new']):>28.1f} s")
+    how = ("instant and with the new variables (its best case)" if args.recreate == "best" else
+           "with the .env of Coolify's last deployment (as on a real host)")
+    print(f"deployment {args.coolify_deploy_seconds:g} s real; the recreate modelled {how}; {args.rounds} rounds each")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--deploy-seconds", type=float, default=1.5)
     parser.add_argument("--before", default="", help="an earlier commit whose inv runs too")
+    parser.add_argument("--platform", choices=("vercel", "coolify"), default="vercel")
+    parser.add_argument("--scale", type=float, default=10.0, help="coolify: the waits (sleep, deployment) run this much faster")
+    parser.add_argument("--recreate", choices=("best", "stale"), default="best",
+                        help="coolify: the host's recreate picks up the PATCHed value (best) or not (stale)")
+    parser.add_argument("--coolify-deploy-seconds", type=float, default=45.0,
+                        help="coolify: how long a deployment takes, in real seconds")
     args = parser.parse_args()
+    if args.platform == "coolify":
+        return coolify(args)
     if not shutil.which("gh") or not shutil.which("curl") or not VERCEL_CLI.exists():
         raise SystemExit("needs gh, curl and the vercel CLI: run NEED_CLIENTS=1 scripts/setup")
     sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -85,12 +85,14 @@ def secrets_known(sandbox, workdir: Path) -> set[str]:
     found = set()
     if sandbox is not None:
         o = sandbox.options
-        found |= {o.password, o.vercel_token, o.github_token}
+        found |= {o.password, o.vercel_token, o.github_token, o.coolify_token}
         if o.mtn_api_key:
             found.add(o.mtn_api_key)
         for state in (sandbox.mtn, sandbox.vercel):
             found |= set(state.secret_values())
         found |= {e["value"] for e in sandbox.vercel.env_vars() if e["key"] == "MTN_SESSION"}  # whatever was pushed
+        found |= set(sandbox.coolify.secret_values())
+        found |= {e["value"] or "" for e in sandbox.coolify.variables() if e["key"] == "MTN_SESSION"}
     session_file = workdir / ".cache" / "mtn-session.json"
     for path in (session_file, session_file.with_name(session_file.name + ".prev")):
         try:

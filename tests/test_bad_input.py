@@ -154,6 +154,15 @@ BAD_INPUT = [
      "invoke.yaml targets[0] (ssh): port 99999 is not a port number (1 to 65535)"),
     ("ssh-port-minus-1", ("-f", "invoke.yaml", "push", "--env"), {}, {"invoke.yaml": json.dumps({"targets": [{**SSH, "port": -1}]})},
      "invoke.yaml targets[0] (ssh): port -1 is not a port number"),
+    # issue 20 item 13: these were accepted (exit 0 "1 of 1 target(s) would change", or exit 1 at connect)
+    ("vercel-key-space", ("-f", "invoke.yaml", "push", "--env", "--check"), {},
+     {"invoke.yaml": json.dumps({"targets": [{"kind": "vercel", "key": "MTN SESSION"}]})},
+     "invoke.yaml targets[0] (vercel): key 'MTN SESSION' is not an environment variable name"),
+    ("ssh-host-blank", ("-f", "invoke.yaml", "push", "--env", "--check"), {},
+     {"invoke.yaml": json.dumps({"targets": [{**SSH, "host": " "}]})}, "invoke.yaml targets[0] (ssh): host ' ' is blank"),
+    ("ssh-key-dash", ("-f", "invoke.yaml", "push", "--env", "--check"), {},
+     {"invoke.yaml": json.dumps({"targets": [{**SSH, "key": "MTN-SESSION"}]})},
+     "invoke.yaml targets[0] (ssh): key 'MTN-SESSION' is not an environment variable name"),
     ("extend-nan", ("extend", "--env", "--hours", "nan"), {}, {}, "--hours must be a positive number, at most 8760"),
     ("extend-inf", ("extend", "--env", "--hours", "inf"), {}, {}, "--hours must be a positive number, at most 8760"),
     ("extend-1e12", ("extend", "--env", "--hours", "1e12"), {}, {}, "--hours must be a positive number, at most 8760"),
@@ -187,3 +196,22 @@ def test_a_deeply_nested_secret_still_alerts_from_the_monitor(inv, sandbox):
     assert result.code == 2, result.output          # old: "internal error: RecursionError", exit 1, no alert
     assert "JSON nested too deeply" in result.output
     assert len([i for i in sandbox.github.issues() if "pull_request" not in i]) == before + 1
+
+
+def test_a_vercel_environment_that_does_not_exist_names_those_that_do(inv, sandbox, workdir):
+    """Issue 20 item 13: `environments: [stagin]` was exit 0 "1 of 1 target(s) would change"."""
+    minted = Session.from_dict(sandbox.mtn.mint_session(), "minted")
+    sandbox.vercel.custom_environments.append("staging")
+    for envs, code in ((["production", "stagin"], 2), (["staging"], 0)):
+        (workdir / "invoke.yaml").write_text(json.dumps({"targets": [{"kind": "vercel", "environments": envs}]}))
+        result = inv("-f", "invoke.yaml", "push", "--env", "--check", env={"MTN_SESSION": minted.encode()},
+                     allow=(minted.encode(),))
+        assert result.code == code, result.output
+    assert "environment 'stagin' does not exist in project" not in result.output
+    (workdir / "invoke.yaml").write_text(json.dumps({"targets": [{"kind": "vercel", "environments": ["stagin"]}]}))
+    result = inv("-f", "invoke.yaml", "push", "--env", "--check", env={"MTN_SESSION": minted.encode()},
+                 allow=(minted.encode(),))
+    assert result.code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert ("environment 'stagin' does not exist in project prj_sandbox "
+            "(it has: production, preview, development, staging)") in result.output
+    assert not [r for r in sandbox.history.requests("vercel") if r["method"] != "GET"]

@@ -98,3 +98,20 @@ def test_the_console_script_reads_invoke_yaml_from_the_current_directory(tmp_pat
     assert result.returncode == 2, result.stderr
     # the file was read: the session is missing, or the entry is refused; either way one line, no traceback
     assert "Traceback" not in result.stderr
+
+
+def test_user_docs_and_scripts_cite_no_file_outside_the_repository():
+    """Walked: rehearsal.md and scripts/setup cited API_NOTES.md, which a clone does not have."""
+    cited = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "runbooks").glob("*.md")), *sorted((ROOT / "scripts").iterdir())]:
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            cited += [f"{path.name}: {m}" for m in re.findall(r"API_NOTES(?:\.md)?|DESIGN\.md|\.\./shared", text)]
+    assert cited == []
+
+
+def test_rehearsal_does_not_promise_when_refresh_due_comes():
+    """Walked: it said refresh due comes 'once two deaths are in'; it came at 0 deaths (the prior)."""
+    text = (ROOT / "runbooks" / "rehearsal.md").read_text()
+    assert "two deaths are in" not in text.replace("fewer than two deaths are in", "")
+    assert "monitoring.md#refresh-due" in text

@@ -22,7 +22,7 @@ def ready(sandbox, workdir):
 
 
 def test_doctor_passes_when_everything_is_in_place(ready, inv):
-    # 8765 may be taken on a shared machine; a desktop's DISPLAY (the check starts Chromium headless)
+    # a fixed MTN_LINK_PORT may be taken on a shared machine; a desktop's DISPLAY (the check starts Chromium headless)
     result = inv("doctor", env={"MTN_LINK_PORT": "0", "DISPLAY": ":0"})
     assert result.code == 0, result.output
     for name in ("MTN credentials", "browser", ".gitignore", "session file", "Vercel token", "GitHub token",

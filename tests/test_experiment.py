@@ -6,8 +6,8 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from mtn_runbook.health.experiment import verdict
-from mtn_runbook.health.ledger import Record, fold
+from mtn_runbook.lifespan.experiment import verdict
+from mtn_runbook.lifespan.ledger import Record, fold
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 
@@ -94,3 +94,28 @@ def test_inv_status_says_what_is_still_needed(inv, workdir):
     r = inv("status", env=NO_GITHUB)
     assert ("Keepalive experiment: needs 4 more deaths of pinged sessions (1 of 5) and 5 more deaths of "
             "unpinged sessions (0 of 5)") in r.output
+
+
+def test_status_and_ledger_show_the_one_estimate(inv, workdir):
+    """Issue 19: one estimator feeds status, the monitor's verdict, the ledger and the policy.
+    20 sessions seen alive 10+ days, none dead: no login needed, in both."""
+    from mtn_runbook.core.session import Session, save
+
+    now = datetime.now(timezone.utc)
+    lines = []
+    for i in range(20):
+        begin = now - timedelta(days=12 + i)
+        base = {"session": f"created:old{i}", "fp": f"old{i:09d}", "start": iso(begin), "by": "test", "every": 60}
+        lines.append({**base, "id": f"o{i}", "at": iso(begin + timedelta(days=10, hours=i)), "event": "alive"})
+    write_ledger(workdir, lines)
+    current = Session(({"name": "JSESSIONID", "value": "X" * 32, "domain": "localhost", "path": "/"},), "A" * 32,
+                      now + timedelta(hours=1), {"createdAt": iso(now - timedelta(days=1))})
+    save(workdir / ".cache" / "mtn-session.json", current)
+    status = inv("status", env=NO_GITHUB)
+    (lifespans,) = [x for x in status.output.splitlines() if x.startswith("Lifespans: ")]
+    assert "no login needed in the next 30 days" in lifespans, status.output
+    ledger = inv("ledger", env=NO_GITHUB)
+    (estimate,) = [x for x in ledger.output.splitlines() if x.startswith("Estimate: ")]
+    basis = estimate.removeprefix("Estimate: ")
+    assert basis.startswith("unpinged sessions: 0 death(s) in 4,") and basis in lifespans
+    assert f"Current session {current.fingerprint}: no login needed in the next 30 days" in ledger.output

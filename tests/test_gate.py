@@ -102,6 +102,23 @@ def test_extend_push_deploy_gives_production_a_gate_a_day_ahead(sandbox, workdir
     assert sandbox.vercel.env_value("MTN_SESSION", "production") == value
 
 
+def test_extend_right_after_a_push_does_not_ask_for_another_push(sandbox, workdir, inv):
+    """Walked: `inv extend` right after a push asked for a push and a redeploy for a 16-second
+    move of the gate; production's gate was still two days away."""
+    save(workdir, minted(sandbox))
+    assert inv("push").code == 0
+
+    extended = inv("extend")
+
+    assert extended.code == 0, extended.output
+    assert "inv push" not in extended.stdout.replace("the next `inv push`", "") and "inv deploy" not in extended.stdout
+    assert "nothing to push" in extended.stdout
+
+    near = minted(sandbox)   # production's gate under a day away: then the move matters
+    save(workdir, near.with_gate(sessions.now() + timedelta(hours=3)))
+    assert "`inv push` (then `inv deploy`)" in inv("extend").stdout
+
+
 def test_a_closed_gate_is_repaired_by_recover_without_a_login(sandbox, workdir, inv):
     """Production runs a session MTN accepts, pushed by the old way with expiresAt = tracked expiry,
     which is now 3 minutes away: the app refuses it. recover extends, pushes and redeploys."""

@@ -10,8 +10,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mtn_runbook"
 
 # layer -> rank; a module may import its own layer and any layer of a lower rank
-RANK = {"core": 0, "mtn": 1, "targets": 1, "services": 1, "sandbox": 1, "runner": 2, "health": 3,
-        "tasks": 4, "": 5}
+RANK = {"core": 0, "mtn": 1, "targets": 1, "services": 1, "sandbox": 1, "runner": 2, "lifespan": 3,
+        "health": 4, "tasks": 5, "": 6}
 # stricter than rank: the sandbox stands in for the outside world, so it leans on core alone
 ONLY = {"sandbox": {"core", "sandbox"}}
 
@@ -76,3 +76,32 @@ def test_the_check_catches_an_upward_import(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     assert violations() == ["core/bad.py:2 (core) imports mtn_runbook.runner.engine (runner)",
                             "sandbox/leak.py:1 (sandbox) imports mtn_runbook.targets (targets)"]
+
+
+def circles() -> list[list[str]]:
+    """Module-level import circles inside one layer (lazy imports count: a lazy import is how a
+    circle hides). `from . import x` names the module x."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = "mtn_runbook." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        module = module.removesuffix(".__init__")
+        graph[module] = {t for _, t in imports(path)}
+    known = set(graph)
+
+    def resolve(target: str) -> str | None:
+        while target and target not in known:
+            target = target.rpartition(".")[0]
+        return target or None
+
+    edges = {m: {r for t in targets if (r := resolve(t)) and r != m and not m.startswith(r + ".")}
+             for m, targets in graph.items()}
+    found = []
+    for a, outs in edges.items():
+        for b in outs:
+            if a < b and a in edges.get(b, ()):
+                found.append([a, b])
+    return found
+
+
+def test_no_two_modules_import_each_other():
+    assert circles() == []

@@ -58,18 +58,18 @@ def modules_imported(result) -> set[str]:
 
 
 def test_inv_validate_loads_only_the_ledger_it_writes(inv, sandbox, workdir):
-    """validate records what it saw in the lifespan ledger (health/observe.py): the GitHub client only
-    when GitHub is configured; never the refresh-due machinery (survival, policy, time zones)."""
+    """validate records what it saw in the lifespan ledger (lifespan/observe.py): the GitHub client only
+    when GitHub is configured; never the refresh-due machinery (estimator, policy, time zones)."""
     from mtn_runbook.core.session import Session, save
 
     save(workdir / ".cache" / "mtn-session.json", Session.from_dict(sandbox.mtn.mint_session(), "sandbox"))
-    unneeded = {"mtn_runbook.health.refresh_due", "mtn_runbook.health.survival", "mtn_runbook.health.policy",
+    unneeded = {"mtn_runbook.lifespan.refresh_due", "mtn_runbook.lifespan.estimator", "mtn_runbook.lifespan.policy",
                 "zoneinfo", "mtn_runbook.sandbox"}   # outside a sandbox shell, no part of the sandbox
     local = inv("validate", env={"PYTHONPROFILEIMPORTTIME": "1", "GITHUB_TOKEN": None, "GITHUB_REPOSITORY": None})
     assert local.code == 0, local.output
     loaded = modules_imported(local)
-    assert "mtn_runbook.health.observe" in loaded
-    assert sorted(loaded & (unneeded | {"mtn_runbook.core.apis", "mtn_runbook.health.ledger_view"})) == []
+    assert "mtn_runbook.lifespan.observe" in loaded
+    assert sorted(loaded & (unneeded | {"mtn_runbook.core.apis", "mtn_runbook.lifespan.ledger_view"})) == []
     shared = inv("validate", env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert shared.code == 0, shared.output
     loaded = modules_imported(shared)

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta, timezone
 from mtn_runbook.core import apis
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import Session, iso
-from mtn_runbook.health.ledger import MAX_SESSIONS, FileStore, IssueStore, Record, entry, fold
-from mtn_runbook.health.ledger_view import issue_body
-from mtn_runbook.health.refresh_due import RefreshSettings, estimate
+from mtn_runbook.lifespan import ledger_view
+from mtn_runbook.lifespan.ledger import MAX_SESSIONS, FileStore, IssueStore, Record, entry, fold
+from mtn_runbook.lifespan.ledger_view import issue_body
+from mtn_runbook.lifespan.experiment import estimate_for
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
 
@@ -43,13 +44,13 @@ def test_a_replaced_session_is_censored_and_a_death_is_placed_mid_interval():
 
 
 def test_censored_lifetimes_reach_the_estimate():
-    s = Settings(monitor_min_deaths="2", monitor_refresh_risk="0.5")
-    rs = RefreshSettings.from_settings(s)
-    died = [fold([], [e("alive", session(i, 0), 9), e("dead", session(i, 0), 11)])[0] for i in range(2)]
-    alive_long = [fold([], [e("alive", session(10 + i, 0), 30)])[0] for i in range(6)]
-    assert estimate(died, rs).hours == 10                                  # deaths alone: 50 % by 10 h
-    assert estimate(died + alive_long, rs).learning is False
-    assert estimate(died + alive_long, rs).hours == 30                     # the censored push it to "longest watch"
+    died = [fold([], [e("alive", session(i, 0), 9), e("dead", session(i, 0), 11)])[0] for i in range(10)]
+    alive_long = [fold([], [e("alive", session(10 + i, 0), 30)])[0] for i in range(10)]
+    deaths_only = estimate_for(died, None, min_deaths=2)
+    assert deaths_only.method == "kaplan-meier" and deaths_only.survival(10) == 0   # all died at 10 h
+    both = estimate_for(died + alive_long, None, min_deaths=2)
+    assert both.survival(10) == 0.5 and both.exposure == 400                       # the censored: 10 x 30 h
+    assert estimate_for(died + alive_long, None).hazard < estimate_for(died, None).hazard   # the bound, too
 
 
 def test_file_store_two_writers_at_once(tmp_path):
@@ -75,14 +76,14 @@ def test_issue_store_concurrent_writers_lose_no_entry(sandbox):
     the body at the end, and no comment is left over."""
     settings = Settings.load(environ=sandbox.env(), use_dotenv=False)
     repo = sandbox.options.github_repository
-    first = IssueStore(apis.github(settings), repo)
+    first = IssueStore(apis.github(settings), repo, ledger_view)
     first.append([e("alive", session(99, 200), 201)])   # the issue exists (two first writers would make two)
     barrier = threading.Barrier(8)
     errors = []
 
     def write(i):
         with apis.github(settings) as api:
-            store = IssueStore(api, repo)
+            store = IssueStore(api, repo, ledger_view)
             barrier.wait()
             try:
                 store.append([e("alive", session(i, i), 50), e("dead", session(i, i), 60)])
@@ -96,7 +97,7 @@ def test_issue_store_concurrent_writers_lose_no_entry(sandbox):
         t.join()
     assert errors == []
     with apis.github(settings) as api:
-        records = IssueStore(api, repo).records()
+        records = IssueStore(api, repo, ledger_view).records()
     assert len(records) == 9 and sum(1 for r in records if r.first_dead) == 8
     (ledger,) = [i for i in sandbox.github.issues() if [x["name"] for x in i["labels"]] == ["mtn-ledger"]]
     body_sessions = [json.loads(x)["session"] for x in ledger["body"].split("```jsonl\n")[1].split("```")[0].splitlines()]
@@ -108,5 +109,5 @@ def test_the_body_stays_bounded():
     records = fold([], entries)
     assert len(records) == MAX_SESSIONS and records[0].start == h(50)    # the oldest dropped
     body = issue_body(records, "here")
-    assert len(body) < 65536 and "xychart-beta" in body and "| session (fingerprint) |" in body
+    assert len(body) < 65536 and "xychart-beta" in body and "| session |" in body
     assert all(Record.from_json(r.to_json()).to_json() == r.to_json() for r in records)

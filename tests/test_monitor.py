@@ -235,7 +235,7 @@ def test_json_output(sandbox, inv):
     assert data["state"] == "healthy" and data["exitCode"] == 0
     assert data["secret"]["verdict"] == "valid" and data["secret"]["sessionId"] == session.short_id
     assert data["production"]["servesSecret"] is True and data["production"]["products_status"] == 200
-    assert data["lifespan"]["current"]["basis"] == "no history yet: tracked expiry"
+    assert data["lifespan"]["method"] == "exponential-bound" and data["refresh"]["intervalMinutes"] == 60
     assert {c["name"] for c in data["checks"]} >= {"MTN_SESSION secret", "production session", "production /products"}
 
 
@@ -250,7 +250,7 @@ def test_github_actions_annotations_and_job_summary(sandbox, inv, tmp_path):
     text = summary.read_text()
     assert text.startswith("## MTN session monitor: unhealthy")
     assert "| check | result | detail |" in text and "| production /products | ✘ failed |" in text
-    assert "### Observed lifespans" in text and "no history yet" in text
+    assert "### Observed lifespans" in text and "no session watched yet" in text
     assert "github-issue: open #" in text
     assert value not in text
     body = open_issues(sandbox)[0]["body"]
@@ -375,3 +375,10 @@ def test_mtn_api_unreachable_but_production_works_with_the_same_session(sandbox,
     assert r.code == 0, r.output
     assert "warning: could not validate the MTN_SESSION secret directly (MTN API answered 503" in r.output
     assert "production's /products works with the same session" in r.output
+
+
+def test_in_a_sandbox_shell_monitor_without_mtn_session_points_to_file(sandbox, inv):
+    """Walked: the sandbox shell blanks MTN_SESSION, and `inv monitor` said only 'MTN_SESSION not set'."""
+    r = inv("monitor", env={"MTN_RUNBOOK_SANDBOX": "1", "MTN_SESSION": None})
+    assert r.code == 2, r.output
+    assert "inv monitor --file $MTN_SESSION_FILE" in r.output and "Traceback" not in r.output

@@ -51,7 +51,7 @@ def test_recover_deploys_when_vercel_holds_it_and_names_the_command_for_the_rest
     assert "✔ deploy" in result.output and "✔ verify" in result.output  # production reads the new session
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("✘ push failed for app1; production was redeployed all the same"), last
-    assert last.endswith("fix the cause, then finish with `inv push --only app1`"), last
+    assert "inv recover --resume" in last, last   # the one next command
     assert (tmp_path / "app.env").read_bytes() == APP_ENV
 
     up = config(workdir, ssh_entry(sshd, tmp_path))
@@ -105,3 +105,46 @@ def test_a_name_that_matches_nothing_exits_2_before_anything(inv, sandbox, workd
     assert "--skip-target 'ap1' matches no configured target" in recover.output
     assert not [r for r in sandbox.history.requests("mtn_sso") if r["method"] == "POST"]  # no login started
     assert not [r for r in sandbox.history.requests() if r["method"] in ("PUT", "PATCH")]
+
+
+def test_resume_finishes_what_a_partial_run_left_behind(inv, sandbox, workdir, sshd, tmp_path):  # noqa: F811
+    """Walked: after a run that redeployed but left a target failed (exit 1), `--resume` said
+    'the last run finished …; nothing to resume' and exited 0, the target still stale."""
+    down = config(workdir, ssh_entry(sshd, tmp_path, port=dead_port()))
+    assert inv("-f", down, "recover", "--headless", timeout=240).code == 1
+    new = Session.from_dict(__import__("json").loads((workdir / ".cache" / "mtn-session.json").read_text()), "x")
+    deployments, logins = len(sandbox.vercel.deployments()), sandbox.mtn.logins
+    github_puts = len([r for r in sandbox.history.requests("github") if r["method"] == "PUT"])
+
+    up = config(workdir, ssh_entry(sshd, tmp_path))
+    resumed = inv("-f", up, "recover", "--resume", "--json", timeout=240)
+
+    assert resumed.code == 0, resumed.output
+    assert "nothing to resume" not in resumed.output
+    assert f"MTN_SESSION={pushed_value(sandbox, new)}\n".encode() in (tmp_path / "app.env").read_bytes()
+    recap = __import__("json").loads(resumed.stdout)
+    steps = {s["step"]: s["outcome"] for s in recap["steps"]}
+    assert steps["push"] == "changed" and steps["verify"] == "ok", steps
+    assert steps["deploy"] == "ok"   # production already served it: no second redeploy
+    assert len(sandbox.vercel.deployments()) == deployments and sandbox.mtn.logins == logins
+    assert [t["target"] for t in recap["targets"]] == ["app1"]   # only what was left behind
+    assert len([r for r in sandbox.history.requests("github") if r["method"] == "PUT"]) == github_puts
+
+    again = inv("-f", up, "recover", "--resume", timeout=240)
+
+    assert again.code == 0, again.output
+    assert "nothing to resume" in again.output
+
+
+def test_resume_of_a_partial_run_that_fails_again_still_names_the_target(inv, sandbox, workdir, sshd,
+                                                                           tmp_path):  # noqa: F811
+    down = config(workdir, ssh_entry(sshd, tmp_path, port=dead_port()))
+    assert inv("-f", down, "recover", "--headless", timeout=240).code == 1
+
+    still_down = inv("-f", down, "recover", "--resume", timeout=240)
+    up = config(workdir, ssh_entry(sshd, tmp_path))
+    then_up = inv("-f", up, "recover", "--resume", timeout=240)
+
+    assert still_down.code == 1 and "app1" in still_down.stderr.strip().splitlines()[-1], still_down.output
+    assert then_up.code == 0, then_up.output
+    assert (tmp_path / "app.env").read_bytes() != APP_ENV

@@ -120,7 +120,51 @@ def test_failed_restart_is_reported_and_finished_by_the_next_push(inv, sandbox, 
     again = inv("-f", fixed, "push.ssh")
     assert again.code == 0, again.output
     assert marker.read_text() == "1\n"  # it held the value, but the last push had failed: restarted
-    assert "the last push had failed" in again.output
+    assert "the last push, which had failed" in again.output
+    # walked: "already holds it … (the last push had failed)", then "1 of 1 target(s) updated"
+    assert "0 of 1 target(s) updated, 1 already held it" in again.output, again.output
+
+
+def test_first_use_after_a_failed_restart_shows_the_recorded_key_and_does_not_say_updated(
+        inv, sandbox, workdir, sshd, host, home):
+    _, env_file, marker = host
+    session = live_session(sandbox, workdir)
+    write_config(workdir, sshd.target(env_file, restart="exit 3"))
+    assert inv("-f", str(workdir / "invoke.yaml"), "push.ssh").code == 1
+    config = write_config(workdir, without_known_hosts(sshd, env_file, trust="first-use",
+                                                       restart=restart_command(env_file, marker)))
+
+    result = inv("-f", config, "push.ssh")
+
+    assert result.code == 0, result.output
+    assert f"recorded [127.0.0.1]:{sshd.port}'s key {sshd.fingerprint()}" in result.output   # the promised fingerprint
+    assert "1 target(s) updated" not in result.output.replace("0 of 1 target(s) updated", "")
+    assert marker.read_text() == "1\n" and session.encode().encode() in env_file.read_bytes()
+
+
+def test_only_ssh_pattern_matches_named_ssh_targets(inv, sandbox, workdir, sshd, host):
+    _, env_file, _ = host
+    session = live_session(sandbox, workdir)
+    config = write_config(workdir, {**sshd.target(env_file), "name": "app1"})
+
+    result = inv("-f", config, "push", "--only", "ssh *")
+
+    assert result.code == 0, result.output
+    assert session.encode().encode() in env_file.read_bytes()
+
+
+def test_push_check_does_not_say_an_ssh_target_holding_the_value_would_change(inv, sandbox, workdir, sshd, host):
+    _, env_file, _ = host
+    live_session(sandbox, workdir)
+    config = write_config(workdir, sshd.target(env_file))
+    assert inv("-f", config, "push.ssh").code == 0
+    before = sshd.connections()
+
+    checked = inv("-f", config, "push.ssh", "--check")
+
+    assert checked.code == 0, checked.output
+    assert "0 of 1 target(s) would change" in checked.output and "would replace" not in checked.output
+    assert sshd.connections() == before     # still no connection in --check
 
 
 def test_wrong_key_is_a_configuration_error(inv, sandbox, workdir, sshd, host, tmp_path):

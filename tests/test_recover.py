@@ -61,7 +61,31 @@ def test_recover_from_expired_session_logs_in_and_restores_production(sandbox, w
     for step in ("validate", "renew", "validate-new", "export", "push", "deploy", "verify"):
         assert f"✔ {step}" in result.stdout or f"– {step}" in result.stdout, step
     assert "Time to recover:" in result.stdout
-    assert f"Production now runs session {pushed(sandbox, new).fingerprint}" in result.stdout
+    assert f"Production now runs session {new.short_id} (value fingerprint {pushed(sandbox, new).fingerprint}" \
+        in result.stdout
+
+
+def test_one_session_one_name_right_after_recover(sandbox, workdir, inv):
+    """Walked: right after `inv recover`, `inv status` said the session had not been validated and
+    that the last validation was of 'another session' (the pushed value's fingerprint); the ledger
+    and validate --json used other ids again."""
+    import json
+
+    sandbox.mtn.expire()
+    recovered = inv("recover", "--headless", "--timeout", "60")
+    assert recovered.code == 0, recovered.output
+    sid = saved(workdir).short_id
+    assert f"session {sid}" in recovered.output   # the login line
+
+    status = inv("status")
+    checked = inv("validate", "--json")
+    ledger = inv("ledger", "--json")   # validate put it in the ledger
+
+    assert "not been validated" not in status.output and "another session" not in status.output, status.output
+    assert f"Session {sid}" in status.output and "of this session" in status.output
+    assert json.loads(ledger.stdout)["current"]["sessionId"] == sid
+    assert [r.get("sid") for r in json.loads(ledger.stdout)["sessions"]][-1] == sid
+    assert json.loads(checked.stdout)["sessionId"] == sid
 
 
 def test_recover_extends_a_tracked_expired_session_without_the_browser(sandbox, workdir, inv):
@@ -231,7 +255,9 @@ def test_status_after_a_recover_shows_each_targets_last_push(sandbox, workdir, i
     data = __import__("json").loads(inv("status", "--json").stdout)
     assert {t["target"] for t in data["targets"]} == {"vercel prj_sandbox (production)",
                                                       "github acme/mtn-app (repository secret)"}
-    assert data["lifespan"]["observed"] == 1  # the expired session's life ended at the first validate
+    # the lifespan ledger's one estimate (no curve from so little), and the new session alive in it
+    assert data["lifespan"]["estimate"]["method"] == "exponential-bound"
+    assert data["lifespan"]["current"]["died"] is None and data["lifespan"]["current"]["decision"] == "quiet"
 
 
 def test_from_a_later_step_refuses_a_session_the_api_rejects(sandbox, workdir, inv):

@@ -75,6 +75,9 @@ def test_the_recap_after_resume_covers_the_whole_incident(sandbox, workdir, inv)
     skipped = {s["step"]: s["detail"] for s in recap["steps"] if s["outcome"] == "skipped"}
     assert set(skipped) >= {"validate", "renew", "validate-new", "export", "push"}
     assert all(d == f"done in the interrupted run {interrupted['run']}" for d in skipped.values()), skipped
+    # walked: a resumed recap had no targets table, though the targets are what the person checks
+    held = {t["target"]: t["holds"] for t in recap["targets"]}
+    assert held and all(recap["pushedFingerprint"] in h or "not readable" in h for h in held.values()), held
 
 
 def test_the_recap_of_from_says_the_steps_were_not_run(sandbox, workdir, inv):
@@ -110,3 +113,20 @@ def test_a_second_resume_continues_where_the_first_run_left_off(sandbox, workdir
     assert set(skipped) == {"validate", "renew", "validate-new", "export", "push"}
     assert skipped["push"] == f"done in the interrupted run {pushed_by}"
     assert len(sandbox.history.events("vercel", "env.change")) == changes and sandbox.mtn.logins == logins
+
+
+def test_no_display_is_said_once_and_the_resume_command_carries_the_flag_it_needs(sandbox, inv):
+    """Walked: the no-display error printed three times (step, recap, last line) and the recap
+    suggested `inv recover --resume`, which fails the same way in a sandbox shell without -H."""
+    sandbox.mtn.expire()
+    no_display = {"DISPLAY": None, "WAYLAND_DISPLAY": None}
+
+    shell = inv("recover", env={**no_display, "MTN_RUNBOOK_SANDBOX": "1"})
+    real = inv("recover", env=no_display)
+
+    assert (shell.code, real.code) == (2, 2), shell.output + real.output
+    for result in (shell, real):
+        assert result.output.count("add --link") == 1, result.output       # the advice, once
+        assert result.stderr.strip().splitlines()[-1].startswith("✘ no display")
+    assert "`inv recover --resume -H`" in shell.output
+    assert "`inv recover --resume --link`" in real.output

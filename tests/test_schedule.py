@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from mtn_runbook.core.errors import ConfigError
-from mtn_runbook.health.schedule import CHECK_INTERVAL, CRON, WorkingHours
+from mtn_runbook.lifespan.schedule import CHECK_INTERVAL, CRON, WorkingHours
 
 JHB = WorkingHours.parse("Mon-Fri 08:00-18:00", "Africa/Johannesburg")   # UTC+2, no daylight saving
 

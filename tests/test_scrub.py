@@ -115,3 +115,45 @@ def test_scrub_patterns():
     for text in ("the `MTN_SESSION=` line of .env", "ssh://deploy@host:22", "ops@example.test", "the token lacks rights"):
         assert scrub(text) == text
     assert redact_url("https://a:b@x.test:8443/p?q=1") == "https://***@x.test:8443/p?q=1"
+
+
+def test_a_fragment_of_the_session_echoed_by_production_is_masked_everywhere(sandbox, inv, workdir, tmp_path):
+    """Issue 20 item 12: production echoes `b64[8:260]` of the session in an error. Only whole
+    secrets were masked, so the fragment reached the console and the webhook. Now any run of 16
+    characters of a registered value (or of its base64 decoding) is masked in every channel."""
+    session, value = new_secret(sandbox)
+    fragment = value[8:260]
+    cookie = session.cookies[0]["value"]
+    add_fault(sandbox, service="app", method="GET", path="/api/mtn-wholesale/auth", count=-1, body={
+        "success": True, "authenticated": False, "sessionId": None, "expiresAt": None, "cookiesCount": 0,
+        "error": f"cannot parse MTN_SESSION near '{fragment}' (cookie …{cookie[3:]})"})
+    summary = tmp_path / "summary.md"
+    hook = Hook()
+    try:
+        env = {"MTN_SESSION": value, "ALERT_WEBHOOK_URL": hook.url, "GITHUB_ACTIONS": "true",
+               "GITHUB_STEP_SUMMARY": str(summary)}
+        r = inv("monitor", env=env)
+        hooks = json.dumps(hook.messages)
+    finally:
+        hook.close()
+    assert r.code == 3 and hook.messages, r.output
+    issue = max(mtn_issues(sandbox), key=lambda i: i["number"])
+    assert "cannot parse MTN_SESSION near '***'" in issue["body"]        # still says what production said
+    windows = {s[i:i + 16] for s in (fragment, cookie[3:]) for i in range(len(s) - 15)}
+    for text, where in [(r.output, "terminal"), (issue["body"], "issue body"), (hooks, "webhook JSON"),
+                        (summary.read_text(), "job summary"), ((workdir / ".cache" / "journal.jsonl").read_text(), "journal")]:
+        leaked = [w for w in windows if w in text]
+        assert not leaked, f"{where} holds {len(leaked)} 16-character run(s) of the session"
+
+
+def test_fragments_as_they_are_or_base64_decoded():
+    from mtn_runbook.core import console
+
+    token = "tok_" + "0123456789abcdefghijklmnopqrstuvwxyz"
+    secret_text = "the quick secret phrase nobody may see"
+    encoded = __import__("base64").b64encode(secret_text.encode()).decode()
+    console.protect(token, encoded)
+    assert scrub(f"x {token[5:30]} y") == "x *** y"
+    assert scrub(f"said: {secret_text[5:30]}!") == "said: ***!"          # the decoded text, in part
+    assert scrub(token[:15]) == token[:15]                             # under 16 characters: no secret run
+    assert scrub("https://hooks.slack.com/services/x") == "https://hooks.slack.com/services/x"

@@ -1,6 +1,6 @@
 """`inv validate` and the lifespan ledger (issue 11, start-up): the verdict is printed before the
 ledger is touched, and validate makes only the GitHub calls its observation needs
-(health/observe.py). The ledger is the sandbox's GitHub issue; each test asserts on the calls the
+(lifespan/observe.py). The ledger is the sandbox's GitHub issue; each test asserts on the calls the
 stand-in received and on the issue's body afterwards."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from mtn_runbook.core import apis
 from mtn_runbook.core import session as sessions
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import Session, now, parse_time
-from mtn_runbook.health.ledger import IssueStore, entry
+from mtn_runbook.lifespan import ledger_view
+from mtn_runbook.lifespan.ledger import IssueStore, entry
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def seen_alive(sandbox, session: Session, hours_ago: float) -> None:
     """The ledger already holds `session`, last seen alive `hours_ago` (another runner saw it)."""
     settings = Settings.load(environ=sandbox.env(), use_dotenv=False)
     with apis.github(settings) as api:
-        IssueStore(api, sandbox.options.github_repository).append(
+        IssueStore(api, sandbox.options.github_repository, ledger_view).append(
             [entry("alive", session, by="ci@runner", every=60, at=now() - timedelta(hours=hours_ago))])
     sandbox.history.clear()
 

@@ -256,3 +256,38 @@ def test_check_mode_opens_no_connection(inv, sandbox, workdir, sshd, tmp_path):
     assert status.code == 0 and "changes nothing" in status.output
     assert sshd.connections() == before and folder.exists() and not (tmp_path / "other").exists()
     assert len(list(unit_dir.iterdir())) == 4
+
+
+def test_a_remote_env_that_is_a_symlink_is_refused(inv, sandbox, workdir, sshd, tmp_path):
+    """Issue 20, item 11: `.env` on the host as a link to another app's settings got the secrets
+    written into that file (mode 0644 → 0600). Now: refused, naming the link, before any work."""
+    folder = tmp_path / "watcher"
+    folder.mkdir()
+    other = tmp_path / "other-app.env"
+    other.write_text("OTHER_APP=1\n")
+    other.chmod(0o644)
+    (folder / ".env").symlink_to(other)
+    env_file = workdir / "watcher.env"
+    env_file.write_text(f"GITHUB_TOKEN={sandbox.options.github_token}\n")
+    r = inv("watch.install", *args(sshd, tmp_path), "--env-file", str(env_file), "--pip-args", "--no-deps")
+    assert r.code == 2, r.output
+    assert f"{folder}/.env is a symbolic link (to {other})" in r.output and len(r.output.strip().splitlines()) == 1
+    assert other.read_text() == "OTHER_APP=1\n" and stat.S_IMODE(other.stat().st_mode) == 0o644
+    assert not (folder / "venv").exists()                       # refused before the source went up
+
+
+def test_units_refused_by_systemd_analyze_leave_no_secret(inv, sandbox, workdir, sshd, tmp_path):
+    """Issue 20, item 11: `.env` was uploaded before `systemd-analyze verify`, so a refused unit
+    left the secrets on the host. Here pip installs elsewhere (`--target`), the units name a
+    program that is not there, verify refuses them, and no `.env` was ever written."""
+    import pytest
+
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze not installed (package systemd)")
+    folder = tmp_path / "watcher"
+    env_file = workdir / "watcher.env"
+    env_file.write_text(f"GITHUB_TOKEN={sandbox.options.github_token}\n")
+    r = inv("watch.install", *args(sshd, tmp_path), "--env-file", str(env_file),
+            "--pip-args", f"--no-deps --target {tmp_path / 'elsewhere'}", timeout=300)
+    assert r.code == 1 and "systemd-analyze verify refused the units" in r.output, r.output
+    assert not (folder / ".env").exists() and list(folder.glob(".env*")) == []

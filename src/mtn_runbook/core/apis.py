@@ -1,4 +1,4 @@
-"""The Vercel and GitHub REST APIs as this project talks to them: base URL, token, team, headers.
+"""The Vercel, GitHub and Coolify REST APIs as this project talks to them: base URL, token, team, headers.
 
 Every caller (targets, deploy, doctor, alerts, the workflow checks) builds its client here, so
 the token variable named in errors, the `teamId` parameter and GitHub's version headers are
@@ -32,3 +32,22 @@ def github(settings: Settings, *, name: str = "GitHub", retries: int = 4) -> Api
                           "set it in the environment or .env (a token that may write Actions secrets and issues)")
     return Api(name, settings.github_api_url, token=settings.github_token, token_var="GITHUB_TOKEN",
                headers=GITHUB_HEADERS, retries=retries)
+
+
+def coolify_base(url: str) -> str:
+    """The API root of a Coolify instance: COOLIFY_API_URL is the instance's URL; a value that
+    already ends in /api/v1 is taken as it is."""
+    url = url.rstrip("/")
+    return url if url.endswith("/api/v1") else f"{url}/api/v1"
+
+
+def coolify(settings: Settings, *, name: str = "Coolify", retries: int = 4) -> Api:
+    """A Coolify instance's API (COOLIFY_API_URL + /api/v1) with COOLIFY_TOKEN as Bearer token."""
+    missing = [n for n, v in (("COOLIFY_API_URL", settings.coolify_api_url), ("COOLIFY_TOKEN", settings.coolify_token))
+               if not v]
+    if missing:
+        raise ConfigError(f"{name}: {' and '.join(missing)} not set",
+                          "set them in the environment or .env (an API token of the application's team "
+                          "with read, write and deploy permissions)")
+    return Api(name, coolify_base(settings.coolify_api_url), token=settings.coolify_token, token_var="COOLIFY_TOKEN",
+               headers={"Accept": "application/json"}, retries=retries)

@@ -40,23 +40,28 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "GITHUB_API_URL": ("github_api_url", "https://api.github.com", False),
     "GITHUB_TOKEN": ("github_token", "", True),
     "GITHUB_REPOSITORY": ("github_repository", "", False),
+    "COOLIFY_API_URL": ("coolify_api_url", "", False),
+    "COOLIFY_TOKEN": ("coolify_token", "", True),
+    "COOLIFY_APP_UUID": ("coolify_app_uuid", "", False),
     "PRODUCTION_URL": ("production_url", "", False),
     "ALERT_WEBHOOK_URL": ("alert_webhook_url", "", True),
     "MONITOR_WORKING_HOURS": ("monitor_working_hours", "Mon-Fri 08:00-18:00", False),
     "MONITOR_TIMEZONE": ("monitor_timezone", "Africa/Johannesburg", False),
     "MONITOR_REFRESH_RISK": ("monitor_refresh_risk", "0.10", False),
     "MONITOR_MIN_DEATHS": ("monitor_min_deaths", "5", False),
-    "MONITOR_PRIOR_HOURS": ("monitor_prior_hours", "12", False),
+    "MONITOR_EVERY_MINUTES": ("monitor_every_minutes", "60", False),
+    "MONITOR_LEDGER_WRITERS": ("monitor_ledger_writers", "", False),
     "KEEPALIVE_MINUTES": ("keepalive_minutes", "10", False),
     "MTN_LINK_BIND": ("link_bind", "127.0.0.1", False),
-    "MTN_LINK_PORT": ("link_port", "8765", False),
+    "MTN_LINK_PORT": ("link_port", "0", False),
+    "MTN_LINK_PUBLIC_HOST": ("link_public_host", "", False),
 }
 ALIASES = {"VERCEL_ORG_ID": "VERCEL_TEAM_ID"}
 # Not a setting (so not in VARIABLES): a sandbox shell's marker. sandbox/shell.py writes it and
 # runner/rehearsal.py reads it; kept here so reading it loads no part of the sandbox.
 SANDBOX_SHELL_MARKER = "MTN_RUNBOOK_SANDBOX"
 URL_VARIABLES = ("MTN_SSO_LOGIN_URL", "MTN_API_BASE_URL", "VERCEL_API_URL", "GITHUB_API_URL",
-                 "PRODUCTION_URL", "ALERT_WEBHOOK_URL")
+                 "COOLIFY_API_URL", "PRODUCTION_URL", "ALERT_WEBHOOK_URL")
 SECRET_VARIABLES = frozenset(name for name, (_, _, secret) in VARIABLES.items() if secret)
 
 
@@ -78,6 +83,9 @@ class Settings:
     github_api_url: str = "https://api.github.com"
     github_token: str = ""
     github_repository: str = ""
+    coolify_api_url: str = ""     # the Coolify instance (https://coolify.example.com); the API is under /api/v1
+    coolify_token: str = ""
+    coolify_app_uuid: str = ""
     production_url: str = ""
     alert_webhook_url: str = ""
     # refresh due: working hours and the survival estimate (read and checked in health/)
@@ -85,10 +93,12 @@ class Settings:
     monitor_timezone: str = "Africa/Johannesburg"
     monitor_refresh_risk: str = "0.10"
     monitor_min_deaths: str = "5"
-    monitor_prior_hours: str = "12"
+    monitor_every_minutes: str = "60"
+    monitor_ledger_writers: str = ""  # GitHub logins whose ledger entries count (empty: the token's and the bot)
     keepalive_minutes: str = "10"  # `inv keepalive`'s interval (checked in health/keepalive.py)
     link_bind: str = "127.0.0.1"  # where `--link` serves its login page
-    link_port: str = "8765"       # 0: any free port
+    link_port: str = "0"          # 0: a free port chosen at random
+    link_public_host: str = ""    # the host name the person opens, when not the bind address
     # `targets:` from invoke.yaml, as written there (see mtn_runbook.targets)
     targets: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
 
@@ -160,7 +170,7 @@ class Settings:
 
 
 # -- checked when settings load: one line naming the variable, never its secret value ---------
-TOKEN_VARIABLES = ("VERCEL_TOKEN", "GITHUB_TOKEN", "MTN_API_KEY")   # sent in HTTP headers
+TOKEN_VARIABLES = ("VERCEL_TOKEN", "GITHUB_TOKEN", "COOLIFY_TOKEN", "MTN_API_KEY")   # sent in HTTP headers
 
 
 def check_values(values: Mapping[str, Any]) -> None:

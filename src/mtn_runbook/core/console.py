@@ -23,13 +23,84 @@ SYMBOLS = {"ok": "✔", "changed": "✔", "skipped": "–", "failed": "✘", "wo
 STYLES = {"ok": "green", "changed": "green", "skipped": "dim", "failed": "red", "would": "cyan", "warn": "yellow"}
 
 _secrets: set[str] = set()
+FRAGMENT = 16                # a run this long of a registered value is masked wherever it appears
+_windows: set[str] = set()   # every FRAGMENT-character window of every registered value (and its decoding)
+# Tokens, cookie values and base64 are made of these: only runs of them need looking at, unless
+# some registered text has other characters (`_wide`), when every position is looked at.
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9+/=_.~-]{%d,}" % FRAGMENT)
+_wide: set[bool] = set()
 
 
 def protect(*values: str | None) -> None:
-    """Register values that must never be shown."""
+    """Register values that must never be shown, whole or in part: any run of FRAGMENT or more
+    characters of one, as it is or base64-decoded, is masked too (a service that echoes
+    `value[8:260]` in an error). URLs (the webhook) are masked whole only: their scheme and host
+    are not secret and would mask every mention of the host."""
     for value in values:
         if value and len(value) >= 4:
             _secrets.add(value)
+            if "://" not in value:
+                for text in (value, *_decodings(value)):
+                    _windows.update(text[i:i + FRAGMENT] for i in range(len(text) - FRAGMENT + 1))
+                    if len(text) >= FRAGMENT and not _TOKEN_RUN.fullmatch(text):
+                        _wide.add(True)
+
+
+def _decodings(value: str) -> list[str]:
+    """What `value` says base64-decoded (standard or URL-safe), when that is text: for JSON (an
+    encoded session), its string values under "value" (cookie values; its structure, hosts and
+    dates are no secret), else the text itself."""
+    import base64
+    import binascii
+
+    if len(value) < FRAGMENT or not re.fullmatch(r"[A-Za-z0-9+/_-]+=*", value):
+        return []
+    try:
+        text = base64.b64decode(value.rstrip("=").translate(_URLSAFE) + "=" * (-len(value.rstrip("=")) % 4),
+                                validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return []
+    if printable(text) != text:   # binary, not text someone could echo
+        return []
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):   # RecursionError: JSON nested deeper than Python recurses
+        return [text]
+    found: list[str] = []
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found += [v for k, v in node.items() if k == "value" and isinstance(v, str)]
+            stack += [v for k, v in node.items() if not (k == "value" and isinstance(v, str))]
+        elif isinstance(node, list):
+            stack += node
+    return found
+
+
+_URLSAFE = str.maketrans("-_", "+/")
+
+
+def _mask_fragments(text: str) -> str:
+    """`text` with every run covered by a registered window replaced by `***`."""
+    if not _windows or len(text) < FRAGMENT:
+        return text
+    spans: list[list[int]] = []
+    runs = [(0, len(text))] if _wide else [m.span() for m in _TOKEN_RUN.finditer(text)]
+    for first, end in runs:
+        for i in range(first, end - FRAGMENT + 1):
+            if text[i:i + FRAGMENT] in _windows:
+                if spans and i <= spans[-1][1]:
+                    spans[-1][1] = i + FRAGMENT
+                else:
+                    spans.append([i, i + FRAGMENT])
+    if not spans:
+        return text
+    out, last = [], 0
+    for start, end in spans:
+        out += [text[last:start], "***"]
+        last = end
+    return "".join(out) + text[last:]
 
 
 # The cookies of an MTN session (SSO and API hosts, Google's) and a Tomcat/CAS ticket-granting one.
@@ -41,11 +112,12 @@ _BEARER = re.compile(r"\b(Bearer)\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}", re.IGNORE
 
 
 def scrub(text: str) -> str:
-    """Text with every registered secret, echoed cookie, bearer token and URL credential
-    replaced by `***`. The one scrubber: call it on anything about to leave the process."""
+    """Text with every registered secret (or a run of FRAGMENT characters of one), echoed
+    cookie, bearer token and URL credential replaced by `***`. The one scrubber: call it on anything about to leave the process."""
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, "***")
+    text = _mask_fragments(text)
     if "=" in text:
         text = _COOKIE_PAIR.sub(r"\1=***", text)
     if "@" in text:
@@ -70,8 +142,6 @@ def duration(minutes: float) -> str:
 
 
 _current: "Console | None" = None
-# What rich removes from every line it prints (rich.control.STRIP_CONTROL_CODES: BEL, BS, VT, FF, CR).
-_RICH_STRIPS = dict.fromkeys((7, 8, 11, 12, 13))
 
 
 def is_terminal(file: Any, environ: Any = None) -> bool:
@@ -87,6 +157,21 @@ def is_terminal(file: Any, environ: Any = None) -> bool:
         return bool(file.isatty())
     except (AttributeError, ValueError):   # no isatty, or a closed file
         return False
+
+
+def warning(text: str) -> None:
+    """A warning from code that has no console of its own (e.g. a malformed ledger line skipped)."""
+    (_current or Console(stderr=True)).warn(text)
+
+
+# Control characters other than tab and newline (C0, DEL, C1): an ANSI escape from outside
+# (a ledger field, a service's error text) could clear the screen or forge lines.
+_CONTROLS = dict.fromkeys([*range(0, 9), *range(11, 32), *range(127, 160)])
+
+
+def printable(text: str) -> str:
+    """`text` without control characters (tab and newline kept): what reaches a terminal."""
+    return text.translate(_CONTROLS)
 
 
 def notice(text: str) -> None:
@@ -156,12 +241,12 @@ class Console:
         return self._terminal
 
     def line(self, text: str = "", style: str | None = None) -> None:
-        text = scrub(text)
+        text = printable(scrub(text))
         if self.interactive or "\t" in text:   # colours; rich expands tabs by each character's width
             self.rich.print(text, style=style)
             return
         # Not a terminal: the plain text rich would print, without loading rich (~40 ms a run)
-        self.file.write(text.translate(_RICH_STRIPS) + "\n")
+        self.file.write(text + "\n")
         self.file.flush()
 
     def info(self, text: str) -> None:
@@ -194,10 +279,10 @@ class Console:
             self.line(f"… {label}")
             yield lambda text: state.update(label=text)
             return
-        with self.rich.status(scrub(label)) as status:
+        with self.rich.status(printable(scrub(label))) as status:
             def update(text: str) -> None:
                 state["label"] = text
-                status.update(scrub(f"{text} ({time.monotonic() - start:.0f}s)"))
+                status.update(printable(scrub(f"{text} ({time.monotonic() - start:.0f}s)")))
             yield update
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -207,7 +292,7 @@ class Console:
         for column in columns:
             table.add_column(column)
         for row in rows:
-            table.add_row(*(scrub(str(cell)) for cell in row))
+            table.add_row(*(printable(scrub(str(cell))) for cell in row))
         self.rich.print(table)
 
     def json(self, data: Any) -> None:

@@ -39,6 +39,10 @@ class ConfigError(RunbookError):
     exit_code = 2
 
 
+class NoDisplay(ConfigError):
+    """A headed browser without a display: the run's next command adds -H (sandbox) or --link."""
+
+
 class SessionFormatError(ConfigError):
     default_hint = "run `inv auth` for a new session, or `inv export` to re-encode the saved one"
 

@@ -155,7 +155,7 @@ def _say_damaged(path: Path, count: int) -> None:
 
 
 def _session_key(entry: dict) -> str | None:
-    """Which login a validation belongs to (as health/lifespan.py groups them)."""
+    """Which login a validation belongs to (one login: createdAt, else the fingerprint)."""
     if entry.get("createdAt"):
         return f"created:{entry['createdAt']}"
     return f"fp:{entry['fingerprint']}" if entry.get("fingerprint") else None

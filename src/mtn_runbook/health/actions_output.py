@@ -31,14 +31,11 @@ def step_summary(result: MonitorResult) -> str:
     h = result.health
     life = h.lifespan
     lines = [f"## MTN session monitor: {h.state}", "", h.message, "", checks_table(h), "",
-             "### Observed lifespans", "", f"- {life['summary']}", f"- method: {life['method']}"]
-    cur = life.get("current") or {}
-    if cur:
-        lines.append(f"- current session {cur.get('fingerprint')}: started {cur.get('start')} "
-                     f"({cur.get('startSource')}), predicted expiry {cur.get('predictedExpiry')} ({cur.get('basis')})")
+             "### Observed lifespans", "", f"- {life.get('summary', 'not read')}",
+             f"- method: {life.get('method', '–')}"]
     if result.refresh:
         r = result.refresh
-        lines.append(f"- refresh-by {r['refreshBy']} ({r['basis']}); policy: {r['decision']} ({r['reason']})")
+        lines.append(f"- refresh-by {r['refreshBy'] or 'none within 30 days'}; policy: {r['decision']} ({r['reason']})")
     lines += [f"- {line}" for line in result.ledger]
     lines += ["", "### Alerts", ""]
     if result.actions:

@@ -87,7 +87,8 @@ def still_failing_comment(health: Health, run_url: str | None) -> str:
 {marker("unhealthy", health.fingerprint)}"""
 
 
-def recovery_comment(health: Health, last: tuple[str, str] | None, run_url: str | None) -> str:
+def recovery_comment(health: Health, last: tuple[str, str] | None, run_url: str | None,
+                     about: str = "recovered") -> str:
     failing = last[1] if last else ""
     if not health.fingerprint:
         how = "the monitor sees it healthy again"
@@ -100,7 +101,7 @@ def recovery_comment(health: Health, last: tuple[str, str] | None, run_url: str 
     else:
         how = f"the session in MTN_SESSION (fingerprint {health.fingerprint}) works and production serves it"
     seen = f" ([run]({run_url}))" if run_url else ""
-    word = "Refreshed" if last and last[0] == "refresh-due" else "Recovered"
+    word = "Refreshed" if about == "refreshed" else "Recovered"
     return f"""{word} at {iso(health.at)}{seen}: {how}.
 
 State now: **{health.state}** — {health.message}
@@ -110,13 +111,40 @@ State now: **{health.state}** — {health.message}
 {marker(health.state, health.fingerprint)}"""
 
 
+def now_unhealthy_comment(settings: Settings, health: Health, run_url: str | None) -> str:
+    """The refresh-due issue, retitled: the session died before the refresh (or production broke)."""
+    return "**Now unhealthy**: this issue asked for a refresh; it is an outage now.\n\n" + \
+        issue_body(settings, health, run_url)
+
+
+class IssueTexts:
+    """The texts of one monitor run, by what alert_plan.py says to do."""
+
+    def __init__(self, settings: Settings, health: Health, run_url: str | None, last: tuple[str, str] | None):
+        self.settings, self.health, self.run_url, self.last = settings, health, run_url, last
+
+    def body(self, about: str) -> str:
+        make = refresh_due_body if about == "refresh-due" else issue_body
+        return make(self.settings, self.health, self.run_url)
+
+    def comment(self, about: str) -> str:
+        if about == "still-unhealthy":
+            return still_failing_comment(self.health, self.run_url)
+        if about == "unhealthy":
+            return now_unhealthy_comment(self.settings, self.health, self.run_url)
+        return refresh_due_body(self.settings, self.health, self.run_url)
+
+    def closing(self, about: str) -> str:
+        return recovery_comment(self.health, self.last, self.run_url, about)
+
+
 def webhook_text(health: Health, previous: str | None, issue_url: str | None) -> str:
+    tail = f" Issue: {issue_url}" if issue_url else ""
     if health.state == "unhealthy":
-        tail = f" Issue: {issue_url}" if issue_url else ""
         return f"MTN session UNHEALTHY: {health.message}.{tail}"
     if health.state == "refresh-due":
-        tail = f" Issue: {issue_url}" if issue_url else ""
-        return f"MTN session {health.message}.{tail}"
+        back = "MTN session recovered; now " if previous == "unhealthy" else "MTN session "
+        return f"{back}{health.message}.{tail}"
     if previous == "unhealthy":
         return f"MTN session recovered ({health.state}): {health.message}."
     if previous == "refresh-due":

@@ -105,8 +105,12 @@ def deploy_project(settings: Settings) -> Check:
     """recover and deploy redeploy production: they need a Vercel project (VERCEL_PROJECT_ID, or
     the one Vercel project invoke.yaml `targets:` name) and VERCEL_TOKEN."""
     from ..services.redeploy import deploy_settings
+    from ..runner.platforms import configured_platforms, describe
 
     try:
+        platforms = configured_platforms(settings)
+        if platforms.coolify:   # production on Coolify (maybe Vercel too): read what deploy redeploys
+            return Check("deploy", True, f"redeploys {describe(settings, platforms)}")
         resolved = deploy_settings(settings)
     except RunbookError as e:
         return Check("deploy", False, e.message, e.hint)
@@ -141,13 +145,16 @@ def production_url(settings: Settings) -> Check:
 
 def tokens(settings: Settings) -> list[Check]:
     """Each token set works at all: Vercel GET /v2/user, GitHub GET /repos/{repo} (which an
-    Actions GITHUB_TOKEN may also read, unlike /user). The same calls recover makes before a login."""
-    from ..runner.preflight import github_repository, vercel_user
+    Actions GITHUB_TOKEN may also read, unlike /user), Coolify GET /version. The same calls
+    recover makes before a login."""
+    from ..runner.preflight import coolify_version, github_repository, vercel_user
 
     checks = []
     for name, needed, check in (("Vercel token", settings.vercel_token, vercel_user),
                                 ("GitHub token", settings.github_token and settings.github_repository,
-                                 github_repository)):
+                                 github_repository),
+                                ("Coolify token", settings.coolify_token and settings.coolify_api_url,
+                                 coolify_version)):
         if not needed:
             continue
         try:

@@ -30,7 +30,7 @@ from ..core.config import Settings
 from ..core.errors import ConfigError, LockHeld, RunbookError
 from ..core.journal import Journal
 from ..core.session import Session, iso, lock, now
-from .observe import ROUTINE_ALIVE_EVERY
+from ..lifespan.observe import ROUTINE_ALIVE_EVERY
 
 DEFAULT_MINUTES = 10.0
 MAX_MINUTES = 24 * 60.0
@@ -193,8 +193,8 @@ class Keepalive:
         return time.monotonic() - self._ledger_at >= LEDGER_EVERY
 
     def _to_ledger(self, session: Session, state: str, extra: tuple[str, ...] = ()) -> bool:
-        from .ledger import entry, observer
-        from .observe import append, observation, open_store
+        from ..lifespan.ledger import entry, observer
+        from ..lifespan.observe import append, observation, open_store
 
         every = max(1, round(self.run.minutes))
         found = observation(session, state, every=every, ping=round(self.run.minutes, 4))
@@ -217,7 +217,7 @@ class Keepalive:
         before = next((e for e in reversed(self.journal.entries("keepalive", event="paged"))
                        if e.get("fingerprint") == session.fingerprint), None)
         if before:
-            run.paged.append(f"already paged for {session.short_id} (fingerprint {session.fingerprint}) "
+            run.paged.append(f"already paged for {session.short_id} "
                              f"at {before.get('ts')}: not paged again")
         else:
             from .keepalive_page import page

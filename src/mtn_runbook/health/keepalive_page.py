@@ -10,12 +10,12 @@ from typing import Any
 from ..core.config import Settings
 from ..core.errors import RunbookError
 from ..core.session import Session, iso, now
-from ..services.alerts import IssueSink, github_api, marker, post_webhook, runbook_link
+from ..services.alerts import TITLE, IssueSink, github_api, marker, post_webhook, runbook_link
 
 
 def texts(settings: Settings, session: Session, run: Any) -> tuple[str, str]:
     seen = f"last seen alive {run.last_alive}" if run.last_alive else "never seen alive by this keepalive"
-    what = (f"The MTN API refused session {session.short_id} (fingerprint {session.fingerprint}) at "
+    what = (f"The MTN API refused session {session.short_id} at "
             f"{iso(now())}, after {run.pings} keepalive ping(s) every {run.minutes:g} min ({seen}). "
             "Production may be without MTN.")
     body = (f"## MTN session refused while kept alive\n\n{what}\n\n"
@@ -39,6 +39,9 @@ def page(settings: Settings, session: Session, run: Any) -> list[str]:
                     issue = sink.open(body)
                     lines.append(f"github-issue: opened {issue.label} {issue.html_url}".rstrip())
                 else:
+                    if issue.state != "unhealthy":   # the title follows the state (alert_plan.py)
+                        sink.retitle(issue, TITLE)
+                        lines.append(f"github-issue: retitled {issue.label} to {TITLE!r}")
                     sink.comment(issue, body)
                     lines.append(f"github-issue: commented on {issue.label}")
         except RunbookError as e:

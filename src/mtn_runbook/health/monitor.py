@@ -23,12 +23,12 @@ from ..core.config import Settings
 from ..core.errors import RunbookError, SessionFormatError
 from ..core.journal import Journal
 from ..core.session import Session, decode, iso
-from ..services.alerts import REFRESH_TITLE, Issue, IssueSink, github_api, post_webhook
-from .alert_texts import (actions_run_url, issue_body, recovery_comment, refresh_due_body, still_failing_comment,
-                          webhook_text)
-from .ledger import Record, entry, observer
-from .observe import append, lifespans_known, observation, open_store
-from .refresh_due import Outlook, RefreshSettings, outlook, shadow_probe
+from ..services.alerts import REFRESH_TITLE, TITLE, Issue, IssueSink, github_api, post_webhook
+from .alert_plan import Op, plan
+from .alert_texts import IssueTexts, actions_run_url, webhook_text
+from ..lifespan.ledger import Record, entry, observer
+from ..lifespan.observe import append, lifespans_known, observation, open_store
+from ..lifespan.refresh_due import Outlook, RefreshSettings, lifespan, outlook, shadow_probe
 from .verdict import Health, assess, is_change, require_inputs
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
     health = assess(settings, journal=journal, lifespans_known=lifespans_known(records), record=not check)
     session = _session(settings)
     view = _outlook(session, health, records, rs, store.where)
+    health = replace(health, lifespan=lifespan(view, rs, records))
     if view is not None:
         health = _with_refresh(health, view, rs)
     last = next((e for e in reversed(journal.entries("monitor")) if e.get("alerted")), None)
@@ -115,7 +116,7 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
         result = MonitorResult(health, previous, tuple(problems), alerts="off",
                                refresh=view.to_json() if view else None)
         try:
-            result = _ledger(settings, store, result, session, records, view, check=check)
+            result = _ledger(settings, store, result, session, records, rs, check=check)
         finally:
             if hasattr(store, "api"):
                 store.api.close()
@@ -136,35 +137,23 @@ def monitor(settings: Settings, *, alert: bool = True, check: bool = False,
         if issue is not None:  # the durable memory: the state the open issue was last about
             previous = last_mark[0] if last_mark and last_mark[0] in ("unhealthy", "refresh-due") else "unhealthy"
         run_url = actions_run_url(environ)
-        prompt = view is not None and view.decision.action == "prompt" and health.state == "refresh-due"
+        prompts = view is not None and view.decision.action == "prompt" and health.state == "refresh-due"
+        todo = plan(health.state, issue=issue.state if issue else None, previous=previous, prompts=prompts)
         if not any(a.sink == "github-issue" for a in actions):  # the issue list answered
-            if health.state == "unhealthy":
-                if issue is None:
-                    actions.append(_act(check, "github-issue", "open",
-                                        f"an issue labelled mtn-session: {health.message}",
-                                        lambda: sink.open(issue_body(settings, health, run_url))))
-                else:
-                    actions.append(_act(check, "github-issue", "comment", f"on {issue.label} (still unhealthy)",
-                                        lambda: sink.comment(issue, still_failing_comment(health, run_url))))
-            elif health.state == "refresh-due":
-                if prompt and issue is None:
-                    actions.append(_act(check, "github-issue", "open", f"an issue labelled mtn-session: {health.message}",
-                                        lambda: sink.open(refresh_due_body(settings, health, run_url), REFRESH_TITLE)))
-                elif prompt and previous != "refresh-due":
-                    actions.append(_act(check, "github-issue", "comment", f"on {issue.label} (refresh due)",
-                                        lambda: sink.comment(issue, refresh_due_body(settings, health, run_url))))
-            elif issue is not None:
-                actions.append(_act(check, "github-issue", "close", f"{issue.label} (recovered)",
-                                    lambda: sink.close(issue, recovery_comment(health, last_mark, run_url))))
-        issue_url = next((a.url for a in actions if a.url), issue.html_url if issue else None)
-        changed = is_change(previous, health.state) and (health.state != "refresh-due" or prompt)
-        if settings.alert_webhook_url and changed:
-            text = webhook_text(health, previous, issue_url)
+            texts = IssueTexts(settings, health, run_url, last_mark)
+            for op in todo.ops:
+                actions.append(_issue_op(check, sink, issue, op, texts))
+        else:
+            todo = replace(todo, prompt_sent=False)
+        opened = [a.url for a in actions if a.url and a.action == "open"]
+        issue_url = opened[-1] if opened else issue.html_url if issue else None
+        if settings.alert_webhook_url and todo.webhook:   # one post, whatever the issue went through
+            text = webhook_text(health, previous, opened[-1] if opened else None if "close" in todo else issue_url)
             actions.append(_act(check, "webhook", "post", f"to ALERT_WEBHOOK_URL: {text}",
                                 lambda: post_webhook(settings, text)))
         result = MonitorResult(health, previous, tuple(actions), issue_url, alerts="check" if check else "on",
                                refresh=view.to_json() if view else None)
-        result = _ledger(settings, store, result, session, records, view, check=check, prompted=prompt)
+        result = _ledger(settings, store, result, session, records, rs, check=check, prompted=todo.prompt_sent)
     if not check:  # check mode writes nothing, not even the journal
         _journal(journal, result, alerted=not any(a.error for a in result.actions if a.sink != "ledger"))
     return result
@@ -196,16 +185,16 @@ def _with_refresh(health: Health, view: Outlook, rs: RefreshSettings) -> Health:
 
 
 def _ledger(settings: Settings, store: Any, result: MonitorResult, session: Session | None,
-            records: list[Record], view: Outlook | None, *, check: bool, prompted: bool = False) -> MonitorResult:
+            records: list[Record], rs: RefreshSettings, *, check: bool, prompted: bool = False) -> MonitorResult:
     """Append this run's observations (and the shadow probe's) to the lifespan ledger."""
     entries: list[dict] = []
     notes: list[str] = []
     verdict = result.health.secret.get("verdict")
     if session is not None and verdict:
-        entries += observation(session, verdict, at=result.health.at)
+        entries += observation(session, verdict, at=result.health.at, every=rs.every)
     delivered = not check and not any(a.error for a in result.actions if a.sink != "ledger")
     if session is not None and prompted and delivered:
-        entries.append(entry("prompted", session, by=observer(), every=None, at=result.health.at))
+        entries.append(entry("prompted", session, by=observer(), every=rs.every, at=result.health.at))
     try:
         probed, note = shadow_probe(settings, records, session)
     except RunbookError as e:
@@ -215,7 +204,7 @@ def _ledger(settings: Settings, store: Any, result: MonitorResult, session: Sess
         notes.append(note)
     if not entries:
         return replace(result, ledger=tuple(notes))
-    what = ", ".join(f"{e['event']} {e['fp']}" for e in entries)
+    what = ", ".join(f"{e['event']} {e.get('sid') or e['fp']}" for e in entries)
     if check:
         return replace(result, ledger=(*notes, f"would append to the lifespan ledger ({store.where}): {what}"))
     try:
@@ -224,6 +213,22 @@ def _ledger(settings: Settings, store: Any, result: MonitorResult, session: Sess
         failed = AlertAction("ledger", "append", what, error=e.line(), error_code=e.exit_code)
         return replace(result, actions=(*result.actions, failed), ledger=tuple(notes))
     return replace(result, ledger=(*notes, f"appended to the lifespan ledger ({store.where}): {what}"))
+
+
+def _issue_op(check: bool, sink: IssueSink, issue: Issue | None, op: Op, texts: "IssueTexts") -> AlertAction:
+    """One operation of the plan (alert_plan.py) on the `mtn-session` issue."""
+    label = issue.label if issue else ""
+    if op.action == "open":
+        title = REFRESH_TITLE if op.about == "refresh-due" else TITLE
+        return _act(check, "github-issue", "open", f"an issue labelled mtn-session: {title}",
+                    lambda: sink.open(texts.body(op.about), title))
+    if op.action == "retitle":
+        return _act(check, "github-issue", "retitle", f"{label} to {TITLE!r}", lambda: sink.retitle(issue, TITLE))
+    if op.action == "comment":
+        return _act(check, "github-issue", "comment", f"on {label} ({op.about.replace('-', ' ')})",
+                    lambda: sink.comment(issue, texts.comment(op.about)))
+    return _act(check, "github-issue", "close", f"{label} ({op.about})",
+                lambda: sink.close(issue, texts.closing(op.about)))
 
 
 def _act(check: bool, sink: str, action: str, detail: str, send: Any) -> AlertAction:

@@ -1,11 +1,12 @@
 """`inv status` data: the session's age and tracked expiry, and the last validation.
 
 `verdict(status)` is the headline: ✘ (exit 3) when the last validation of the session in hand saw
-it expired, or there is no usable session; ⚠ when something needs a look (the tracked or predicted
-expiry passed, a configured target does not hold the session, nothing validated it yet); else ✔.
+it expired, or there is no usable session; ⚠ when something needs a look (the ledger saw it dead, a new
+login is due, a configured target does not hold the session, nothing validated it yet); else ✔.
 Only the targets configured now are listed: a target once mistyped does not stay forever.
 
-The keepalive experiment's one line (experiment.py) comes from the lifespan ledger: the local
+The keepalive experiment's one line (experiment.py) and the lifespan estimate with the current
+session's outlook (estimator.py, through refresh_due.py) come from the lifespan ledger: the local
 `.cache/ledger.jsonl`, or, when GitHub is configured, its `mtn-ledger` issue (read only: the one
 service status asks; a failure is a line, not an error).
 
@@ -20,7 +21,6 @@ from typing import Any
 from ..core.config import Settings
 from ..core.errors import RunbookError
 from ..core.journal import Journal
-from .lifespan import lifespan_report
 from ..core.session import iso, now
 
 
@@ -55,7 +55,6 @@ def session_status(settings: Settings) -> dict[str, Any]:
             "extendedAt": s.extra.get("extendedAt"),
         }
     journal = Journal(settings.journal_file)
-    status["lifespan"] = lifespan_report(journal, current, at=at)
     status["targets"] = last_pushes(journal, fingerprint, configured_names(settings),
                                     _pushed_fingerprint(settings, current))
     last = journal.last("validation")
@@ -64,30 +63,53 @@ def session_status(settings: Settings) -> dict[str, Any]:
             "at": last.get("ts"),
             "verdict": last.get("verdict"),
             "apiStatus": last.get("apiStatus"),
+            "sessionId": last.get("session"),
             "fingerprint": last.get("fingerprint"),
-            "sameSession": fingerprint is not None and last.get("fingerprint") == fingerprint,
+            "sameSession": same_session(last, current),
         }
-    status["experiment"] = experiment_status(settings)
+    status["experiment"], status["lifespan"] = from_ledger(settings, current)
     status["verdict"] = verdict(status, problem_code)
     return status
 
 
-def experiment_status(settings: Settings) -> dict[str, Any]:
-    """The keepalive experiment's verdict from the lifespan ledger (experiment.py)."""
-    from .experiment import verdict as experiment_verdict
-    from .observe import open_store
+def same_session(validation: dict, session) -> bool:
+    """Whether a journaled validation was of this login's session: the file, or the value pushed
+    from it (same session id, another fingerprint). Older entries carry only a fingerprint."""
+    if session is None:
+        return False
+    if validation.get("session"):
+        return validation["session"] == session.short_id
+    return validation.get("fingerprint") == session.fingerprint
+
+
+def from_ledger(settings: Settings, current) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The keepalive experiment's verdict (experiment.py) and the lifespan estimate with the current
+    session's outlook (refresh_due.py), both from one read of the lifespan ledger."""
+    from ..lifespan.experiment import verdict as experiment_verdict
+    from ..lifespan.observe import open_store
+    from ..lifespan.refresh_due import RefreshSettings, lifespan, outlook
 
     try:
         store = open_store(settings)
+        rs = RefreshSettings.from_settings(settings)
     except RunbookError as e:
-        return {"answer": "unknown", "line": f"ledger not readable — {e.message}"}
+        line = f"ledger not readable — {e.message}"
+        return {"answer": "unknown", "line": line}, {"summary": line, "current": None}
     try:
-        return experiment_verdict(store.records())
+        records = store.records()
     except RunbookError as e:
-        return {"answer": "unknown", "line": f"ledger ({store.where}) not readable — {e.message}"}
+        line = f"ledger ({store.where}) not readable — {e.message}"
+        return {"answer": "unknown", "line": line}, {"summary": line, "current": None}
     finally:
         if hasattr(store, "api"):
             store.api.close()
+    view = None
+    if current is not None:
+        from ..lifespan.ledger import session_key
+
+        record = next((r for r in records if r.session == session_key(current)), None)
+        view = outlook(current, records, rs, alive=not (record and record.first_dead), where=store.where)
+    return experiment_verdict(records), lifespan(view, rs, records)
 
 
 def configured_names(settings: Settings) -> list[str] | None:
@@ -136,10 +158,12 @@ def verdict(status: dict[str, Any], problem_code: int = 3) -> dict[str, Any]:
         notes.append("this session has not been validated yet (`inv validate`)")
     elif last["verdict"] == "error":
         notes.append("the last validation could not tell (`inv validate`)")
-    predicted = (status.get("lifespan") or {}).get("current") or {}
-    if predicted.get("hoursLeft") is not None and predicted["hoursLeft"] < 0:
-        notes.append(f"its predicted expiry passed ({predicted['predictedExpiry']})")
-    elif session["minutesUntilTrackedExpiry"] < 0:
+    outlook = (status.get("lifespan") or {}).get("current") or {}
+    if outlook.get("died"):
+        notes.append(f"the lifespan ledger saw it dead at {outlook['died']} (`inv recover`)")
+    elif outlook.get("decision") == "prompt" or outlook.get("alreadyPrompted"):
+        notes.append(f"a new login is due: {outlook['reason']} (`inv refresh`)")
+    elif session["minutesUntilTrackedExpiry"] < 0 and not outlook:
         notes.append("its tracked expiry passed")
     behind = [t["target"] for t in status["targets"] if not t["holdsCurrent"]]
     if behind:

@@ -38,7 +38,7 @@ class Health:
     checks: tuple[Check, ...]
     secret: dict                          # Verdict.to_json(), or {"valid": False, "problem": ...}
     production: dict                      # ProductionHealth.to_json() plus what it means
-    lifespan: dict
+    lifespan: dict                        # set by monitor.py from the ledger (refresh_due.lifespan)
     fingerprint: str | None               # of MTN_SESSION, when it decodes
     bad_config: bool = False              # the secret does not decode: exit 2
     at: datetime = field(default_factory=now)
@@ -59,14 +59,19 @@ def is_change(previous: str | None, current: str) -> bool:
 def require_inputs(settings: Settings) -> None:
     """The two inputs a health check cannot do without: one line, exit 2, before any request."""
     if not settings.mtn_session:
-        raise ConfigError("MTN_SESSION not set", "set it to the base64 session (as the GitHub secret holds it)")
+        from ..runner.rehearsal import in_sandbox_shell
+
+        if in_sandbox_shell():   # the shell blanks MTN_SESSION: the session is in the shell's file
+            raise ConfigError("MTN_SESSION is not set in a sandbox shell (sourcing it blanks it)",
+                              "check the sandbox's session file: `inv monitor --file $MTN_SESSION_FILE`")
+        raise ConfigError("MTN_SESSION not set", "set it to the base64 session (as the GitHub secret holds it), "
+                                                 "or check a session file: `inv monitor --file PATH`")
     require(settings, "PRODUCTION_URL")
 
 
 def assess(settings: Settings, *, journal: Journal | None = None, lifespans_known: bool = False,
            record: bool = True) -> Health:
     """Check the secret and production once; journal the validation (mtn.api does)."""
-    from .lifespan import lifespan_report
     from ..mtn.api import validate
     from ..services.production import check_production
 
@@ -88,7 +93,6 @@ def assess(settings: Settings, *, journal: Journal | None = None, lifespans_know
             secret_error = e.message
 
     prod = check_production(settings, session)
-    report = lifespan_report(journal, session, at=at)
 
     checks: list[Check] = []
     problems: list[str] = []           # what is broken, in the operator's words
@@ -215,7 +219,7 @@ def assess(settings: Settings, *, journal: Journal | None = None, lifespans_know
 
     production = {**prod.to_json(), "url": settings.production_url, "servesSecret": same,
                   "productsOk": products_ok, "problem": production_bad}
-    return Health(state, message, tuple(checks), secret, production, report,
+    return Health(state, message, tuple(checks), secret, production, {},
                   session.fingerprint if session else None, bad_config=bool(decode_problem), at=at)
 
 

@@ -7,16 +7,21 @@ scheduled workflow stays the backstop.
 
 Install: upload this runbook's source (src/, pyproject.toml, README.md), make the venv with the
 host's python3, `pip install` it (the host's package index, or `--pip-args`), write the four
-units, check them with `systemd-analyze verify` when the host has it, then `systemctl --user
-enable --now` the timers. Where the user's systemd is not running (a container, no lingering
+units, check them with `systemd-analyze verify` when the host has it, then copy `--env-file` to
+the folder's `.env` (last, so a refused unit leaves no secret there; never through a symbolic
+link, checked with SFTP lstat), then `systemctl --user enable --now` the timers (if that fails,
+the `.env` just copied is removed). Where the user's systemd is not running (a container, no lingering
 session) the files stay written and checked, and the line says so (exit 1: nothing runs yet).
 The host's key must be known (targets/host_keys.py), as for an SSH target.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import secrets
 import shlex
+import stat
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,8 +158,8 @@ class Watcher:
     # -- check mode: what would be done, without a connection ----------------------------------
     def plan_install(self, *, every_minutes: float, env_file: str | None = None) -> str:
         copy = f", copy {env_file} to {self.folder_arg}/.env (0600)" if env_file else ""
-        return (f"would install mtn-runbook in {self.folder_arg}/venv on {self.host}{copy}, write the four units "
-                f"to {self.unit_dir_arg} and start the timers (keepalive every {every_minutes:g} min, monitor "
+        return (f"would install mtn-runbook in {self.folder_arg}/venv on {self.host}, write the four units "
+                f"to {self.unit_dir_arg}{copy} and start the timers (keepalive every {every_minutes:g} min, monitor "
                 "every 15 min)")
 
     def plan_remove(self) -> str:
@@ -168,6 +173,9 @@ class Watcher:
         folder, unit_dir = self.folder, self.unit_dir
         self.run(f"mkdir -p -m 700 {q(folder)} {q(unit_dir)}", f"make {folder}")
         sftp = self._conn.sftp()
+        local = check_env_file(env_file)
+        if local is not None:
+            self._no_link(sftp, f"{folder}/.env")   # before any work: a link would be refused at the end
         with sftp.open(f"{folder}/source.tar.gz", "wb") as f:
             f.write(source_tar())
         self.run(f"cd {q(folder)} && rm -rf mtn-runbook && tar -xzf source.tar.gz && rm source.tar.gz",
@@ -177,15 +185,6 @@ class Watcher:
         self.run(f"{q(folder)}/venv/bin/pip install --quiet --disable-pip-version-check {pip_args} {q(folder)}/mtn-runbook",
                  "pip install the runbook")
         report.add(f"✔ runbook installed in {folder}/venv")
-        if env_file:
-            local = check_env_file(env_file)
-            with sftp.open(f"{folder}/.env", "wb") as f:
-                f.chmod(0o600)
-                f.write(local.read_bytes())
-            report.add(f"✔ {env_file} copied to {folder}/.env (0600)")
-        elif not self._exists(f"{folder}/.env"):
-            report.add(f"⚠ no {folder}/.env yet: put MTN_SESSION (or the session file in .cache/), MTN_API_KEY, "
-                       "GITHUB_TOKEN, GITHUB_REPOSITORY and ALERT_WEBHOOK_URL there (mode 0600)")
         written = units(folder, every_minutes)
         for name, text in written.items():
             with sftp.open(f"{unit_dir}/{name}", "w") as f:
@@ -193,14 +192,58 @@ class Watcher:
                 f.write(text)
         report.add(f"✔ units written to {unit_dir}: {', '.join(written)}")
         report.add(self.verify(list(written)))
-        if self.systemctl("daemon-reload", "reload the user units", report):
-            self.systemctl(f"enable --now {' '.join(TIMERS)}", "start the timers", report)
-            report.running = True
-            report.add(f"✔ timers started: keepalive every {every_minutes:g} min, monitor every 15 min")
-        else:
-            report.why = (f"installed in {folder}, but the timers were not started ({NO_USER_SYSTEMD} there); "
-                          "start them as the ⚠ line says")
+        if local is not None:   # the secrets last, once the units are accepted
+            self._upload_env(sftp, local, f"{folder}/.env")
+            report.add(f"✔ {env_file} copied to {folder}/.env (0600)")
+        elif not self._exists(f"{folder}/.env"):
+            report.add(f"⚠ no {folder}/.env yet: put MTN_SESSION (or the session file in .cache/), MTN_API_KEY, "
+                       "GITHUB_TOKEN, GITHUB_REPOSITORY and ALERT_WEBHOOK_URL there (mode 0600)")
+        try:
+            if self.systemctl("daemon-reload", "reload the user units", report):
+                self.systemctl(f"enable --now {' '.join(TIMERS)}", "start the timers", report)
+                report.running = True
+                report.add(f"✔ timers started: keepalive every {every_minutes:g} min, monitor every 15 min")
+            else:
+                report.why = (f"installed in {folder}, but the timers were not started ({NO_USER_SYSTEMD} there); "
+                              "start them as the ⚠ line says")
+        except BaseException:
+            if local is not None:   # a failed install leaves no secret behind
+                with contextlib.suppress(OSError):
+                    sftp.remove(f"{folder}/.env")
+            raise
         return report
+
+    def _no_link(self, sftp: Any, path: str) -> None:
+        """Refuse a remote path that is a symbolic link: writing through it would put the secrets
+        in whatever file it points at (another app's settings), with that file's mode changed."""
+        try:
+            mode = sftp.lstat(path).st_mode
+        except FileNotFoundError:
+            return
+        if stat.S_ISLNK(mode):
+            try:
+                target = sftp.readlink(path)
+            except OSError:
+                target = "?"
+            raise ConfigError(f"{self.name}: {path} is a symbolic link (to {target}): refusing to write secrets "
+                              "through it", f"remove the link on {self.host}, or give another --folder")
+        if not stat.S_ISREG(mode):
+            raise ConfigError(f"{self.name}: {path} is not a regular file", f"remove it on {self.host}")
+
+    def _upload_env(self, sftp: Any, local: Path, path: str) -> None:
+        """Written to a new file (O_EXCL, 0600 from the start) and renamed over `path`: a rename
+        replaces a link itself, never its target; checked again just before."""
+        self._no_link(sftp, path)
+        temp = f"{path}.{secrets.token_hex(6)}.tmp"
+        try:
+            with sftp.open(temp, "wx") as f:   # O_CREAT|O_EXCL: never an existing file or link
+                f.chmod(0o600)
+                f.write(local.read_bytes())
+            sftp.posix_rename(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                sftp.remove(temp)
+            raise
 
     def verify(self, names: list[str]) -> str:
         q = shlex.quote

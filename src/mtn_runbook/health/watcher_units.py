@@ -4,7 +4,8 @@ checked with `systemd-analyze verify` anywhere.
     mtn-runbook-keepalive.timer     every N minutes (±10 %: RandomizedDelaySec), from 1 min after boot
     mtn-runbook-keepalive.service   `mtn-runbook keepalive --count 1 --every N` (one ping a run)
     mtn-runbook-monitor.timer       every 15 minutes, catching up after a sleep (Persistent=true)
-    mtn-runbook-monitor.service     `mtn-runbook monitor`
+    mtn-runbook-monitor.service     `mtn-runbook monitor`, with MONITOR_EVERY_MINUTES=15 (the interval
+                                    the refresh policy weighs)
 
 Both services run in the watcher's folder, so its `.env` and `.cache/` (session, journal,
 `ledger.jsonl`) are the ones read; they are oneshot, so a run never overlaps the next, and the
@@ -20,7 +21,7 @@ TIMERS = (f"{KEEPALIVE}.timer", f"{MONITOR}.timer")
 MONITOR_MINUTES = 15
 
 
-def _service(what: str, folder: str, command: list[str], timeout: str) -> str:
+def _service(what: str, folder: str, command: list[str], timeout: str, env: str = "") -> str:
     return f"""[Unit]
 Description=mtn-runbook {what}
 After=network-online.target
@@ -28,7 +29,7 @@ After=network-online.target
 [Service]
 Type=oneshot
 WorkingDirectory={folder}
-ExecStart={shlex.join(command)}
+{env}ExecStart={shlex.join(command)}
 TimeoutStartSec={timeout}
 NoNewPrivileges=yes
 UMask=0077
@@ -59,7 +60,8 @@ def units(folder: str, every_minutes: float) -> dict[str, str]:
         f"{KEEPALIVE}.timer": _timer(f"keepalive every {every_minutes:g} min", f"{KEEPALIVE}.service",
                                      f"OnBootSec=1min\nOnUnitActiveSec={every_s}s\nRandomizedDelaySec={jitter_s}s\n"
                                      "AccuracySec=1s"),
-        f"{MONITOR}.service": _service("monitor: the MTN session and production", folder, [binary, "monitor"], "10min"),
+        f"{MONITOR}.service": _service("monitor: the MTN session and production", folder, [binary, "monitor"], "10min",
+                                       f"Environment=MONITOR_EVERY_MINUTES={MONITOR_MINUTES}\n"),
         f"{MONITOR}.timer": _timer(f"monitor every {MONITOR_MINUTES} min", f"{MONITOR}.service",
                                    f"OnCalendar=*:0/{MONITOR_MINUTES}\nRandomizedDelaySec=60s\nPersistent=true"),
     }

@@ -48,7 +48,7 @@ class Verdict:
         return {
             "valid": self.valid,
             "sessionId": self.session.short_id,
-            "fingerprint": self.session.fingerprint,
+            "valueFingerprint": self.session.fingerprint,   # of the value validated, not a session name
             "trackedExpiry": iso(self.session.expires_at),
             "minutesUntilTrackedExpiry": round(self.minutes_left(), 1),
             "apiStatus": self.api_status,
@@ -64,7 +64,9 @@ def validate(settings: Settings, session: Session, *, source: str = "", record: 
     verdict = _check(settings, session)
     if not record:
         return verdict
-    entry = {"verdict": verdict.state, "fingerprint": session.fingerprint, "apiStatus": verdict.api_status,
+    # `session`: the login's id as output shows it, the same for the file and the value pushed
+    entry = {"verdict": verdict.state, "session": session.short_id, "fingerprint": session.fingerprint,
+             "apiStatus": verdict.api_status,
              "createdAt": session.extra.get("createdAt"), "expiresAt": iso(session.expires_at)}
     if source:
         entry["source"] = source

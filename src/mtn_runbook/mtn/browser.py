@@ -176,7 +176,9 @@ def start(settings: Settings, *, headless: bool = False, timeout: float = 60.0,
     executable = find_chromium(settings, headless=headless)
     if not headless and sys.platform.startswith("linux") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise ConfigError("no display for the browser window (DISPLAY is not set)",
+        from ..core.errors import NoDisplay
+
+        raise NoDisplay("no display for the browser window (DISPLAY is not set)",
                           "add --link to log in from another device through a one-time link (`inv recover --link`), "
                           "or run it on a machine with a desktop (or ssh -X); in a sandbox, add -H")
     from playwright.sync_api import Error as PlaywrightError

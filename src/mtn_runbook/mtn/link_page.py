@@ -8,6 +8,9 @@
                       sends its input as JSON ({"type": "mouse"|"wheel"|"key"|"text", ...})
     GET /viewer.js, /viewer.css   the viewer's code (no secret in it)
 
+A request whose Host header is not one of the names the link was made for (`host_names`, see
+link.py) gets the 403 page, and a WebSocket from it is refused before it opens: a DNS-rebinding
+page's requests carry its own name. The WebSocket also needs the Origin of that Host.
 Every response carries a strict Content-Security-Policy, `Referrer-Policy: no-referrer` and
 `Cache-Control: no-store`. No access log: the token is in the path.
 """
@@ -15,6 +18,9 @@ Every response carries a strict Content-Security-Policy, `Referrer-Policy: no-re
 from __future__ import annotations
 
 import asyncio
+import base64
+import errno
+import hashlib
 import json
 import re
 import secrets
@@ -29,12 +35,23 @@ from ..core.errors import ConfigError
 VIEWER = Path(__file__).with_name("viewer")
 MAX_MESSAGE = 1024
 HOST_SAFE = re.compile(r"^[A-Za-z0-9.\-\[\]:]{1,100}$")
-HOW_TO_PORT = "set MTN_LINK_PORT to a free port (0: any), or stop what listens there"
+HOW_TO_PORT = "set MTN_LINK_PORT to a free port (0, the default: one chosen at random), or stop what listens there"
+HOW_TO_BIND = "set MTN_LINK_BIND to 127.0.0.1 (the default; reach it with ssh -L) or to an address of this machine"
+FORBIDDEN_STYLE = ("body{margin:0;padding:24px 18px;font:17px/1.5 system-ui,sans-serif;color:#222;background:#f4f4f4}"
+                   "h1{font-size:20px;margin:0 0 12px;padding:10px 12px;background:#ffcb05}p{margin:0 0 12px}")
+FORBIDDEN_HTML = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                  f"<title>Login link not valid</title><style>{FORBIDDEN_STYLE}</style></head><body>"
+                  "<h1>This login link does not work</h1>"
+                  "<p>It is wrong, was opened in another browser, or has expired (a link works once, in one "
+                  "browser, until the login ends).</p>"
+                  "<p>Ask whoever runs the tool at the terminal for a new link.</p></body></html>")
+FORBIDDEN_STYLE_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(FORBIDDEN_STYLE.encode()).digest()).decode() + "'"
 
 
 def security_headers(host: str) -> list[tuple[bytes, bytes]]:
     ws = f" ws://{host} wss://{host}" if HOST_SAFE.match(host) else ""
-    csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src blob:; "
+    csp = (f"default-src 'none'; script-src 'self'; style-src 'self' {FORBIDDEN_STYLE_HASH}; img-src blob:; "
            f"connect-src 'self'{ws}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
     return [(b"content-security-policy", csp.encode()), (b"referrer-policy", b"no-referrer"),
             (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
@@ -42,22 +59,32 @@ def security_headers(host: str) -> list[tuple[bytes, bytes]]:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """The listening socket, bound now so a busy port is a clear error before anything opens."""
+    """The listening socket, bound now so a busy port is a clear error before anything opens.
+    An address that is not this machine's blames MTN_LINK_BIND; a busy or privileged port, the port."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        family = infos[0][0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise ConfigError(f"the login link cannot listen on MTN_LINK_BIND {host}: {e.strerror or e}", HOW_TO_BIND) from None
+    sock = socket.socket(infos[0][0], socket.SOCK_STREAM)
+    try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(infos[0][4])
     except OSError as e:
+        sock.close()
+        if e.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+            raise ConfigError(f"the login link cannot listen on MTN_LINK_BIND {host}: it is not an address of "
+                              f"this machine ({e.strerror or e})", HOW_TO_BIND) from None
         raise ConfigError(f"the login link cannot listen on {host}:{port} ({e.strerror or e})", HOW_TO_PORT) from None
     return sock
 
 
 class LinkPage:
     def __init__(self, sock: socket.socket, *, deadline: float, on_input: Callable[[dict], None],
-                 waiting_for: str):
+                 waiting_for: str, host_names: set[str] | None = None, any_ip: bool = False):
         self.sock = sock
+        host = sock.getsockname()[0]
+        self.host_names = {n.lower() for n in (host_names or {host, "localhost"})}
+        self.any_ip = any_ip               # bound to every address: any IP literal is a Host it was made for
         self.token = secrets.token_urlsafe(32)
         self.deadline = deadline            # time.monotonic() after which every request gets 403
         self._on_input = on_input
@@ -145,6 +172,28 @@ class LinkPage:
             except Exception:
                 pass
 
+    def host_ok(self, host_header: str) -> bool:
+        """Is this Host header (name or address, with or without the port) one the link was made for?"""
+        from urllib.parse import urlsplit
+
+        try:
+            name = (urlsplit(f"//{host_header}").hostname or "").lower()
+        except ValueError:
+            return False
+        if not name:
+            return False
+        if name in self.host_names:
+            return True
+        if self.any_ip:
+            import ipaddress
+
+            try:
+                ipaddress.ip_address(name)
+            except ValueError:
+                return False
+            return True
+        return False
+
     def _allowed(self, token: str, viewer: str | None) -> bool:
         if time.monotonic() > self.deadline or not secrets.compare_digest(token, self.token):
             return False
@@ -152,10 +201,10 @@ class LinkPage:
 
     def _app(self) -> Any:
         from starlette.applications import Starlette
-        from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse
+        from starlette.responses import FileResponse, HTMLResponse
         from starlette.routing import Route, WebSocketRoute
 
-        forbidden = PlainTextResponse("This login link is not valid (wrong, used elsewhere or expired).", 403)
+        forbidden = HTMLResponse(FORBIDDEN_HTML, 403)
 
         async def page(request: Any) -> Any:
             token, viewer = request.path_params["token"], request.cookies.get("viewer")
@@ -204,7 +253,7 @@ class LinkPage:
             Route("/l/{token}", page), WebSocketRoute("/l/{token}/ws", socket_),
             static("viewer.js", "text/javascript"), static("viewer.css", "text/css"),
         ])
-        return _Headers(app)
+        return _Headers(app, self.host_ok)
 
     async def _send_frames(self, ws: Any) -> None:
         """The newest frame only: a slow phone skips frames instead of falling behind."""
@@ -217,17 +266,28 @@ class LinkPage:
 
 
 class _Headers:
-    """ASGI wrapper: the security headers on every HTTP response (403s and 404s included)."""
+    """ASGI wrapper: the security headers on every HTTP response (403s and 404s included), and
+    the 403 page (a refused WebSocket) for a Host the link was not made for."""
 
-    def __init__(self, app: Any):
-        self.app = app
+    def __init__(self, app: Any, host_ok: Callable[[str], bool]):
+        self.app, self.host_ok = app, host_ok
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+        if scope["type"] in ("http", "websocket") and not self.host_ok(host):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            from starlette.responses import HTMLResponse
+
+            host = ""  # no ws: source for a name that is not ours
+            app = HTMLResponse(FORBIDDEN_HTML, 403)
+        else:
+            app = self.app
 
         async def with_headers(message: dict) -> None:
             if message["type"] in ("http.response.start", "websocket.http.response.start"):
                 message = {**message, "headers": [*message.get("headers", []), *security_headers(host)]}
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        await app(scope, receive, with_headers)

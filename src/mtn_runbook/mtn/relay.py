@@ -6,25 +6,56 @@ sso.py's wait loop polls, without a second CDP connection and without touching t
 link server (another thread) hands input over with `push`; one worker dispatches it in order.
 
 Rules kept here, whatever the viewer sends:
-- the password field takes no input: a press on it, and keys while it has focus, are dropped;
-- only mouse, wheel, a short list of keys and typed text go through; nothing else of CDP;
-- the page may not leave the configured MTN origins (`confine`, on the browser context).
+- the password field takes no input. `start` marks every password element of the page (and of
+  each later document) as locked: a data attribute the page's scripts get back if they drop it,
+  `readonly`, and masked with `-webkit-text-security`, so a "show password" button that makes it
+  `type=text` leaves it locked and unreadable in the screencast. A press on a locked element is
+  dropped; a key is dropped when the focused element *or* the selection's owner (where the caret
+  is: a field blurred by script keeps it) is locked, checked just before it is dispatched;
+- only mouse, wheel, a short list of keys and typed text go through; nothing else of CDP.
+Where the page may go is confine.py's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from typing import Any, Callable, Iterable
-from urllib.parse import urlsplit
+from typing import Any, Callable
 
 # A viewport that reads on a phone and still holds reCAPTCHA's image challenge (about 400 px).
 VIEWPORT = {"width": 480, "height": 800}
 SCREENCAST = {"format": "jpeg", "quality": 70, "maxWidth": 960, "maxHeight": 1600, "everyNthFrame": 1}
+LOCKED = "[data-mtn-runbook-locked], input[type=password]"
+# Run in every document (and once in the current one): mark, keep marked, mask.
+LOCK_JS = """(() => {
+  const held = new Set();
+  const lock = (e) => {
+    held.add(e);
+    if (!e.hasAttribute("data-mtn-runbook-locked")) e.setAttribute("data-mtn-runbook-locked", "");
+    if (!e.readOnly) e.readOnly = true;
+    if (e.style.getPropertyValue("-webkit-text-security") !== "disc" || e.style.getPropertyPriority("-webkit-text-security") !== "important")
+      e.style.setProperty("-webkit-text-security", "disc", "important");
+  };
+  const sweep = () => { document.querySelectorAll("input[type=password]").forEach(lock); held.forEach(lock); };
+  sweep();
+  new MutationObserver(sweep).observe(document, {subtree: true, childList: true, attributes: true,
+    attributeFilter: ["type", "style", "readonly", "data-mtn-runbook-locked"]});
+})()"""
+# Blur the pre-filled field and take the caret out of it (blur alone leaves the selection there).
+RELEASE_JS = "(() => { if (document.activeElement) document.activeElement.blur(); const s = getSelection(); if (s) s.removeAllRanges(); })()"
 PASSWORD_AT_JS = ("(() => { const e = document.elementFromPoint(%f, %f);"
-                  " return !!(e && e.matches('input[type=password]')); })()")
-PASSWORD_FOCUSED_JS = ("(() => { const e = document.activeElement;"
-                       " return !!(e && e.matches('input[type=password]')); })()")
+                  " return !!(e && e.closest('" + LOCKED + "')); })()")
+KEY_LANDS_LOCKED_JS = """(() => {
+  const locked = (n) => { const e = n && (n.nodeType === 1 ? n : n.parentElement); return !!(e && e.closest('%s')); };
+  if (locked(document.activeElement)) return true;
+  const s = getSelection();
+  if (!s) return false;
+  for (const [node, offset] of [[s.anchorNode, s.anchorOffset], [s.focusNode, s.focusOffset]]) {
+    if (!node) continue;
+    if (locked(node) || (node.childNodes && locked(node.childNodes[offset]))) return true;
+  }
+  return false;
+})()""" % LOCKED
 PASSWORD_BLOCKED = "The password is filled in for you: that field takes no input from here."
 # key -> (code, Windows virtual key code, text it types)
 KEYS = {
@@ -33,42 +64,6 @@ KEYS = {
     "ArrowUp": ("ArrowUp", 38, ""), "ArrowRight": ("ArrowRight", 39, ""), "ArrowDown": ("ArrowDown", 40, ""),
 }
 MOUSE = {"down": "mousePressed", "up": "mouseReleased", "move": "mouseMoved"}
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
-def mtn_origins(login_url: str, api_base_url: str) -> set[str]:
-    """The origins the login may visit: the SSO page's, the API's, and the CAS service's."""
-    from urllib.parse import parse_qs
-
-    found = {origin(login_url), origin(api_base_url)}
-    for service in parse_qs(urlsplit(login_url).query).get("service", []):
-        found.add(origin(service))
-    return found
-
-
-def confine(page: Any, allowed: Iterable[str]) -> None:
-    """Refuse every top-level navigation outside `allowed` origins, and close any other page
-    (a popup) at once. Frames inside the page (reCAPTCHA's own iframes) still load."""
-    allowed, context = set(allowed), page.context
-
-    def route(r: Any) -> None:
-        request = r.request
-        try:
-            main = request.is_navigation_request() and request.frame.parent_frame is None
-        except Exception:  # a request without a frame (a service worker's) navigates nothing
-            main = False
-        if main and origin(request.url) not in allowed:
-            r.abort("blockedbyclient")
-        else:
-            r.fallback()
-
-    context.route("**/*", route)
-    context.on("page", lambda other: other.close() if other != page else None)
 
 
 class Relay:
@@ -85,8 +80,11 @@ class Relay:
         self.metadata: dict = {}
 
     def start(self) -> None:
-        """On the main thread: blur the pre-filled password, start the screencast and the worker."""
-        self._cdp.send("Runtime.evaluate", {"expression": "document.activeElement && document.activeElement.blur()"})
+        """On the main thread: lock the password (now and in every later document), take the
+        focus and caret out of it, start the screencast and the worker."""
+        self._cdp.send("Page.addScriptToEvaluateOnNewDocument", {"source": LOCK_JS})
+        self._cdp.send("Runtime.evaluate", {"expression": LOCK_JS})
+        self._cdp.send("Runtime.evaluate", {"expression": RELEASE_JS})
         self._async.on("Page.screencastFrame", self._frame)
         self._cdp.send("Page.startScreencast", SCREENCAST)
         self._worker = asyncio.run_coroutine_threadsafe(self._work(), self._loop)
@@ -161,7 +159,7 @@ class Relay:
                                                           "deltaX": clamp(message.get("dx", 0)),
                                                           "deltaY": clamp(message.get("dy", 0))})
         elif kind in ("key", "text"):
-            if await self._password(PASSWORD_FOCUSED_JS):
+            if await self._password(KEY_LANDS_LOCKED_JS):
                 self._on_notice(PASSWORD_BLOCKED)
                 return
             if kind == "text":

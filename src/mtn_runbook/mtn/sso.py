@@ -127,6 +127,8 @@ def complete_login(page, settings: Settings, *, timeout: float, console: Console
     from .sso_page import PageWatch
 
     watch = PageWatch.attach(page.context, page)
+    if link:
+        watch.refused = link.refused
     sso_host, api_host = _host(settings.mtn_sso_login_url), _host(settings.mtn_api_base_url)
     setup = Deadline(SETUP_SECONDS, "the SSO login page did not open and fill in within {seconds:.0f}s")
     _open_and_fill(page, settings, watch, setup, api_host)

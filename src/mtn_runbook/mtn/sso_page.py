@@ -59,6 +59,7 @@ class PageWatch:
     state: dict = field(default_factory=dict)     # the page's last report (for page.url == state_url)
     state_url: str = ""
     last: Document | None = None                  # the last main-frame document
+    refused: Any = None                           # url -> bool: refused on purpose (the login link's confinement)
 
     @classmethod
     def attach(cls, context: Any, page: Any) -> "PageWatch":
@@ -87,6 +88,8 @@ class PageWatch:
                                  response.headers.get("retry-after"))
 
     def _failed(self, request: Any) -> None:
+        if self.refused is not None and self.refused(request.url):
+            return  # kept on MTN by the login link: the page stayed where it was
         if self._is_document(request):
             failure = request.failure or "failed"
             self.last = Document(request.method, request.url, failure=failure)

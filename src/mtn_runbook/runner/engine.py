@@ -67,6 +67,11 @@ class Run:
     earlier_person_seconds: float = 0.0
     resumed_from: str | None = None
     skip_reason: str = "done in the interrupted run"
+    # a run that brought production back but left targets stale: it ends "partial", naming them,
+    # and --resume pushes to those (`finishing`), then verifies
+    left_behind: RunbookError | None = None
+    left_targets: tuple[str, ...] = ()
+    finishing: tuple[str, ...] = ()
     # what to let go of when the run ends, after its last step (the browser a login used)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -101,7 +106,8 @@ def execute(run: Run, plan: Sequence[Step], *, start_at: int = 0) -> Run:
     _record(run, "run", run=run.run_id, task=run.task, event="start", check=run.check,
                       start_at=plan[start_at].name if start_at < len(plan) else None,
                       resumes=run.resumed_from, incident_started=iso(run.incident_started or run.started_at),
-                      person_seconds_before=round(run.earlier_person_seconds, 3))
+                      person_seconds_before=round(run.earlier_person_seconds, 3),
+                      **({"finishing": list(run.finishing)} if run.finishing else {}))
     for step in plan[:start_at]:
         run.records.append(StepRecord(step.name, "skipped", 0.0, run.skip_reason))
     try:
@@ -109,9 +115,11 @@ def execute(run: Run, plan: Sequence[Step], *, start_at: int = 0) -> Run:
     finally:
         while run.closers:
             run.closers.pop()()
+    partial = run.error is None and run.left_behind is not None
     _record(run, "run", run=run.run_id, task=run.task, event="end",
-                      outcome="failed" if run.error else "done", seconds=round(run.elapsed, 3),
-                      fingerprint=run.fingerprint, check=run.check)
+                      outcome="failed" if run.error else "partial" if partial else "done",
+                      seconds=round(run.elapsed, 3), fingerprint=run.fingerprint, check=run.check,
+                      **({"left": list(run.left_targets)} if partial else {}))
     if run.check:
         run.console.banner("CHECK MODE: nothing was changed")
     return run
@@ -136,7 +144,8 @@ def _steps(run: Run, plan: Sequence[Step]) -> None:
         _record(run, "step", run=run.run_id, task=run.task, step=step.name, outcome=result.outcome,
                           seconds=round(seconds, 3), detail=result.detail[:300], fingerprint=run.fingerprint,
                           check=run.check)
-        run.console.step(result.outcome, step.name, result.detail, seconds)
+        # the failing step's line says what failed; its hint is said once, on the run's last line
+        run.console.step(result.outcome, step.name, run.error.message if run.error else result.detail, seconds)
         if run.error:
             break
 
@@ -175,6 +184,22 @@ def finished_run(journal: Journal, task: str) -> dict | None:
     """The end entry of the last real run of `task` when that run finished: nothing to resume."""
     last = last_run(journal, task)
     return last if last and last.get("event") == "end" and last.get("outcome") == "done" else None
+
+
+def left_undone(journal: Journal, task: str) -> dict | None:
+    """The end entry of the partial run (production back, `left` targets stale) that the last run
+    of `task` is, or that the last run set out to finish and failed before its push was done."""
+    last, seen = last_run(journal, task), set()
+    while last and last.get("run") not in seen:
+        seen.add(last["run"])
+        if last.get("event") == "end" and last.get("outcome") == "partial":
+            return last
+        start = journal.last("run", run=last["run"], event="start") or {}
+        push = journal.last("step", run=last["run"], step="push")
+        if not start.get("finishing") or push and push.get("outcome") in FINISHED:
+            return None   # not finishing a partial run, or its push is done: an ordinary resume
+        last = journal.last("run", run=start.get("resumes"), event="end")
+    return None
 
 
 def carry_over(run: Run, journal: Journal, interrupted: str, plan: Sequence[Step]) -> None:

@@ -75,14 +75,18 @@ def note_pushed(run: Run, results: list) -> None:
 
 def read_back(run: Run) -> None:
     """For the recap, what every pushed target that read nothing back holds now (the push's
-    read-back serves the others)."""
-    if run.check or not run.facts.get("targets"):
+    read-back serves the others); a resumed run that pushed nothing itself still says what each
+    target holds."""
+    if run.check or not (run.facts.get("targets") or run.resumed_from):
         return
     from ..targets.holding import look
 
     have = run.facts.get("held_after") or {}
-    missing = [t for t in chosen_targets(run) if t.name not in have
-               and any(r.name == t.name for r in run.facts["targets"])]
+    pushed = {r.name for r in run.facts.get("targets") or ()}
+    try:
+        missing = [t for t in chosen_targets(run) if t.name not in have and (t.name in pushed or not pushed)]
+    except RunbookError:
+        return
     if missing:
         run.facts["held_after"] = {**have, **look(missing)}
 

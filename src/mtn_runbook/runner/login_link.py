@@ -11,7 +11,7 @@ import socket
 from ..core.config import Settings
 from ..core.console import Console
 from ..core.errors import RunbookError
-from ..mtn.link import Link
+from ..mtn.link import Link, for_how_long
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -21,15 +21,15 @@ def login_link(settings: Settings, console: Console) -> Link:
     link: Link
 
     def announce(url: str, timeout: float) -> None:
-        minutes = max(1, round(timeout / 60))
+        left = for_how_long(timeout)
         tunnel = (f"ssh -L {_port(url)}:127.0.0.1:{_port(url)} {socket.gethostname()}"
                   if link.host in LOOPBACK else "")
-        console.line(f"Open this one-time login link (one browser, for {minutes} min) and solve the reCAPTCHA there:")
+        console.line(f"Open this one-time login link (one browser, for {left}) and solve the reCAPTCHA there:")
         console.line(f"  {url}")
         if tunnel:
             console.line(f"  from another machine, first: {tunnel}  (runbooks/session-refresh.md)")
         if settings.alert_webhook_url:
-            text = (f"MTN login needed: open {url} within {minutes} min and solve the reCAPTCHA "
+            text = (f"MTN login needed: open {url} within {left} and solve the reCAPTCHA "
                     f"(one browser, one use).{f' Reach it with `{tunnel}`.' if tunnel else ''}")
             try:
                 from ..services.alerts import post_webhook

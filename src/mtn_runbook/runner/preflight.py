@@ -1,8 +1,8 @@
 """Cheap read-only checks before the browser opens: a wrong token, project or URL must fail
 before the person solves a captcha, not after (at push or deploy).
 
-Checked: each token set works (Vercel GET /v2/user, GitHub GET /repos/{repo}), every Vercel and
-GitHub push target is readable, the project deploy redeploys exists, and PRODUCTION_URL answers
+Checked: each token set works (Vercel GET /v2/user, GitHub GET /repos/{repo}, Coolify GET /version),
+every Vercel, GitHub and Coolify push target is readable, what deploy redeploys exists, and PRODUCTION_URL answers
 HTTP at all (any status: production may well be failing, that is the incident). SSH targets are
 not contacted here: a host that is down must not stop the login (the push says which failed).
 """
@@ -18,7 +18,7 @@ from ..core.errors import ConfigError, RunbookError, ServiceError
 if TYPE_CHECKING:
     from .engine import Run
 
-CHEAP_KINDS = ("vercel", "github")
+CHEAP_KINDS = ("vercel", "github", "coolify")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,15 @@ def github_repository(settings: Settings) -> str:
     return f"works for {repo.get('full_name', settings.github_repository)}" + (f" ({', '.join(rights)})" if rights else "")
 
 
+def coolify_version(settings: Settings) -> str:
+    """COOLIFY_TOKEN works on COOLIFY_API_URL (GET /version needs only `read`)."""
+    from ..core import apis
+
+    with apis.coolify(settings, name="Coolify", retries=1) as api:
+        version = api.get("/version").text.strip().strip('"')
+    return f"works (Coolify {version or '?'})"
+
+
 def production_reachable(settings: Settings) -> str:
     if not settings.production_url:
         raise ConfigError("PRODUCTION_URL not set: production cannot be verified after the push",
@@ -59,6 +68,11 @@ def production_reachable(settings: Settings) -> str:
 
 
 def deploy_project(settings: Settings) -> str:
+    from .platforms import configured_platforms, describe
+
+    platforms = configured_platforms(settings)
+    if platforms.coolify:   # production on Coolify (maybe Vercel too)
+        return describe(settings, platforms)
     from ..services.redeploy import production
 
     name, current = production(settings)
@@ -78,6 +92,8 @@ def findings(settings: Settings, targets: list | None = None,
         checks.append(("Vercel token", lambda: vercel_user(settings)))
     if settings.github_token and settings.github_repository:
         checks.append(("GitHub token", lambda: github_repository(settings)))
+    if settings.coolify_token and settings.coolify_api_url:
+        checks.append(("Coolify token", lambda: coolify_version(settings)))
     try:
         targets = [t for t in (configured(settings) if targets is None else targets) if t.kind in CHEAP_KINDS]
     except RunbookError as e:

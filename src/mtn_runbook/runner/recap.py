@@ -25,9 +25,21 @@ def _holds(run: Run, target: Any) -> str | None:
     return ours if target.outcome in ("changed", "ok") else None
 
 
+def _targets(run: Run) -> list[Any]:
+    """This run's push results; for a resumed run that pushed nothing itself, every target as
+    read back, its outcome the earlier run's."""
+    from types import SimpleNamespace
+
+    if run.facts.get("targets") or not run.resumed_from:
+        return run.facts.get("targets") or []
+    earlier = f"pushed in {run.resumed_from}"
+    return [SimpleNamespace(name=name, outcome="pushed earlier", detail=earlier)
+            for name in (run.facts.get("held_after") or {})]
+
+
 def recap_data(run: Run) -> dict[str, Any]:
     """Times cover the whole incident: after --resume they count from the first run's start."""
-    targets = run.facts.get("targets") or []
+    targets = _targets(run)
     before = run.incident_seconds_before
     pushed = run.facts.get("value")        # core.pushed.Pushed: what the targets were given
     return {
@@ -42,6 +54,7 @@ def recap_data(run: Run) -> dict[str, Any]:
         "targets": [{"target": t.name, "outcome": t.outcome, "detail": t.detail,
                      "holds": _holds(run, t)}
                     for t in targets],
+        "sessionId": run.session.short_id if run.session else None,
         "sessionFingerprint": run.fingerprint,
         "pushedFingerprint": pushed.fingerprint if pushed else None,
         "cookiesPushed": len(pushed.app.cookies) if pushed else None,
@@ -58,11 +71,13 @@ def recap_data(run: Run) -> dict[str, Any]:
 def print_recap(run: Run, out: Console) -> None:
     data = recap_data(run)
     out.line()
+    said = run.error.line() if run.error else None   # the run's last line says it whole: once
     out.table(f"{run.task} recap ({run.run_id})", ("step", "outcome", "time", "detail"),
-              [(s["step"], s["outcome"], _minutes(s["seconds"]), s["detail"]) for s in data["steps"]])
+              [(s["step"], s["outcome"], _minutes(s["seconds"]),
+                run.error.message if said and s["detail"] == said else s["detail"]) for s in data["steps"]])
     if data["targets"]:
         out.line()
-        out.table("targets", ("target", "outcome", "holds"),
+        out.table("targets", ("target", "outcome", "holds (value fingerprint)"),
                   [(t["target"], t["outcome"], t["holds"] or "its previous value") for t in data["targets"]])
     if data["cookiesPushed"] is not None:
         out.line()
@@ -79,10 +94,30 @@ def print_recap(run: Run, out: Console) -> None:
                 else "start to verified production")
         out.ok(f"Time to recover: {_minutes(data['secondsToRecover'])} ({span}), "
                f"of which {_minutes(data['secondsWaitingForPerson'])} waiting for the login")
-        if data["pushedFingerprint"] or run.fingerprint:
-            out.line(f"Production now runs session {data['pushedFingerprint'] or run.fingerprint}.")
+        if run.session is not None:
+            value = f" (value fingerprint {data['pushedFingerprint']}, as the targets table reads it)" \
+                if data["pushedFingerprint"] else ""
+            out.line(f"Production now runs session {run.session.short_id}{value}.")
     else:
         since = f" (since the first run's start at {data['incidentStarted']})" if run.resumed_from else ""
-        out.fail(f"Not recovered after {_minutes(data['secondsTotal'])}{since}: {data['error']}")
-        out.line(f"Continue with `inv {run.task} --resume` once the cause is fixed "
+        failed = next((r.name for r in run.records if r.outcome == "failed"), None)
+        what = f"step {failed} failed (the last line says why)" if failed else "see the last line"
+        out.fail(f"Not recovered after {_minutes(data['secondsTotal'])}{since}: {what}.")
+        out.line(f"Continue with `{resume_command(run)}` once the cause is fixed "
                  "(see runbooks/incident-recovery.md).")
+
+
+def resume_command(run: Run) -> str:
+    """`inv TASK --resume`, with the flags the next login needs: -H in a sandbox shell (no window
+    there), --link for a login without a display elsewhere, or as this run had them."""
+    from ..core.errors import NoDisplay
+    from .rehearsal import in_sandbox_shell
+
+    flags = []
+    if run.facts.get("link"):
+        flags.append("--link")
+    elif isinstance(run.error, NoDisplay):
+        flags.append("-H" if in_sandbox_shell() else "--link")
+    elif run.facts.get("headless") and in_sandbox_shell():
+        flags.append("-H")
+    return " ".join([f"inv {run.task} --resume", *flags])

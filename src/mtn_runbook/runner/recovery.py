@@ -155,7 +155,12 @@ def _renew(run: Run) -> StepResult:
 def login(run: Run) -> StepResult:
     if run.check:
         run.facts["new_session_pending"] = True
-        how = "serve a one-time login link" if run.facts.get("link") else "open the browser"
+        how = "open the browser"
+        if run.facts.get("link"):
+            from ..mtn.link import check_address
+
+            check_address(run.settings)  # what the real run checks, without its port
+            how = "serve a one-time login link"
         return StepResult("would", f"would {how} for a new login (the one human step)")
     import contextlib
 
@@ -232,7 +237,7 @@ def export(run: Run) -> StepResult:
         raise ServiceError("the encoded session does not decode back to itself", "report this as a bug")
     run.facts["value_length"] = len(encoded)
     return StepResult("ok", f"MTN_SESSION encoded: {len(encoded)} base64 chars, round-trip checked, "
-                            f"fingerprint {value.fingerprint}; {value.cookies_line()}; expiresAt (the app's "
+                            f"value fingerprint {value.fingerprint}; {value.cookies_line()}; expiresAt (the app's "
                             f"gate) {sessions.iso(value.app.expires_at)}, {_in(value.app.expires_at)}")
 
 
@@ -241,8 +246,9 @@ def push(run: Run) -> StepResult:
     from ..targets.selection import finish_command, production_reads
 
     targets = chosen_targets(run)
-    # production only reads Vercel: with none of its targets chosen there is nothing to redeploy
-    run.facts["production_selected"] = any(production_reads(t) for t in targets)
+    # production reads Vercel or Coolify: with none of their targets chosen there is nothing to redeploy,
+    # unless this run finishes a partial one (production is checked, redeployed only if it must be)
+    run.facts["production_selected"] = bool(run.finishing) or any(production_reads(t) for t in targets)
     if pending(run):
         return StepResult("would", f"would push the new session to: {', '.join(t.name for t in targets)}")
     value = pushed(run)
@@ -251,7 +257,7 @@ def push(run: Run) -> StepResult:
         note_holdings(run)  # a run started at this step (--from, --resume) compares from here
         # each target's read before its write is the one compared with the first look
         check = guard(run, value.fingerprint)
-    if run.facts.get("production_selected") and not run.check:
+    if not run.check and any(t.kind == "vercel" for t in targets):
         _production_alongside(run)  # the deploy step's read of the project, while the targets are written
     results = push_all(run.settings, value.value, console=run.console, check=run.check, targets=targets, guard=check,
                        looked=None if run.check else taken_ahead(run, value.value))
@@ -272,10 +278,12 @@ def push(run: Run) -> StepResult:
                         f"(or `{finish_command(names)}`)")
         # production reads only Vercel, which holds the new session: bring production back now,
         # and still end in failure, naming what is left to do
-        run.facts["left_behind"] = error(
+        run.left_targets = tuple(names)
+        run.left_behind = error(
             f"push failed for {', '.join(names)}; production was redeployed all the same "
             f"({', '.join(r.name for r in reads)} holds the new session)",
-            f"fix the cause, then finish with `{finish_command(names)}`")
+            f"fix the cause, then `inv {run.task} --resume` pushes to {'it' if len(names) == 1 else 'them'} "
+            "and verifies production")
         return StepResult("failed", f"{len(results) - len(failed)} of {len(results)} targets updated; "
                                     f"failed: {', '.join(names)} (production reads "
                                     f"{', '.join(r.name for r in reads)}, which holds it: deploying)")
@@ -311,8 +319,8 @@ def deploy(run: Run) -> StepResult:
     if (left_out := _production_left_out(run)) is not None:
         return left_out
 
-    # production cannot serve a value this run's push just gave Vercel: no need to ask it
-    just_changed = any(r.outcome == "changed" and r.kind == "vercel" for r in run.facts.get("targets") or ())
+    # production cannot serve a value this run's push just gave the platform it runs on: no need to ask it
+    just_changed = any(r.outcome == "changed" and r.kind in ("vercel", "coolify") for r in run.facts.get("targets") or ())
     if not pending(run) and run.settings.production_url and not just_changed:
         value = pushed(run).app
         health = check_production(run.settings, value)
@@ -320,7 +328,16 @@ def deploy(run: Run) -> StepResult:
         if health.ok and auth.get("expiresAt") == sessions.iso(value.expires_at) \
                 and auth.get("cookiesCount") == len(value.cookies):
             return StepResult("ok", "production already serves this session")
+    from .platforms import chosen_platforms, redeploy as redeploy_all
+
     read = run.facts.pop("production_read", None)
+    platforms = chosen_platforms(chosen_targets(run))
+    if platforms.coolify:  # production on Coolify (with or without Vercel): each application, then Vercel's
+        done = redeploy_all(run.settings, platforms, console=run.console, check=run.check)
+        if run.check:
+            return StepResult("would", f"would redeploy production on {', '.join(platforms.names())}")
+        run.facts["deployment"] = done[0]
+        return StepResult("changed", "; ".join(f"deployment {d.id} ({d.url}) is {d.state}" for d in done))
     deployment = redeploy(run.settings, console=run.console, wait=True, check=run.check,
                           found=_result_or_none(read))
     if run.check:

@@ -29,10 +29,10 @@ REHEARSAL_FOLDER = "rehearsal"   # a --sandbox run's session, journal and lock: 
 
 @contextlib.contextmanager
 def sandbox_settings(base: Settings, captcha_delay: float | None = 1.0,
-                     deploy_seconds: float = 2.0) -> Iterator[Settings]:
+                     deploy_seconds: float = 2.0, captcha: str = "self") -> Iterator[Settings]:
     from ..sandbox import Sandbox
 
-    with Sandbox(captcha_delay=captcha_delay, deploy_seconds=deploy_seconds) as sb:
+    with Sandbox(captcha_delay=captcha_delay, deploy_seconds=deploy_seconds, captcha=captcha) as sb:
         env = dict(sb.env())
         env["MTN_SESSION_FILE"] = str(base.cache_dir / REHEARSAL_FOLDER / "mtn-session.json")
         if base.chromium_path:

@@ -1,8 +1,11 @@
-"""Local stand-ins for MTN SSO, the MTN API, Vercel, GitHub and the production app.
+"""Local stand-ins for MTN SSO, the MTN API, Vercel, GitHub, Coolify and the production app.
 
     with Sandbox(captcha_delay=0.5) as sb:
         env = sb.env()             # the variables that point every setting at the stand-ins
-        sb.mtn, sb.vercel, sb.github   # the stand-ins' state, for tests in-process
+        sb.mtn, sb.vercel, sb.github, sb.coolify   # the stand-ins' state, for tests in-process
+
+`Sandbox(production="coolify")`: the app runs on the Coolify stand-in (it reads the environment
+its container was started with) and env() points at Coolify instead of Vercel.
         sb.faults.add(service="vercel", method="POST", path="/v10/projects/.*/env", status=429, retry_after=1)
         sb.history.events("vercel", "env.change")
 
@@ -25,7 +28,10 @@ __all__ = ["Sandbox", "Options", "Fault", "Faults", "History", "Service"]
 class Options:
     """Knobs a test or a rehearsal can turn (also through POST /admin/options)."""
     captcha_delay: float | None = 1.0   # seconds until the stand-in captcha solves itself; None: never
-    captcha: str = "self"               # "click": it starts only on a real (trusted) click on its box
+    captcha: str = "self"               # "click": it starts only on a real (trusted) click (a tap) on its box
+    # a hostile login page (a fault, for --link tests): also a "show password" button, a same-origin
+    # /lure/away that 302s here, and a target=_blank link here; None: the normal page
+    lure_url: str | None = None
     deploy_seconds: float = 1.0         # QUEUED -> BUILDING -> READY takes about this long
     run_seconds: float = 1.0            # a dispatched workflow run: queued -> in_progress -> completed
     next_deploy_state: str = "READY"    # "ERROR" or "CANCELED" makes the next deployment(s) fail
@@ -44,10 +50,15 @@ class Options:
     session_idle_hours: float | None = None  # dies after this long without an accepted API call
     time_scale: float = 1.0             # sandbox seconds per wall-clock second
     lifetime_seed: int | None = None
+    production: str = "vercel"          # "coolify": the app reads the Coolify stand-in's running container
+    coolify_token: str = "3|coolifySandboxToken5v8n"   # Sanctum's "id|secret" form
+    coolify_abilities: str = "root"     # comma-separated: root, read, read:sensitive, write, deploy
+    coolify_app_uuid: str = "m7k2sandbox0app0uuid4x9q"
+    coolify_deploy_state: str = "finished"   # "failed" makes the next Coolify deployment(s) fail
 
 
 class Sandbox:
-    SERVICES = ("mtn", "vercel", "github", "app")  # modules, each with build(sandbox) -> [Service]
+    SERVICES = ("mtn", "vercel", "github", "coolify", "app")  # modules, each with build(sandbox) -> [Service]
 
     def __init__(self, **options: Any):
         self.options = Options(**options)
@@ -72,6 +83,17 @@ class Sandbox:
         return self.services["github"].state
 
     @property
+    def coolify(self) -> Any:
+        return self.services["coolify"].state
+
+    def production_env(self) -> dict:
+        """The environment production's app runs with: the current Vercel production deployment's,
+        or (production="coolify") the one the Coolify container was started with."""
+        if self.options.production == "coolify":
+            return self.coolify.running_env()
+        return self.vercel.production_env()
+
+    @property
     def app(self) -> Any:
         return self.services["app"].state
 
@@ -84,7 +106,9 @@ class Sandbox:
         from .admin import build_admin
 
         # Reserve every port first, so each stand-in knows the others' URLs when it is built.
-        names = ["mtn_sso", "mtn_api", "vercel", "github", "github_tls", "app", "admin"]
+        if self.options.production not in ("vercel", "coolify"):
+            raise ValueError(f"production must be vercel or coolify, not {self.options.production!r}")
+        names = ["mtn_sso", "mtn_api", "vercel", "github", "github_tls", "coolify", "app", "admin"]
         hosts = {"mtn_api": "localhost"}
         for name in names:
             sock = free_socket()
@@ -168,4 +192,9 @@ class Sandbox:
         }
         if o.mtn_api_key:
             env["MTN_API_KEY"] = o.mtn_api_key
+        if o.production == "coolify":   # production on Coolify, the copy in GitHub: no Vercel at all
+            for name in ("VERCEL_API_URL", "VERCEL_TOKEN", "VERCEL_PROJECT_ID", "VERCEL_TEAM_ID"):
+                env.pop(name)
+            env.update(COOLIFY_API_URL=self.urls["coolify"], COOLIFY_TOKEN=o.coolify_token,
+                       COOLIFY_APP_UUID=o.coolify_app_uuid)
         return env

@@ -11,10 +11,13 @@ from pathlib import Path
 from . import Sandbox
 from .shell import SHELL_MARKER, shell_env
 
+CAPTCHA_MODES = {"self": "self", "tap": "click"}  # --captcha -> Options.captcha
+
 
 def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str | None = None,
           stop: threading.Event | None = None, session_hours: str | float | None = None,
-          time_scale: float = 1.0, session_idle_hours: str | float | None = None, check: bool = False) -> None:
+          time_scale: float = 1.0, session_idle_hours: str | float | None = None, check: bool = False,
+          production: str = "vercel", captcha: str = "self") -> None:
     from ..core.console import Console
     from ..core.session import write_private
 
@@ -40,14 +43,18 @@ def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str
             raise ConfigError("--session-idle-hours must be a number of hours above 0")
     else:
         session_idle_hours = None
+    if production not in ("vercel", "coolify"):
+        raise ConfigError(f"--production {production!r} must be vercel or coolify")
+    if captcha not in CAPTCHA_MODES:
+        raise ConfigError(f"--captcha {captcha!r} is not a captcha mode", "use --captcha self (the default) or --captcha tap")
     check_env_file(env_file)
     if check:
         out.line("check: would run the stand-ins on loopback until Ctrl-C"
                  + (f" and write their variables to {env_file} (0600)" if env_file else "")
                  + "; nothing started, nothing written")
         return
-    with Sandbox(captcha_delay=delay, deploy_seconds=deploy_seconds, session_hours=session_hours,
-                 time_scale=time_scale, session_idle_hours=session_idle_hours) as sb:
+    with Sandbox(production=production, captcha_delay=delay, deploy_seconds=deploy_seconds, session_hours=session_hours,
+                 time_scale=time_scale, session_idle_hours=session_idle_hours, captcha=CAPTCHA_MODES[captcha]) as sb:
         env = shell_env(sb.env())
         lines = [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
         if env_file:
@@ -57,6 +64,9 @@ def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str
                  f"and journal under .cache/sandbox/, no .env, no invoke.yaml targets, no webhook.")
         for line in lines:
             out.data(line + "\n")
+        if captcha == "tap":
+            out.line("The stand-in captcha waits for a click or tap on its box (--captcha tap): "
+                     "rehearse `inv recover --link` and solve it from your phone.")
         out.line(f"Admin: {sb.urls['admin']}/admin/state — Ctrl-C to stop.")
         try:
             (stop or threading.Event()).wait()
@@ -87,9 +97,14 @@ def main() -> None:
     parser.add_argument("--session-hours", help="hours, or normal:MEAN,SD / lognormal:MEDIAN,SIGMA")
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--session-idle-hours", help="hours without an accepted API call after which a session dies")
+    parser.add_argument("--production", default="vercel", choices=("vercel", "coolify"),
+                        help="where the app runs: coolify prints COOLIFY_* instead of VERCEL_*")
+    parser.add_argument("--captcha", default="self", choices=sorted(CAPTCHA_MODES),
+                        help="self: the stand-in captcha solves itself; tap: it waits for a click or tap")
     args = parser.parse_args()
     serve(args.captcha_delay, args.deploy_seconds, args.env_file, session_hours=args.session_hours,
-          time_scale=args.time_scale, session_idle_hours=args.session_idle_hours)
+          time_scale=args.time_scale, session_idle_hours=args.session_idle_hours, production=args.production,
+          captcha=args.captcha)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 It follows CircleTel's lib/services/mtn-sso-auth.ts and its two API routes, not this project's code:
   - it reads MTN_SESSION from the env snapshot of the CURRENT production deployment on the Vercel
     stand-in, never from the live env var (an env change reaches the app only through a redeploy);
+    with the sandbox's production="coolify", from the environment the Coolify container was
+    started with (the newest finished deployment's), likewise;
   - it decodes it as Node does (node.py: Buffer.from(v, 'base64') -> UTF-8 -> JSON.parse), never
     with the project's decode(); anything that fails: no session, silently;
   - isSessionValid: it uses the session only while `expiresAt` is MORE than 5 minutes away; after
@@ -60,7 +62,7 @@ class AppState:
     def loaded(self) -> tuple[dict | None, str | None]:
         """getAuthSession on Vercel: the session object (expiresAt as epoch ms) and, for the
         admin view only, why there is none."""
-        value = self.sb.vercel.production_env().get("MTN_SESSION")
+        value = self.sb.production_env().get("MTN_SESSION")
         if not value:
             return None, "MTN_SESSION is not set in the production deployment"
         data = node.parse_session(value)

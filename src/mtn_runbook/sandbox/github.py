@@ -35,13 +35,13 @@ Admin routes (sandbox only):
 
 State helpers for tests: secret_value(name, environment=None), secret_meta(name, environment=None),
 put_secret(name, value, environment=None), issues(), comments(number), workflow(), runs(),
-set_workflow(state=..., last_run=...).
+set_workflow(state=..., last_run=...), add_user(login) -> a token that may read issues and comment
+(its comments carry `user.login`, as GitHub's do; `GET /user` answers its login).
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 from starlette.applications import Starlette
@@ -53,7 +53,7 @@ from ..core.session import fingerprint
 from .core import Service
 from .github_http import BadJson, EnterpriseHost, RateLimitHeaders, gh_error, paging, read_json
 from .github_issues import issue_routes
-from .github_state import MAX_SECRET_BYTES, NAME_RE, WORKFLOW_FILE, GitHubState, stamp
+from .github_state import MAX_SECRET_BYTES, NAME_RE, OWNER, WORKFLOW_FILE, GitHubState, stamp
 
 
 def build(sb: Any) -> list[Service]:
@@ -66,18 +66,23 @@ def build(sb: Any) -> list[Service]:
         seed = encode_session(old_session())
     state = GitHubState(sb, seed)
 
-    def token_state(request: Request) -> str:
-        header = request.headers.get("authorization", "")
-        if not header:
-            return "missing"
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() not in ("bearer", "token") or not secrets.compare_digest(token.strip(), sb.options.github_token):
-            return "bad"
-        return "ok"
+    def login_of(request: Request) -> str | None:
+        """The user whose token the request carries (the owner's, or one added by add_user)."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return state.login_for(token.strip()) if scheme.lower() in ("bearer", "token") else None
 
-    def repo_error(request: Request) -> JSONResponse | None:
-        auth = token_state(request)
+    def token_state(request: Request, anyone: bool = False) -> str:
+        """"ok" for the owner's token (`anyone`: any known user's), else "missing" or "bad"."""
+        if not request.headers.get("authorization", ""):
+            return "missing"
+        login = login_of(request)
+        return "ok" if login == OWNER or (anyone and login) else "bad"
+
+    def repo_error(request: Request, anyone: bool = False) -> JSONResponse | None:
+        auth = token_state(request, anyone)
         if auth == "bad":
+            if login_of(request):   # another user's token: the owner's secrets and workflows are not theirs
+                return gh_error(404, "Not Found")
             return gh_error(401, "Bad credentials")
         if auth == "missing":
             return gh_error(401, "Requires authentication")
@@ -86,10 +91,11 @@ def build(sb: Any) -> list[Service]:
             return gh_error(404, "Not Found")   # a private repo is invisible without access
         return None
 
-    def in_repo(handler: Any) -> Any:
-        """Every /repos/{owner}/{repo} route: 401 for a bad token, 404 for a repo it cannot see."""
+    def in_repo(handler: Any, anyone: bool = False) -> Any:
+        """Every /repos/{owner}/{repo} route: 401 for a bad token, 404 for a repo it cannot see
+        (`anyone`: the issue routes a collaborator with read access may use too)."""
         async def checked(request: Request) -> Response:
-            return repo_error(request) or await handler(request)
+            return repo_error(request, anyone) or await handler(request)
         return checked
 
     def env_name(request: Request) -> tuple[str | None, JSONResponse | None]:
@@ -107,12 +113,14 @@ def build(sb: Any) -> list[Service]:
 
     # -- user and repo ----------------------------------------------------------------
     async def user(request: Request) -> JSONResponse:
-        auth = token_state(request)
+        auth = token_state(request, anyone=True)
         if auth == "missing":
             return gh_error(401, "Requires authentication")
         if auth == "bad":
             return gh_error(401, "Bad credentials")
-        return JSONResponse({"login": "sandbox-ops", "id": 4242, "type": "User", "name": "Sandbox Ops"})
+        login = login_of(request)
+        return JSONResponse({"login": login, "id": 4242 if login == OWNER else 5000 + len(login), "type": "User",
+                             "name": "Sandbox Ops" if login == OWNER else login})
 
     async def repo(request: Request) -> JSONResponse:
         owner, name = sb.options.github_repository.split("/", 1)
@@ -294,7 +302,7 @@ def build(sb: Any) -> list[Service]:
         Route(f"{wf}/runs", in_repo(list_runs), methods=["GET"]),
         Route(f"{r}/actions/runs", in_repo(list_runs), methods=["GET"]),
     ]
-    routes += issue_routes(sb, state, r, in_repo)
+    routes += issue_routes(sb, state, r, in_repo, login_of)
     for base in (f"{r}/actions/secrets", f"{r}/environments/{{env}}/secrets"):
         routes += [
             Route(base, in_repo(list_secrets)),

@@ -10,10 +10,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .github_http import gh_error, paging, read_json, too_long
-from .github_state import STATE_REASONS, stamp
+from .github_state import OWNER, STATE_REASONS, stamp
 
 
-def issue_routes(sb: Any, state: Any, repo_path: str, in_repo: Any) -> list[Route]:
+def issue_routes(sb: Any, state: Any, repo_path: str, in_repo: Any, login_of: Any) -> list[Route]:
+    """`login_of(request)`: whose token it is. The owner does everything; another user (a
+    collaborator with read access) reads issues and comments, and deletes only their own comments."""
     async def list_issues(request: Request) -> JSONResponse:
         q = request.query_params
         wanted = q.get("state", "open")
@@ -136,7 +138,7 @@ def issue_routes(sb: Any, state: Any, repo_path: str, in_repo: Any) -> list[Rout
             if issue is None:
                 return gh_error(404, "Not Found")
             now = stamp()
-            comment = {"id": state._id(), "body": body["body"], "user": {"login": "sandbox-ops"},
+            comment = {"id": state._id(), "body": body["body"], "user": {"login": login_of(request)},
                        "created_at": now, "updated_at": now,
                        "issue_url": f"{state._repo_api()}/issues/{issue['number']}",
                        "html_url": f"https://github.com/{sb.options.github_repository}/issues/{issue['number']}"}
@@ -155,6 +157,8 @@ def issue_routes(sb: Any, state: Any, repo_path: str, in_repo: Any) -> list[Rout
             for number, comments in state._comments.items():
                 found = next((c for c in comments if c["id"] == wanted), None)
                 if found is not None:
+                    if login_of(request) not in (OWNER, found["user"]["login"]):
+                        return gh_error(403, "Must have admin rights to Repository.")
                     comments.remove(found)
                     break
             else:
@@ -164,11 +168,11 @@ def issue_routes(sb: Any, state: Any, repo_path: str, in_repo: Any) -> list[Rout
 
     r = repo_path
     return [
-        Route(f"{r}/issues", in_repo(list_issues), methods=["GET"]),
+        Route(f"{r}/issues", in_repo(list_issues, anyone=True), methods=["GET"]),
         Route(f"{r}/issues", in_repo(create_issue), methods=["POST"]),
-        Route(f"{r}/issues/{{number}}", in_repo(get_issue), methods=["GET"]),
+        Route(f"{r}/issues/{{number}}", in_repo(get_issue, anyone=True), methods=["GET"]),
         Route(f"{r}/issues/{{number}}", in_repo(update_issue), methods=["PATCH"]),
-        Route(f"{r}/issues/{{number}}/comments", in_repo(list_comments), methods=["GET"]),
-        Route(f"{r}/issues/{{number}}/comments", in_repo(create_comment), methods=["POST"]),
-        Route(f"{r}/issues/comments/{{comment_id}}", in_repo(delete_comment), methods=["DELETE"]),
+        Route(f"{r}/issues/{{number}}/comments", in_repo(list_comments, anyone=True), methods=["GET"]),
+        Route(f"{r}/issues/{{number}}/comments", in_repo(create_comment, anyone=True), methods=["POST"]),
+        Route(f"{r}/issues/comments/{{comment_id}}", in_repo(delete_comment, anyone=True), methods=["DELETE"]),
     ]

@@ -27,6 +27,7 @@ MAX_SECRET_BYTES = 48 * 1024
 WORKFLOW_FILE = "validate-mtn-session.yml"
 STATE_REASONS = ("completed", "not_planned", "reopened", None)
 MAX_BODY = 65536   # issue and comment bodies: longer is 422 "body is too long (maximum is 65536 characters)"
+OWNER = "sandbox-ops"   # the login of options.github_token: the repository's owner
 
 
 def stamp(moment: datetime | None = None) -> str:
@@ -69,6 +70,7 @@ class GitHubState:
         self._secrets: dict[tuple[str | None, str], dict] = {}   # (environment, NAME) -> record
         self._issues: list[dict] = []
         self._comments: dict[int, list[dict]] = {}
+        self._users: dict[str, str] = {sb.options.github_token: OWNER}   # token -> login
         self._next_id = 1000
         now = datetime.now(timezone.utc)
         self._secrets[(None, "MTN_SESSION")] = {"name": "MTN_SESSION", "value": seed_value, "created_at": stamp(now - timedelta(days=30)),
@@ -100,7 +102,7 @@ class GitHubState:
         number = len(self._issues) + 1
         at_s = stamp(at)
         issue = {"id": self._id(), "number": number, "title": title, "body": body, "state": "open",
-                 "state_reason": None, "locked": False, "labels": labels, "user": {"login": "sandbox-ops"},
+                 "state_reason": None, "locked": False, "labels": labels, "user": {"login": OWNER},
                  "created_at": at_s, "updated_at": at_s, "closed_at": None}
         self._issues.append(issue)
         self._comments[number] = []
@@ -160,7 +162,22 @@ class GitHubState:
                             fingerprint=fingerprint(value), created=created)
         return created
 
+    def login_for(self, token: str) -> str | None:
+        """Whose token this is (GitHub records it as `user.login` on what the token writes)."""
+        for known, login in self._users.items():
+            if secrets.compare_digest(token, known):
+                return login
+        return None
+
     # -- helpers for tests ------------------------------------------------------------
+    def add_user(self, login: str) -> str:
+        """Another GitHub user who can read this repository's issues and comment on them (a
+        collaborator with read access): returns their token. Secrets and workflows stay the owner's."""
+        token = f"ghp_{secrets.token_hex(18)}"
+        with self._lock:
+            self._users[token] = login
+        return token
+
     def secret_value(self, name: str, environment: str | None = None) -> str | None:
         with self._lock:
             rec = self._secrets.get((environment, name.upper()))

@@ -19,6 +19,8 @@ API ("mtn_api", http://localhost:P, another host name so the cookies stay apart)
                                  a dead or missing session: 302 to the SSO. The names of the
                                  cookies sent are recorded (history "cookies"), never the values
 Admin: POST /admin/mtn/expire {"sessionId"?}, POST /admin/mtn/mint.
+
+options.lure_url (a fault; None by default) turns the login page hostile: hostile_page.py.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from . import hostile_page
 from .core import Service
 from .lifetimes import Lifetimes
 
@@ -220,7 +223,7 @@ def _with_query(url: str, **params: str) -> str:
 
 
 def _login_page(flow: str, service: str, delay: float | None, error: str = "", username: str = "",
-                click: bool = False) -> str:
+                click: bool = False, lure_url: str | None = None) -> str:
     action = "/login?" + urlencode({"service": service})
     error_html = f'<div class="alert alert-danger" role="alert">{html.escape(error)}</div>' if error else ""
     # click mode: only a trusted click (a person's, or input dispatched through CDP) starts it
@@ -259,6 +262,7 @@ def _login_page(flow: str, service: str, delay: float | None, error: str = "", u
   <input type="hidden" name="_eventId" value="submit">
   <button id="submit-button" type="submit" disabled>Login</button>
 </form>
+{hostile_page.extras(lure_url)}
 {solve}
 </body></html>"""
 
@@ -271,7 +275,7 @@ def build(sb: Any) -> list[Service]:
     def page(request: Request, service: str, error: str = "", username: str = "", status: int = 200) -> HTMLResponse:
         flow = state.new_challenge()
         body = _login_page(flow, service, sb.options.captcha_delay, error, username,
-                           click=sb.options.captcha == "click")
+                           click=sb.options.captcha == "click", lure_url=sb.options.lure_url)
         return HTMLResponse(body, status, headers={"cache-control": "no-store"})
 
     def service_ok(service: str) -> bool:
@@ -353,6 +357,7 @@ def build(sb: Any) -> list[Service]:
         Route("/login", login_get, methods=["GET"]),
         Route("/login", login_post, methods=["POST"]),
         Route("/recaptcha/solve", solve, methods=["GET"]),
+        *hostile_page.routes(sb),
     ])
     api_app = Starlette(routes=[
         Route("/login/cas", cas, methods=["GET"]),

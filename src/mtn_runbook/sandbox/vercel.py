@@ -123,7 +123,10 @@ def build(sb: Any) -> list[Service]:
         return JSONResponse({"teams": [state.team_json()], "pagination": {"count": 1, "next": None, "prev": None}})
 
     async def custom_environments(request: Request) -> JSONResponse:
-        return JSONResponse({"accountLimit": {"total": 0}, "environments": []})   # none: the CLI lists them
+        """The project's custom environments (none unless a test adds some: state.custom_environments)."""
+        envs = [{"id": f"env_{slug}", "slug": slug, "type": "preview", "description": "",
+                 "createdAt": 1700000000000, "updatedAt": 1700000000000} for slug in state.custom_environments]
+        return JSONResponse({"accountLimit": {"total": 1 if envs else 0}, "environments": envs})
 
     async def project(request: Request) -> JSONResponse:
         o = sb.options

@@ -67,6 +67,7 @@ class VercelState:
         self._lock = threading.Lock()
         self._envs: list[dict] = []          # internal records, plaintext value included
         self._deployments: list[dict] = []   # oldest first
+        self.custom_environments: list[str] = []   # slugs of the project's custom environments (tests add some)
         self.seed_session = old_session()
         self.seed_value = encode_session(self.seed_session)
         now = time.time()

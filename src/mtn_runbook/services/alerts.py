@@ -1,7 +1,8 @@
 """Where the monitor's verdict goes: one GitHub issue labelled `mtn-session`, and a webhook.
 
-The issue is opened once, commented on while runs keep failing (one comment per run) and closed
-(state_reason "completed") with a comment saying when and how production recovered. It is found
+The issue is opened once, commented on while runs keep failing (one comment per run), retitled when
+the state it is about changes (refresh due → unhealthy) and closed (state_reason "completed") with a
+comment saying when and how production recovered (health/alert_plan.py decides which). It is found
 through the issues list endpoint (not search: search has its own low rate limit and can lag),
 skipping pull requests, which that endpoint also returns.
 
@@ -60,6 +61,12 @@ class Issue:
     number: int
     html_url: str
     body: str
+    title: str = TITLE
+
+    @property
+    def state(self) -> str:
+        """The incident state the issue's title names."""
+        return "refresh-due" if self.title == REFRESH_TITLE else "unhealthy"
 
     @property
     def label(self) -> str:
@@ -86,7 +93,7 @@ class IssueSink:
             return None
         items.sort(key=lambda i: (read_marker(i.get("body")) is None, i["number"]))
         first = items[0]
-        return Issue(first["number"], first.get("html_url", ""), first.get("body") or "")
+        return Issue(first["number"], first.get("html_url", ""), first.get("body") or "", first.get("title") or TITLE)
 
     def last_marker(self, issue: Issue) -> tuple[str, str] | None:
         """The newest marker on the issue: its last comment's, else its body's."""
@@ -106,13 +113,17 @@ class IssueSink:
         def create() -> Issue:
             data = self.api.post(f"{self.repo}/issues", json={"title": scrub(title), "body": body,
                                                               "labels": [LABEL]}, expect=(201,)).json()
-            return Issue(data["number"], data.get("html_url", ""), body)
+            return Issue(data["number"], data.get("html_url", ""), body, title)
 
         return create_once("GitHub: opening the issue", create, self.find_open, past="opened",
                            label=lambda issue: issue.label)
 
     def comment(self, issue: Issue, body: str) -> None:
         self.api.post(f"{self.repo}/issues/{issue.number}/comments", json={"body": scrub(body)}, expect=(201,))
+
+    def retitle(self, issue: Issue, title: str) -> None:
+        """The title follows the incident's state (refresh due → unhealthy), on the same issue."""
+        self.api.patch(f"{self.repo}/issues/{issue.number}", json={"title": scrub(title)})
 
     def close(self, issue: Issue, comment: str) -> None:
         self.comment(issue, comment)

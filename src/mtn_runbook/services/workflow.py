@@ -16,7 +16,7 @@ from ..core.errors import RunbookError, SessionFormatError
 from ..core.session import now, parse_time
 
 WORKFLOW_FILE = "validate-mtn-session.yml"
-SCHEDULE_STALE = timedelta(hours=3)     # the schedule is hourly (health/schedule.py CRON): 2 missed runs
+SCHEDULE_STALE = timedelta(hours=3)     # the schedule is hourly (lifespan/schedule.py CRON): 2 missed runs
 
 
 def _workflow_path(settings: Settings) -> str:

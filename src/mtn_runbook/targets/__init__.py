@@ -1,4 +1,4 @@
-"""Where a session goes: Vercel env vars, GitHub secrets, env files on SSH hosts.
+"""Where a session goes: Vercel env vars, Coolify env vars, GitHub secrets, env files on SSH hosts.
 
 Every target follows one shape (look, act unless --check, look again):
 
@@ -14,13 +14,14 @@ reports the second; neither needs a read of its own. A target object keeps what 
 (Vercel's env ids and values, GitHub's public key) for the rest of the run.
 
 `configured(settings, kind)` builds the targets from invoke.yaml `targets:` or, with none
-listed, from VERCEL_* / GITHUB_* variables. `push(settings, value, ...)` pushes to all of them
+listed, from VERCEL_* / GITHUB_* / COOLIFY_* variables. `push(settings, value, ...)` pushes to all of them
 concurrently; one target's failure does not stop the others. The caller validates the session
 first (tasks/push.py): nothing here decides whether a session deserves pushing.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -32,7 +33,7 @@ from ..core.errors import ConfigError, RunbookError
 from ..core.journal import Journal
 from ..core.session import fingerprint
 
-KINDS = ("vercel", "github", "ssh")
+KINDS = ("vercel", "github", "ssh", "coolify")
 SECRET_FIELDS = frozenset({"token", "password", "value", "secret_value", "passphrase"})
 
 
@@ -109,8 +110,10 @@ FIELDS = {
     "github": {"repository", "environments", "repository_secret", "secret", "name"},
     "ssh": {"host", "user", "port", "key_filename", "known_hosts", "trust", "timeout", "env_file", "restart", "key",
             "name"},
+    "coolify": {"application", "key", "name"},
 }
-REQUIRED = {"vercel": (), "github": (), "ssh": ("host", "env_file")}
+REQUIRED = {"vercel": (), "github": (), "ssh": ("host", "env_file"), "coolify": ()}
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")   # what `key` may be: an environment variable's name
 # what to do when a push finds no target, per kind: SSH hosts come only from invoke.yaml
 NOTHING_CONFIGURED = {
     None: "set VERCEL_TOKEN + VERCEL_PROJECT_ID and/or GITHUB_TOKEN + GITHUB_REPOSITORY, "
@@ -119,6 +122,7 @@ NOTHING_CONFIGURED = {
     "github": "set GITHUB_TOKEN + GITHUB_REPOSITORY, or list a `kind: github` target in invoke.yaml",
     "ssh": "SSH hosts are listed only in invoke.yaml: a `kind: ssh` target with host and env_file "
            "(see invoke.yaml.example)",
+    "coolify": "set COOLIFY_API_URL + COOLIFY_TOKEN + COOLIFY_APP_UUID, or list a `kind: coolify` target in invoke.yaml",
 }
 
 
@@ -160,11 +164,21 @@ def _checked(entry: Entry) -> Entry:
     missing = [f for f in REQUIRED[kind] if raw.get(f) in (None, "")]
     if missing:
         raise entry.error(f"missing field(s) {', '.join(missing)}")
+    blank = [f for f in REQUIRED[kind] if not str(raw[f]).strip()]
+    if blank:
+        raise entry.error(f"{blank[0]} {raw[blank[0]]!r} is blank")
+    host = raw.get("host")
+    if host is not None and any(c.isspace() for c in str(host)):
+        raise entry.error(f"host {host!r} has a space in it (a host name or address has none)")
+    key = raw.get("key")
+    if key is not None and not (isinstance(key, str) and ENV_NAME.fullmatch(key)):
+        raise entry.error(f"key {key!r} is not an environment variable name "
+                          "(letters, digits and _, not starting with a digit)")
     port = raw.get("port")
     if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535):
         raise entry.error(f"port {port!r} is not a port number (1 to 65535)")
     envs = raw.get("environments")
-    if envs is not None and (not isinstance(envs, list) or not all(isinstance(e, str) and e for e in envs)):
+    if envs is not None and (not isinstance(envs, list) or not all(isinstance(e, str) and e.strip() for e in envs)):
         raise entry.error("`environments` must be a list of names")
     return entry
 
@@ -179,6 +193,10 @@ def _build(settings: Settings, entry: Entry) -> list[Target]:
         from .github import github_targets
 
         return github_targets(settings, entry)
+    if kind == "coolify":
+        from .coolify import CoolifyTarget
+
+        return [CoolifyTarget.from_entry(settings, entry)]
     from .ssh import SshTarget
 
     return [SshTarget.from_entry(settings, entry)]
@@ -194,6 +212,10 @@ def _from_environment(settings: Settings) -> list[Target]:
         from .github import GithubTarget
 
         targets.append(GithubTarget(settings, repository=settings.github_repository))
+    if settings.coolify_token and settings.coolify_app_uuid:
+        from .coolify import CoolifyTarget
+
+        targets.append(CoolifyTarget(settings, application=settings.coolify_app_uuid))
     return targets
 
 
@@ -206,16 +228,21 @@ def _dedupe_names(targets: list[Target]) -> None:
 
 
 # -- pushing ------------------------------------------------------------------------------
-def push_one(target: Target, value: str, *, check: bool = False, activate_anyway: bool = False) -> PushResult:
-    """Look, act (unless check), look again. Never raises: the result carries the failure."""
+def push_one(target: Target, value: str, *, check: bool = False, activate_anyway: bool = False,
+             held_after_last: str | None = None) -> PushResult:
+    """Look, act (unless check), look again. Never raises: the result carries the failure.
+    `held_after_last`: when the journal's last push of this very value to this target succeeded
+    (what --check says of a target it does not connect to)."""
     start = time.monotonic()
-    looked = _look_before(target, value, check, start)
+    looked = _look_before(target, value, check, start, held_after_last)
     if isinstance(looked, PushResult):
         return looked
     return _act(target, value, looked, check=check, activate_anyway=activate_anyway, start=start)
 
 
 def _result(target: Target, start: float, outcome: str, detail: str, code: int = 0, held: Any = None) -> PushResult:
+    noted = getattr(target, "noted", lambda: "")()   # e.g. the host key trust: first-use recorded
+    detail = "; ".join(p for p in (noted, detail) if p)
     return PushResult(target.name, target.kind, outcome, detail, round(time.monotonic() - start, 2), code, held)
 
 
@@ -226,10 +253,14 @@ def _failure(target: Target, start: float, e: BaseException) -> PushResult:
     return _result(target, start, "failed", f"internal error: {type(e).__name__}: {e}", 1)
 
 
-def _look_before(target: Target, value: str, check: bool, start: float) -> "Current | PushResult":
+def _look_before(target: Target, value: str, check: bool, start: float,
+                 held_after_last: str | None = None) -> "Current | PushResult":
     """The one read before the write (its plan, and the guard's `before`); a PushResult when done."""
     try:
         if check and not target.look_in_check:
+            if held_after_last:
+                return _result(target, start, "ok",
+                               f"held it after the last push ({held_after_last}); not connecting in --check")
             return _result(target, start, "would", f"would {target.describe()} (not connecting in --check)")
         return target.read(value)
     except Exception as e:
@@ -245,7 +276,8 @@ def _act(target: Target, value: str, current: Current, *, check: bool, activate_
                 # it holds the value but the last push failed, maybe before the restart: finish it
                 done = target.activate()
                 if done:
-                    return _result(target, start, "changed", f"already holds it; {done} (the last push had failed)",
+                    return _result(target, start, "ok",
+                                   f"already holds it; {done} to finish the last push, which had failed",
                                    held=current.before)
             return _result(target, start, "ok", "already holds it", held=current.before)
         if check:
@@ -281,7 +313,7 @@ def push(settings: Settings, value: str, *, console: Console, kind: str | None =
     `guard(before)` sees what each target held at its read before the write (Holdings by name,
     None where the target does not say) once every target is read, and before any is written:
     it raises to stop the push (recover's two-operator check). `looked`: read_all's answer for
-    these targets and this value, read a moment ago; else they are read now."""
+    these targets and this value, read a moment ago (not in --check); else they are read now."""
     value = value.strip()  # the stored value never ends in whitespace (the CLI once stored "\n")
     if not value:
         raise ConfigError("the session to push is empty", "run `inv export` or `inv auth` first")
@@ -290,13 +322,16 @@ def push(settings: Settings, value: str, *, console: Console, kind: str | None =
     journal = Journal(settings.journal_file)
     last = journal.latest_by("push", "target")  # one pass over the journal, not one per target
     unfinished = {t.name for t in targets if last.get(t.name, {}).get("outcome") == "failed"}
+    fp = fingerprint(value)
+    held = {t.name: last[t.name].get("ts") for t in targets if last.get(t.name, {}).get("fingerprint") == fp
+            and last[t.name].get("outcome") in ("changed", "ok")}
     verb = "checking" if check else "pushing MTN_SESSION to"
     with console.waiting(f"{verb} {len(targets)} target(s)"):
         # one thread per target: every push is I/O-bound, and any number goes in one round
         with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
             start = time.monotonic()
-            if looked is None:
-                looked = list(pool.map(lambda t: _look_before(t, value, check, start), targets))
+            if looked is None or check:
+                looked = list(pool.map(lambda t: _look_before(t, value, check, start, held.get(t.name)), targets))
             if guard is not None:
                 try:
                     guard({t.name: c.before for t, c in zip(targets, looked) if isinstance(c, Current)})
@@ -308,7 +343,6 @@ def push(settings: Settings, value: str, *, console: Console, kind: str | None =
                                    start=start) if isinstance(c, Current) else None
                        for t, c in zip(targets, looked)]
             results = [f.result() if f is not None else c for f, c in zip(futures, looked)]
-    fp = fingerprint(value)
     for r in results:
         console.step(r.outcome, r.name, r.detail, r.seconds)
         if not check:

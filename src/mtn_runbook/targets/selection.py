@@ -2,7 +2,8 @@
 recover or refresh works on, and which of them production reads.
 
 A NAME is a target's name as the push lines print it (`ssh deploy@app1:/srv/app/.env`), its
-kind (`ssh`), or a shell-style pattern of names (`'ssh *'`). A NAME that matches nothing is bad
+kind (`ssh`), or a shell-style pattern of names or of "kind name" (`'ssh *'`, which also matches
+an SSH target named `app1`). A NAME that matches nothing is bad
 input (exit 2): a typo must not silently push everywhere, or nowhere.
 """
 
@@ -17,7 +18,10 @@ from . import Target
 
 
 def _matches(target: Target, name: str) -> bool:
-    return name in (target.name, target.kind) or fnmatch.fnmatchcase(target.name, name)
+    """Its name, its kind, or a pattern of its name, or of kind and name (`'ssh *'` also matches
+    an SSH target named `app1`)."""
+    return name in (target.name, target.kind) or fnmatch.fnmatchcase(target.name, name) \
+        or fnmatch.fnmatchcase(f"{target.kind} {target.name}", name)
 
 
 def select(targets: Sequence[Target], *, only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Target]:
@@ -36,7 +40,10 @@ def select(targets: Sequence[Target], *, only: Iterable[str] = (), skip: Iterabl
 
 
 def production_reads(target: Target) -> bool:
-    """Whether production (the Vercel deployment `deploy` redeploys) reads this target's value."""
+    """Whether production (the Vercel deployment or the Coolify application `deploy` redeploys)
+    reads this target's value."""
+    if target.kind == "coolify":
+        return True
     return target.kind == "vercel" and "production" in getattr(target, "environments", ("production",))
 
 

@@ -100,6 +100,10 @@ class SshTarget:
                    restart=str(raw.get("restart") or ""), key=str(raw.get("key") or "MTN_SESSION"),
                    name=str(raw.get("name") or ""), timeout=timeout)
 
+    def noted(self) -> str:
+        """What the push line must also say: the host key `trust: first-use` recorded, if any."""
+        return self.host_keys.recorded
+
     def describe(self) -> str:
         restart = f" and run `{self.restart}`" if self.restart else ""
         return f"replace the {self.key} line of {self.env_file} on {self.host} (mode, owner and group kept){restart}"
@@ -274,8 +278,6 @@ class SshTarget:
         detail = f"file updated{link} (mode {kept[0]:04o}, owner and group kept)"
         if _others_read(kept[0]):
             detail += f"; ⚠ others can read it: `chmod o-r {real}`"
-        if self.host_keys.recorded:
-            detail = f"{self.host_keys.recorded}; {detail}"
         return detail if self.restart else f"{detail}; no restart configured"
 
     @_within_deadline

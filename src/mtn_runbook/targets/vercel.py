@@ -23,6 +23,7 @@ from ..core.http import Api, api_message
 from . import Current, Entry
 
 TYPES = ("encrypted", "sensitive", "plain")
+STANDARD_ENVIRONMENTS = ("production", "preview", "development")   # any other is a custom environment
 PROJECT_HINT = ("check VERCEL_PROJECT_ID (or the entry's `project`) and VERCEL_TEAM_ID: "
                 "a team's project is only found with its team id")
 
@@ -56,6 +57,7 @@ class VercelTarget:
         self.name = name or f"vercel {project} ({', '.join(self.environments)})"
         self._api: Api | None = None
         self._fetched: dict[str, dict] = {}  # env id -> its GET body, kept while its updatedAt holds
+        self._environments_checked = False
 
     @classmethod
     def from_entry(cls, settings: Settings, entry: Entry) -> "VercelTarget":
@@ -78,6 +80,7 @@ class VercelTarget:
 
     def preflight(self) -> str:
         try:
+            self.check_config()
             found = self._list()
         finally:
             self.close()
@@ -153,7 +156,24 @@ class VercelTarget:
                        updated=_iso_ms(updated) if updated else None)
 
     # -- look, act, look again -------------------------------------------------------------
+    def check_config(self) -> None:
+        """Every configured environment is production, preview, development or one of the
+        project's custom environments (asked once, and only when a name is not one of the three)."""
+        unknown = [e for e in self.environments if e not in STANDARD_ENVIRONMENTS]
+        if not unknown or self._environments_checked:
+            return
+        body = self._get(self._path("/custom-environments", "v9"))
+        found = body.get("environments") if isinstance(body, dict) else None
+        custom = [str(c.get("slug")) for c in found or [] if isinstance(c, dict) and c.get("slug")]
+        missing = [e for e in unknown if e not in custom]
+        if missing:
+            raise ConfigError(f"{self.name}: environment {missing[0]!r} does not exist in project {self.project} "
+                              f"(it has: {', '.join([*STANDARD_ENVIRONMENTS, *custom])})",
+                              "fix `environments` of this target in invoke.yaml")
+        self._environments_checked = True
+
     def read(self, value: str) -> Current:
+        self.check_config()
         wanted = set(self.environments)
         # Edit every existing var that covers a configured environment, for all the environments
         # it has. When a var targets ["production", "preview"] and only production is configured,

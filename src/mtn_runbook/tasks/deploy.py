@@ -1,4 +1,4 @@
-"""`inv deploy` (redeploy production on Vercel, wait for READY, then verify) and `inv verify`.
+"""`inv deploy` (redeploy production on Vercel and/or Coolify, wait for it, then verify) and `inv verify`.
 
 Heavy imports happen inside the task bodies, so `inv --list` stays fast.
 """
@@ -53,13 +53,13 @@ def run_verify(c, out, *, file=None, env=False, window=0.0) -> None:
 
 
 @runbook_task(help={
-    "wait": "wait for the deployment to be READY, then verify (default; --no-wait returns at once)",
+    "wait": "wait for the deployment to be READY (Coolify: finished), then verify (default; --no-wait returns at once)",
     "check": "say which deployment would be redeployed; send nothing",
     "timeout": "seconds to wait for READY (default 600)",
     **SOURCE_HELP,
 })
 def deploy(c, wait=True, check=False, timeout=600.0, file=None, env=False):
-    """Redeploy production on Vercel so the app reads the new MTN_SESSION, wait for READY, then verify."""
+    """Redeploy production (Vercel, or each Coolify application) so the app reads the new MTN_SESSION, wait, then verify."""
     import time
 
     from ..core.console import Console
@@ -68,6 +68,11 @@ def deploy(c, wait=True, check=False, timeout=600.0, file=None, env=False):
     s = settings(c)
     out = Console()
     start = time.monotonic()
+    from ..runner.platforms import configured_platforms
+
+    platforms = configured_platforms(s)
+    if platforms.coolify:
+        return _deploy_platforms(c, s, out, platforms, wait=wait, check=check, timeout=timeout, file=file, env=env)
     deployment = redeploy(s, console=out, wait=wait and not check, check=check, timeout=float(timeout))
     if check:
         out.step("would", "deploy", f"would redeploy production deployment {deployment.id} ({deployment.url}), "
@@ -79,6 +84,27 @@ def deploy(c, wait=True, check=False, timeout=600.0, file=None, env=False):
                                       f"follow it at {deployment.inspector_url}", seconds)
         return
     out.step("changed", "deploy", f"deployment {deployment.id} is READY ({deployment.url})", seconds)
+    run_verify(c, out, file=file, env=env, window=AFTER_DEPLOY_WINDOW)
+
+
+def _deploy_platforms(c, s, out, platforms, *, wait, check, timeout, file, env) -> None:
+    """Production on Coolify (and maybe Vercel too): each platform redeployed in turn, then verify."""
+    import time
+
+    from ..runner.platforms import redeploy
+
+    start = time.monotonic()
+    done = redeploy(s, platforms, console=out, wait=wait and not check, check=check, timeout=float(timeout))
+    if check:
+        out.step("would", "deploy", f"would redeploy production on {', '.join(platforms.names())}, "
+                                    "wait for each, then verify")
+        return
+    seconds = time.monotonic() - start
+    what = "; ".join(f"deployment {d.id} ({d.url}) is {d.state}" for d in done)
+    if not wait:
+        out.step("changed", "deploy", f"started: {what}", seconds)
+        return
+    out.step("changed", "deploy", what, seconds)
     run_verify(c, out, file=file, env=env, window=AFTER_DEPLOY_WINDOW)
 
 

@@ -38,7 +38,7 @@ def keepalive(c, every=None, count=0, file=None, env=False, check=False):
     for line in run.paged:
         out.line(f"  {line}")
     if run.refused:
-        raise Exit(f"✘ keepalive stopped: the MTN API refused session {run.short_id} (fingerprint {run.fingerprint}) "
+        raise Exit(f"✘ keepalive stopped: the MTN API refused session {run.short_id} "
                    f"after {run.pings} ping(s); "
                    "`inv recover`", 3)
     out.line(f"keepalive: {run.pings} ping(s) done" + (f", last seen alive {run.last_alive}" if run.last_alive else ""))

@@ -16,7 +16,7 @@ def ledger(c, json=False, check=False):
     from ..core.console import Console, duration
     from ..core.errors import RunbookError
     from ..core.session import now, parse_time
-    from ..health.refresh_due import ledger_report
+    from ..lifespan.refresh_due import ledger_report
     from ..mtn.source import current_session
 
     s = settings(c)
@@ -37,7 +37,12 @@ def ledger(c, json=False, check=False):
     cur = data["current"]
     if cur is None:
         out.line("Current session: none here (MTN_SESSION or the session file)")
+    elif cur["died"]:                             # the line says `inv recover`
+        out.line(f"Current session {cur['sessionId']}: {cur['line']}")
+    elif cur["decision"] == "prompt" or cur["alreadyPrompted"]:
+        out.line(f"Current session {cur['sessionId']}: {cur['line']} — `inv refresh`")
+    elif not cur["refreshBy"]:                    # no login needed: nothing to run
+        out.line(f"Current session {cur['sessionId']}: {cur['line']}")
     else:
         left = (parse_time(cur["refreshBy"], "refresh-by") - now()).total_seconds() / 60
-        when = f"in {duration(left)}" if left >= 0 else f"passed {duration(-left)} ago"
-        out.line(f"Current session {cur['fingerprint']}: {cur['line']}, {when} — then `inv refresh`")
+        out.line(f"Current session {cur['sessionId']}: {cur['line']}, in {duration(left)} — then `inv refresh`")

@@ -1,4 +1,4 @@
-"""`inv push` and `push.vercel` / `push.github` / `push.ssh`: put MTN_SESSION where production reads it.
+"""`inv push` and `push.vercel` / `push.github` / `push.ssh` / `push.coolify`: put MTN_SESSION where production reads it.
 
 What is pushed is core/pushed.py's value (the MTN API host's cookies, expiresAt = the app's gate),
 validated against the MTN API first; one the API rejects is never pushed.
@@ -40,6 +40,8 @@ def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) 
     out = Console()
     loaded = open_session(s, out, file=file, env=env, check=check)
     targets = select(configured(s, kind), only=only, skip=skip)  # bad configuration: exit 2 before anything is sent
+    for target in targets:   # what only the service can tell (a Vercel environment's name): one GET, still exit 2
+        getattr(target, "check_config", lambda: None)()
     value = prepare(s, loaded.session)  # API host cookies only; expiresAt = the app's gate, 24 h+ ahead
     from concurrent.futures import ThreadPoolExecutor
 
@@ -73,7 +75,7 @@ def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) 
         changed = sum(r.outcome == "changed" for r in results)
         out.line(f"{changed} of {len(results)} target(s) updated, {len(results) - changed} already held it"
                  + ("; next: `inv deploy` so production reads it" if changed and any(
-                     r.kind == "vercel" for r in results) else ""))
+                     r.kind in ("vercel", "coolify") for r in results) else ""))
 
 
 @runbook_task(help=HELP, iterable=SELECT)
@@ -95,6 +97,12 @@ def github(c, file=None, env=False, check=False, only=None, skip_target=None):
 
 
 @runbook_task(help=HELP, iterable=SELECT)
+def coolify(c, file=None, env=False, check=False, only=None, skip_target=None):
+    """Set MTN_SESSION of each Coolify application in place (PATCH, its flags kept; never deleted)."""
+    run_push(c, "coolify", file=file, env=env, check=check, only=only, skip=skip_target)
+
+
+@runbook_task(help=HELP, iterable=SELECT)
 def ssh(c, file=None, env=False, check=False, only=None, skip_target=None):
     """Replace the MTN_SESSION line of the env file on each SSH host, then run its restart command."""
     run_push(c, "ssh", file=file, env=env, check=check, only=only, skip=skip_target)
@@ -105,3 +113,4 @@ ns.add_task(all_, name="all", default=True)
 ns.add_task(vercel)
 ns.add_task(github)
 ns.add_task(ssh)
+ns.add_task(coolify)

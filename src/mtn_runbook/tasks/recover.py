@@ -63,10 +63,12 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
     from ..mtn.sso import login_timeout
 
     timeout = login_timeout(timeout)
-    scope = sandbox_settings(base) if sandbox else contextlib.nullcontext(base)
+    # with --link, the stand-in captcha waits for the person's tap, as the real one does
+    scope = sandbox_settings(base, captcha="click" if link else "self") if sandbox else contextlib.nullcontext(base)
     with scope as active:
         if sandbox:
-            out.line("Rehearsal: running against local stand-ins of MTN, Vercel, GitHub and the app.")
+            out.line("Rehearsal: running against local stand-ins of MTN, Vercel, GitHub and the app."
+                     + (" The stand-in captcha waits for your tap through the link." if link else ""))
             from ..core.console import protect
 
             protect(*active.secrets())
@@ -84,7 +86,7 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
                               "lastRun": run.facts.get("last_run")})
                 return
             execute(run, plan, start_at=start)
-            run.error = run.error or run.facts.get("left_behind")  # production is back; a target is not
+            run.error = run.error or run.left_behind  # production is back; a target is not
             read_back(run)  # the recap says what each target holds now, not what was sent
         if json:
             out.json(recap_data(run))
@@ -99,7 +101,7 @@ def _start(run, plan, *, resume, from_):
     from ..core.errors import ConfigError, SessionExpired
     from ..mtn.api import validate
     from ..runner.recovery import current_session
-    from ..runner.engine import carry_over, finished_run, last_run, resume_point, start_index
+    from ..runner.engine import carry_over, finished_run, last_run, left_undone, resume_point, start_index
 
     if from_:
         index = start_index(plan, from_)
@@ -126,6 +128,9 @@ def _start(run, plan, *, resume, from_):
         run.console.ok(f"no earlier `inv {run.task}` run is recorded; nothing to resume (`inv {run.task}` starts one)")
         return None
     carry_over(run, run.journal, interrupted["run"], plan)  # same incident, whatever step it resumes at
+    partial = left_undone(run.journal, run.task)
+    if partial is not None:
+        return _finish(run, plan, partial)
     index, last = resume_point(run.journal, run.task, plan)
     if index <= 1 or last is None:
         run.console.line(f"The interrupted run {interrupted['run']} finished no step worth keeping: "
@@ -146,3 +151,30 @@ def _start(run, plan, *, resume, from_):
     run.console.line(f"Resuming {run.task} at step {plan[index].name} with session {session.short_id} "
                      "(still valid: no new login needed).")
     return index
+
+
+def _finish(run, plan, partial):
+    """--resume of a run that brought production back but left targets stale: push to those
+    (the same session, validated again), then deploy only if production needs it, then verify."""
+    from ..core.errors import SessionExpired
+    from ..mtn.api import validate
+    from ..runner.engine import start_index
+    from ..runner.recovery import current_session
+
+    left = tuple(partial.get("left") or ())
+    session = current_session(run)
+    if session is None or session.fingerprint != partial.get("fingerprint"):
+        run.console.warn("the saved session is not the one the partial run pushed: starting over")
+        return 0
+    verdict = validate(run.settings, session, record=not run.check)
+    if not verdict.valid:
+        raise SessionExpired(f"the partial run's session no longer validates ({verdict.message}); "
+                             f"{', '.join(left)} still hold the old value",
+                             f"run `inv {run.task}` (a new login, pushed everywhere)")
+    run.session, run.finishing = session, left
+    if not run.facts.get("only") and not run.facts.get("skip"):
+        run.facts["only"] = left
+    run.skip_reason = f"done in the partial run {partial['run']}"
+    run.console.line(f"Resuming {run.task}: pushing session {session.short_id} to what run {partial['run']} "
+                     f"left behind ({', '.join(left)}), then checking production.")
+    return start_index(plan, "push")

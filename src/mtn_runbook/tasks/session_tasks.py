@@ -53,7 +53,12 @@ def auth(c, headless=False, timeout=300.0, check=False, link=False):
         from ..mtn.browser import find_chromium
 
         browser = find_chromium(s, headless=headless or link) or "Playwright's own Chromium"
-        served = f", served through a one-time link on {s.link_bind}:{s.link_port}" if link else ""
+        served = ""
+        if link:
+            from ..mtn.link import check_address
+
+            host, port = check_address(s)  # what the real run checks, without its port
+            served = f", served through a one-time link on {host}:{port or '(a free port chosen at random)'}"
         out.step("would", "auth", f"would open {'headless ' if headless or link else ''}{browser}{served} at "
                                   f"{urlsplit(s.mtn_sso_login_url).hostname}, pre-fill MTN_USERNAME/MTN_PASSWORD, "
                                   f"wait up to {timeout:.0f}s for the reCAPTCHA, validate the new session, "
@@ -130,7 +135,7 @@ def export(c, stdout=False, output=None, file=None, env=False, check=False):
         else:
             sessions.write_private(target, value)
         out.ok(f"exported session {loaded.session.short_id} from {loaded.source} to {where}: "
-               f"{len(value)} characters, fingerprint {pushed.fingerprint}")
+               f"{len(value)} characters, value fingerprint {pushed.fingerprint}")
     out.line(f"  {pushed.cookies_line()}")
     out.line(f"  {gate}: the app drops a session 5 min before its expiresAt, so this is set "
              f"MTN_GATE_HOURS ahead at push time (tracked expiry {_when(loaded.session.expires_at)})")
@@ -164,14 +169,17 @@ def validate(c, env=False, file=None, json=False, check=False):
         out.fail(f"{verdict.state} — {verdict.message}")
     out.line(f"  session {loaded.session.short_id} from {loaded.source}; tracked expiry "
              f"{_when(loaded.session.expires_at)}; API status {verdict.api_status or 'none'}")
-    from ..health.observe import observe_validation  # the verdict is out first; the ledger is bookkeeping
+    from ..lifespan.observe import observe_validation  # the verdict is out first; the ledger is bookkeeping
 
     known, ledger_problem = (False, "check mode (journal and ledger untouched)") if check else \
         observe_validation(s, loaded.session, verdict.state)
     if ledger_problem:
         out.line(f"  not recorded: {ledger_problem}")
-    if verdict.state == "valid" and left < 60 and not known:  # known lifespans: a fresh login's 60 min is no news
-        out.warn(f"under 60 minutes of tracked expiry left ({left:.0f} min): `inv extend` or `inv refresh`")
+    if verdict.state == "valid" and left < 60 and not known:
+        # a fresh login's tracked expiry is login + 60 min, a guess: the API has just accepted the
+        # session, so there is nothing to do (walked: it warned "`inv extend` or `inv refresh`")
+        out.line("  the tracked expiry is only an estimate (60 min after login); the MTN API's answer is what "
+                 "counts, and `inv status` shows how long sessions have lived")
     if verdict.state == "expired":
         out.line("  next: `inv recover` (or `inv auth`, then `inv push`)")
     if verdict.exit_code:
@@ -214,7 +222,13 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
         new = for_push(result.session, s.mtn_api_base_url, max(ahead, float(hours)), renew=True).session
         sessions.save(target, new)
     out.ok(f"extended session {old.short_id}: {moves(new)}; saved to {target}")
-    out.line("  the value changed: `inv push` (then `inv deploy`) so production gets it.")
+    from ..core.pushed import GATE_MINIMUM
+
+    if old.gate - sessions.now() < GATE_MINIMUM:
+        out.line("  the gate production reads was under 24 h away: `inv push` (then `inv deploy`) so production gets it.")
+    else:  # walked: right after a push it asked for a push and a redeploy for a 16-second move
+        out.line(f"  the gate production reads ({_when(old.gate)}) is still more than 24 h away: nothing to push "
+                 "now; the next `inv push` carries the new one.")
 
 
 @runbook_task(read_only="status", help={"json": "print the status as JSON on stdout", "check": READ_ONLY_CHECK})
@@ -245,14 +259,16 @@ def status(c, json=False, check=False):
     if last is None:
         out.line("Last validation: none recorded (`inv validate`)")
     else:
-        which = "this session" if last["sameSession"] else f"another session ({last['fingerprint']})"
+        which = "this session" if last["sameSession"] else \
+            f"another session ({last.get('sessionId') or 'value fingerprint ' + str(last['fingerprint'])})"
         out.line(f"Last validation: {last['verdict']} (API {last['apiStatus']}) at {last['at']}, of {which}")
     out.line(f"Lifespans: {data['lifespan']['summary']}")
     out.line(f"Keepalive experiment: {data['experiment']['line']}")
     if not data["targets"]:
         out.line("Pushes: no target configured (`inv doctor`)")
     for push in data["targets"]:
-        holds = "holds this session" if push["holdsCurrent"] else f"holds {push['fingerprint']}"
+        holds = "holds this session" if push["holdsCurrent"] else \
+            f"holds another value (value fingerprint {push['fingerprint']})"
         if push["outcome"] == "failed":
             holds = "last push FAILED (still holds its previous value)"
         if push["outcome"] is None:

@@ -32,12 +32,21 @@
       noticeTimer = setTimeout(function () { notice.hidden = true; }, 4000);
       return;
     }
-    if (message.type === "end") { ended = true; document.body.classList.add("ended"); status.textContent = message.text; return; }
+    if (message.type === "end") { end(message.text); return; }
     statusText = message.text; left = message.left; clock();
   };
   ws.onclose = function () {
-    if (!ended) { ended = true; document.body.classList.add("ended"); status.textContent = "Disconnected: this link no longer works."; }
+    if (!ended) end("Disconnected: this link no longer works. The login ended, or the connection to the tool dropped; " +
+                    "whoever runs the tool at the terminal sees how it ended and can start a new link.");
   };
+  // The end: what happened, in the status line; no keyboard box, no notice over it.
+  function end(text) {
+    ended = true;
+    document.body.classList.add("ended");
+    status.textContent = text;
+    notice.hidden = true;
+    keyboard.blur();
+  }
 
   function at(event) {
     const r = screen.getBoundingClientRect();

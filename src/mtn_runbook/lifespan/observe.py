@@ -34,7 +34,10 @@ def open_store(settings: Settings, api: Any = None) -> FileStore | IssueStore:
         if api is None:
             from ..core import apis
             api = apis.github(settings)
-        return IssueStore(api, settings.github_repository)
+        from . import ledger_view
+
+        writers = [w.strip() for w in settings.monitor_ledger_writers.split(",") if w.strip()]
+        return IssueStore(api, settings.github_repository, ledger_view, writers)
     return FileStore(settings.cache_dir / "ledger.jsonl")
 
 

@@ -4,9 +4,9 @@ lifetimes, then the data, one JSON line per session), an entry comment, and the 
 
 from __future__ import annotations
 
-import json
+import re
 
-from .ledger import ENTRY, MAX_SESSIONS, Record, data_lines
+from .ledger import ENTRY, MAX_SESSIONS, Record, data_lines, json_line
 
 CHART_SESSIONS = 30
 TABLE_SESSIONS = 15
@@ -23,8 +23,26 @@ def span(hours: float, fmt: str = ".1f") -> str:
     return f"{hours * 3600:.0f} s"
 
 
+_MARKDOWN = {**{ord(c): "\\" + c for c in "\\`*_{}[]()#+-.!|<>~"}, ord("&"): "&amp;", ord("@"): "@\u200b"}
+
+
+def markdown_text(text: str) -> str:
+    """`text` as plain text in Markdown (a table cell): no HTML, link, code span, table cell break
+    or @mention (a zero-width space after each @), and no control character."""
+    from ..core.console import printable
+
+    return printable(text).replace("\n", " ").translate(_MARKDOWN)
+
+
+def _code(text: str) -> str:
+    """A fingerprint as a code span, or as escaped text when it is not a plain name."""
+    return f"`{text}`" if re.fullmatch(r"[0-9A-Za-z:._+-]+", text) else markdown_text(text)
+
+
 def _fp(r: Record) -> str:
-    return r.fps[-1] if r.fps else r.session[-12:]
+    """The session as every other line names it (its login's id, shortened); older entries without
+    it, by the fingerprint of a value seen."""
+    return r.sid or (r.fps[-1] if r.fps else r.session[-12:])
 
 
 def ended(r: Record) -> str:
@@ -41,8 +59,8 @@ def _lived(r: Record) -> str:
 
 
 def entry_comment(entries: list[dict]) -> str:
-    what = ", ".join(f"{e['event']} {e['fp']}" for e in entries)
-    lines = "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in entries)
+    what = ", ".join(f"{e['event']} {e.get('sid') or e['fp']}" for e in entries)
+    lines = "".join(json_line(e) for e in entries)
     return f"Ledger entry ({what}), to be folded into the body by the next writer.\n\n```jsonl\n{lines}```\n{ENTRY}"
 
 
@@ -62,15 +80,16 @@ def issue_body(records: list[Record], where: str) -> str:
     lives = [r.lifetime() for r in records]
     deaths = sum(1 for life in lives if life and life[1])
     censored = sum(1 for life in lives if life and not life[1])
-    rows = ["| session (fingerprint) | started (UTC) | lived | how it ended | seen by |", "|---|---|---|---|---|"]
+    rows = ["| session | started (UTC) | lived | how it ended | seen by |", "|---|---|---|---|---|"]
     for r in reversed(records[-TABLE_SESSIONS:]):
-        rows.append(f"| `{_fp(r)}` | {r.start:%Y-%m-%d %H:%M} | {_lived(r)} | {ended(r)} | {', '.join(r.by)} |")
+        rows.append(f"| {_code(_fp(r))} | {r.start:%Y-%m-%d %H:%M} | {_lived(r)} | {ended(r)} | "
+                    f"{markdown_text(', '.join(r.by))} |")
     return f"""How long MTN sessions live, as every `inv monitor` and operator's `inv` saw them: {deaths} died,
 {censored} were replaced while alive or are still alive (their lifetimes are lower bounds). `inv ledger`
 shows the refresh-by time this gives; runbooks/monitoring.md explains it.
 
 Written by mtn-runbook: new observations arrive as comments and are folded into this body. No
-secret is kept here: session fingerprints, times, verdicts and who observed. Please do not edit.
+secret is kept here: shortened session ids, value fingerprints, times, verdicts and who observed. Please do not edit.
 
 {mermaid(records)}
 

@@ -6,7 +6,11 @@ Two groups, from the lifespan ledger (`Record.ping`, the interval a session had 
                 most every 6 hours (refresh_due.SHADOW_EVERY), so nothing keeps it in use
 Sessions seen only by the hourly monitor belong to neither group.
 
-Each group's median lifetime is read off its Kaplan–Meier curve (survival.py: a session replaced
+A pinged session's lifetime is its life *while pinged*: when keepalive did not see it die (its
+last ping came more than two intervals before the death was seen), keepalive had stopped, so the
+death is not a pinged one; the session lived pinged at least until its last ping (censored there).
+
+Each group's median lifetime is read off its Kaplan–Meier curve (estimator.py: a session replaced
 while alive counts as living at least that long). The answer waits for MIN_DEATHS deaths in each
 group; until then the line says how many each still needs. Then:
     pinged median >= HELPS x unpinged median        "keepalive helps"
@@ -17,10 +21,11 @@ group; until then the line says how many each still needs. Then:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Iterable
 
+from .estimator import Estimate, estimate, kaplan_meier
 from .ledger import Record
-from .survival import kaplan_meier
 
 MIN_DEATHS = 5
 HELPS = 2.0
@@ -54,17 +59,37 @@ def median(lifetimes: list[tuple[float, bool]]) -> float | None:
     return next((t for t, s in kaplan_meier(lifetimes) if s <= 0.5 + 1e-12), None)
 
 
+def pinged(r: Record) -> bool:
+    return isinstance(r.ping, (int, float))
+
+
+def lifetime(r: Record) -> tuple[float, bool] | None:
+    """Record.lifetime(), except a pinged death keepalive did not see: censored at the last ping."""
+    life = r.lifetime()
+    if life is None or not life[1] or not pinged(r) or r.ping_at is None or r.first_dead is None:
+        return life
+    if r.first_dead - r.ping_at <= timedelta(minutes=2 * float(r.ping)):
+        return life
+    return max((r.ping_at - r.start).total_seconds() / 3600, 0.0), False
+
+
+def estimate_for(records: Iterable[Record], current: Record | None, min_deaths: int = MIN_DEATHS) -> Estimate:
+    """The estimate for `current`'s group: pinged sessions from pinged lifetimes only, the others
+    from the others' (each group lives by its own evidence; the experiment compares them)."""
+    mine = current is not None and pinged(current)
+    lives = [life for life in (lifetime(r) for r in records if pinged(r) == mine) if life is not None]
+    return estimate(lives, "pinged" if mine else "unpinged", min_deaths)
+
+
 def group(name: str, records: Iterable[Record]) -> Group:
-    lives = [life for life in (r.lifetime() for r in records) if life is not None]
+    lives = [life for life in (lifetime(r) for r in records) if life is not None]
     return Group(name, len(lives), sum(1 for _, died in lives if died), median(lives),
                  max((t for t, _ in lives), default=0.0))
 
 
 def groups(records: Iterable[Record]) -> tuple[Group, Group]:
     records = list(records)
-    pinged = [r for r in records if isinstance(r.ping, (int, float))]
-    unpinged = [r for r in records if r.ping == "none"]
-    return group("pinged", pinged), group("unpinged", unpinged)
+    return group("pinged", [r for r in records if pinged(r)]), group("unpinged", [r for r in records if r.ping == "none"])
 
 
 def verdict(records: Iterable[Record], min_deaths: int = MIN_DEATHS) -> dict:
