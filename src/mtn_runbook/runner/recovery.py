@@ -187,27 +187,20 @@ def login(run: Run) -> StepResult:
 
 
 def _adopt_alongside(run: Run, new: sessions.Session) -> None:
-    """Adopt the new login's session (mtn/adopt.py validates it whole) while the value to push
-    (its API host's cookies) is validated and the push's reads go out: three independent round
-    trips at once. validate-new then finds the value validated, and the push its reads done."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """Adopt the new login's session (mtn/adopt.py validates it whole) while the push's reads go
+    out (read-only): validate-new then finds them done. The value to push is validated after the
+    adoption, not beside it: a session the API refuses must be refused by the adoption's own
+    question, whichever request a one-off refusal meets."""
     from ..core.pushed import prepare
     from ..mtn.adopt import adopt
 
     value = prepare(run.settings, new)
     read_ahead(run, value.value)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="validate-new") as pool:
-        early = pool.submit(_validate, run, value.app)
-        adopt(run.settings, new, run.settings.session_file)  # a session the API refuses is set aside, not saved
-        verdict = early.result()
+    adopt(run.settings, new, run.settings.session_file)  # a session the API refuses is set aside, not saved
     run.session = new
     if value.gate_moved:
         _adopt(run, value.session, keep_prev=False)   # as pushed() does: the same session, its gate noted
     run.facts["value"] = value
-    if verdict.valid:   # else validate-new asks again, and says so
-        run.facts["pushed_valid"] = value.fingerprint
-        run.facts["pushed_products"] = len(verdict.products)
 
 
 def pending(run: Run) -> bool:
