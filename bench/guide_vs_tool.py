@@ -2,13 +2,17 @@
 
 The old way is the guide's manual procedure (seed/mtn-session-refresh-guide.md) typed by nobody:
 the real `vercel` CLI (`env rm MTN_SESSION production --yes`, `env add MTN_SESSION production`
-from stdin, `redeploy <url> --target production`) and the real `gh secret set MTN_SESSION`. The
-new way is `inv push` + `inv deploy`, which also validate the session first and check production
-after. Each round gets a freshly minted session. Printed: each run's wall time, the ratio of the
-medians, and how long production's MTN_SESSION variable was missing (from the Vercel stand-in's
-recorded env changes). Needs gh and the vercel CLI (scripts/setup NEED_CLIENTS=1).
+from stdin, `redeploy <url> --target production`), the real `gh secret set MTN_SESSION`, then the
+guide's checks (`curl .../api/mtn-wholesale/auth` and `.../products`). The new ways are
+`inv push` + `inv deploy` (which also validate the session first and check production after) and
+`inv recover` from a live session file (no login). With `--before REV` the new ways also run on
+an earlier tree. The ways take turns, each round in a different order. Each run gets a freshly
+minted session. Printed: each run's wall time; per way the median [min–max] and its ratio to the
+guide's median; how long production's MTN_SESSION variable was missing (from the Vercel
+stand-in's recorded env changes); for recover, the peak RSS of its process tree and whether
+Chromium ran. Needs gh, curl and the vercel CLI (scripts/setup NEED_CLIENTS=1).
 
-    .venv/bin/python bench/guide_vs_tool.py [--rounds 3] [--deploy-seconds 1.0]
+    .venv/bin/python bench/guide_vs_tool.py [--rounds 5] [--deploy-seconds 1.5] [--before d04ae12]
 
 `--platform coolify`: the same on the Coolify stand-in, production on Coolify. The old way is the
 anchor workflow's: `curl -X PATCH …/api/v1/applications/{uuid}/envs` with
@@ -64,11 +68,58 @@ def old_way(sb, value: str, home: Path) -> None:
     run([*vercel, "redeploy", url, "--target", "production", *tail], venv, home)
 
 
-def new_way(sb, home: Path) -> None:
+    for path in ("auth", "products"):   # the guide's checks, once the deploy is done
+        run(["curl", "-fsS", "-o", "/dev/null", f"{sb.urls['app']}/api/mtn-wholesale/{path}"], {}, home)
+
+
+def tool_env(sb, home: Path, tree: Path) -> dict[str, str]:
     env = {**sb.env(), "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", "LANG": "C.UTF-8",
            "MTN_SESSION_FILE": str(home / "mtn-session.json")}
+    if os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH"):
+        env["PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH"] = os.environ["PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH"]
+    if tree != ROOT:
+        env["PYTHONPATH"] = str(tree / "src")
+    return env
+
+
+def new_way(sb, home: Path, tree: Path) -> None:
     for task in ("push", "deploy"):
-        run([str(BIN / "inv"), "--search-root", str(ROOT), task], env, home)
+        run([str(BIN / "inv"), "--search-root", str(tree), task], tool_env(sb, home, tree), home)
+
+
+def recover_way(sb, home: Path, tree: Path) -> tuple[float, bool]:
+    """`inv recover` from a live session file; the peak RSS (MiB) of its process tree, whether Chromium ran."""
+    import threading
+
+    from recover_wall import tree_rss
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_", "VERCEL_", "MTN_"))}
+    proc = subprocess.Popen([str(BIN / "inv"), "--search-root", str(tree), "recover", "--headless"],
+                            env={**clean, "HOME": str(home), **tool_env(sb, home, tree)}, cwd=home,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak, chromium, done = [0], [False], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            rss, chrome = tree_rss(proc.pid)
+            peak[0], chromium[0] = max(peak[0], rss), chromium[0] or chrome
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate(timeout=300)
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"inv recover failed ({proc.returncode}): {err.strip().splitlines()[-1:]}")
+    return peak[0] / 2**20, chromium[0]
+
+
+def live(sb, session):
+    """A live session as a push leaves it in the session file: its gate noted (core/pushed.py)."""
+    from mtn_runbook.core.pushed import for_push
+
+    return for_push(session.extended(24), sb.urls["mtn_api"], 48, renew=True).session
 
 
 def expected(sb, way: str, session, home: Path) -> str:
@@ -77,7 +128,7 @@ def expected(sb, way: str, session, home: Path) -> str:
     from mtn_runbook.core.pushed import app_value
     from mtn_runbook.core.session import load
 
-    if way == "old":
+    if way == "guide":
         return session.encode()
     return app_value(load(home / "mtn-session.json")[0], sb.urls["mtn_api"])[0].encode()
 
@@ -198,8 +249,9 @@ def coolify(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--deploy-seconds", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--deploy-seconds", type=float, default=1.5)
+    parser.add_argument("--before", default="", help="an earlier commit whose inv runs too")
     parser.add_argument("--platform", choices=("vercel", "coolify"), default="vercel")
     parser.add_argument("--scale", type=float, default=10.0, help="coolify: the waits (sleep, deployment) run this much faster")
     parser.add_argument("--recreate", choices=("best", "stale"), default="best",
@@ -209,40 +261,57 @@ def main() -> None:
     args = parser.parse_args()
     if args.platform == "coolify":
         return coolify(args)
-    if not shutil.which("gh") or not VERCEL_CLI.exists():
-        raise SystemExit("needs gh and the vercel CLI: run NEED_CLIENTS=1 scripts/setup")
+    if not shutil.which("gh") or not shutil.which("curl") or not VERCEL_CLI.exists():
+        raise SystemExit("needs gh, curl and the vercel CLI: run NEED_CLIENTS=1 scripts/setup")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from recover_wall import earlier_tree
 
     from mtn_runbook.core.session import Session, save
     from mtn_runbook.sandbox import Sandbox
 
-    results: dict[str, list[tuple[float, float]]] = {"old": [], "new": []}
+    load = os.getloadavg()[0]
     with Sandbox(captcha_delay=None, deploy_seconds=args.deploy_seconds, tls=True) as sb, \
-            tempfile.TemporaryDirectory() as tmp:
+            tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as src:
         home = Path(tmp)
+        trees = {"": ROOT, **({f" @{args.before}": earlier_tree(args.before, Path(src))} if args.before else {})}
+        ways = ["guide"] + [f"{w}{t}" for t in trees for w in ("push+deploy", "recover")]
+        results: dict[str, list[tuple[float, float]]] = {w: [] for w in ways}
+        memory: dict[str, list[tuple[float, bool]]] = {w: [] for w in ways if w.startswith("recover")}
         for round_ in range(args.rounds):
-            for way in ("old", "new"):
+            for way in ways[round_ % len(ways):] + ways[:round_ % len(ways)]:   # each round another order
+                tree = next(t for k, t in trees.items() if way.endswith(k) and (k or "@" not in way))
                 session = Session.from_dict(sb.mtn.mint_session(), "bench")
+                if way.startswith("recover"):
+                    session = live(sb, session)
                 began_wall, began = time.time(), time.perf_counter()
-                if way == "old":
+                if way == "guide":
                     old_way(sb, session.encode(), home)
+                elif way.startswith("push"):
+                    save(home / "mtn-session.json", session)
+                    new_way(sb, home, tree)
                 else:
                     save(home / "mtn-session.json", session)
-                    new_way(sb, home)
+                    memory[way].append(recover_way(sb, home, tree))
                 seconds = time.perf_counter() - began
                 gap = gap_without_var(sb, began_wall, time.time())
                 results[way].append((seconds, gap))
-                print(f"round {round_ + 1}  {way:3}  {seconds:6.2f} s   production without MTN_SESSION: {gap:.2f} s")
+                print(f"round {round_ + 1}  {way:24} {seconds:6.2f} s   production without MTN_SESSION: {gap:.2f} s")
                 assert sb.vercel.production_env().get("MTN_SESSION") == expected(sb, way, session, home), \
                     "production not updated"
 
-    old = statistics.median(s for s, _ in results["old"])
-    new = statistics.median(s for s, _ in results["new"])
-    print()
-    print(f"{'':32}{'old way (guide, real CLIs)':>28}{'new way (inv push + deploy)':>30}")
-    print(f"{'median wall time':32}{old:>26.2f} s{new:>28.2f} s")
-    for label, pick in (("production without MTN_SESSION", max), ("  (total over all rounds)", sum)):
-        print(f"{label:32}{pick(g for _, g in results['old']):>26.2f} s{pick(g for _, g in results['new']):>28.2f} s")
-    print(f"ratio new/old: {new / old:.2f} (deploy {args.deploy_seconds:g} s, nobody typing, {args.rounds} rounds each)")
+    guide = statistics.median(s for s, _ in results["guide"])
+    print(f"\nbuild {args.deploy_seconds:g} s, nobody typing, n={args.rounds} per way, turns alternated; "
+          f"load average {load:.2f} at the start")
+    print(f"{'':24}{'median [min–max]':>24}{'/ guide':>9}{'MTN_SESSION missing (max)':>28}")
+    for way, runs in results.items():
+        xs = [s for s, _ in runs]
+        median = statistics.median(xs)
+        print(f"{way:24}{f'{median:.2f} s [{min(xs):.2f}–{max(xs):.2f}]':>24}{median / guide:>9.2f}"
+              f"{max(g for _, g in runs):>26.2f} s")
+    for way, seen in memory.items():
+        print(f"{way}: peak RSS (process tree) {statistics.median(m for m, _ in seen):.0f} MiB "
+              f"[{min(m for m, _ in seen):.0f}–{max(m for m, _ in seen):.0f}], Chromium ran in "
+              f"{sum(c for _, c in seen)} of {len(seen)} runs")
 
 
 if __name__ == "__main__":

@@ -145,3 +145,23 @@ def test_deploy_prints_each_state_change_and_the_inspector_url_without_a_termina
     building = next(i for i, line in enumerate(lines) if "QUEUED → BUILDING" in line)
     ready = next(i for i, line in enumerate(lines) if "BUILDING → READY" in line)
     assert created < building < ready, result.stdout
+
+
+def test_deploy_sees_ready_within_a_few_tenths_of_the_build_end(inv, sandbox, workdir):
+    """The polls gather around the build time learnt from the project's last READY deployments
+    (createdAt to ready): the first poll after the build ended came within 0.3 s of its end. Old:
+    polls at 0.5, 1.25, 2.375 s…, so a 1.5 s build was seen READY at 2.375 s (0.9 s late)."""
+    live_session(sandbox, workdir)
+    assert inv("push.vercel").code == 0
+    sandbox.options.deploy_seconds = 1.5  # the seed production deployment took 0.4 s (the fixture's builds)
+
+    result = inv("deploy")
+
+    assert result.code == 0, result.output
+    (created,) = deployments_created(sandbox)
+    dep = next(d for d in sandbox.vercel.deployments() if d["id"] == created["id"])
+    ended = dep["ready"] / 1000
+    polls = [r for r in sandbox.history.requests("vercel") if r["path"] == f"/v13/deployments/{created['id']}"]
+    seen = min(r["t"] for r in polls if r["t"] >= ended)   # the first poll the stand-in answered READY
+    assert seen - ended <= 0.3, (seen - ended, [round(r["t"] - created["t"], 2) for r in polls])
+    assert len(polls) <= 30, len(polls)   # every 0.1 s at most

@@ -1,5 +1,5 @@
-"""recover starts Playwright and Chromium while the first validation is still running, when a
-login is likely; and not when the session was just seen valid. In-process, against the sandbox,
+"""recover starts Playwright and Chromium the moment the first validation says a login is needed,
+while the preflight's reads still run, when a login is likely; and never for a live session. In-process, against the sandbox,
 with real Chromium: the MTN API stand-in is slowed (a far-away API) so the overlap is visible in
 the recorded spans, not in a timing threshold."""
 
@@ -24,16 +24,18 @@ def run_recover(sandbox, tmp_path, monkeypatch):
     from conftest import chromium_path
 
     starts: list[tuple[float, float]] = []
+    calls: list[float] = []
     real = browser_module.start
 
     def recorded(*args, **kwargs):
         import time
 
         began = time.time()
-        try:
-            return real(*args, **kwargs)
-        finally:
+        calls.append(began)
+        browser = real(*args, **kwargs)
+        if browser is not None:   # Chromium launched (None: the driver was stopped before it)
             starts.append((began, time.time()))
+        return browser
 
     monkeypatch.setattr(browser_module, "start", recorded)
     env = dict(sandbox.env(), MTN_SESSION_FILE=str(tmp_path / "mtn-session.json"),
@@ -46,7 +48,13 @@ def run_recover(sandbox, tmp_path, monkeypatch):
         run.facts.update(headless=True, timeout=60.0, **facts)
         return execute(run, RECOVER), starts
 
+    go.calls = calls
     return go, settings
+
+
+def calls_of(run_recover) -> list[float]:
+    """When the browser's start was asked for (whether or not Chromium came of it)."""
+    return run_recover[0].calls
 
 
 def test_the_browser_starts_while_a_dead_session_is_validated(sandbox, run_recover):
@@ -60,6 +68,55 @@ def test_the_browser_starts_while_a_dead_session_is_validated(sandbox, run_recov
     [(began, _)] = starts  # one browser: started early, then used by the login
     assert began < first_check["t"] + first_check["seconds"]  # started before the API answered
     assert [r.name for r in run.records if r.outcome == "changed"][:1] == ["renew"]
+
+
+def live_session(sandbox):
+    from mtn_runbook.core.pushed import for_push
+
+    minted = sessions.Session.from_dict(sandbox.mtn.mint_session(), "minted").extended(24)
+    return for_push(minted, sandbox.urls["mtn_api"], 48, renew=True).session
+
+
+def test_a_live_session_starts_no_browser_when_the_api_answers_within_the_grace(sandbox, run_recover, monkeypatch):
+    """Never seen valid on this machine (so a login looks likely), but the API accepts it before
+    the browser's start begins: neither the driver nor Chromium start (they used to start during
+    the validation and be closed unused at the renew step: about 1 s and 0.9 GiB)."""
+    from mtn_runbook.runner import prestart
+
+    monkeypatch.setattr(prestart, "GRACE", 10.0)   # a loaded machine must not make the API look far
+    go, _ = run_recover
+    run, starts = go(live_session(sandbox))
+    assert run.succeeded, run.error
+    assert calls_of(run_recover) == [] and starts == []      # old: one start, during the validation
+    assert "checks passed before the login" in run.facts["preflight"]  # the preflight still ran alongside
+    assert [r.name for r in run.records if r.outcome == "changed"] == ["push", "deploy"]
+
+
+def test_a_live_session_slow_to_validate_has_its_browser_called_off_before_the_push(
+        sandbox, run_recover, monkeypatch):
+    """The API answers after the browser's start began: the start is called off at the next
+    checkpoint (driver up: no Chromium; Chromium up: closed) during the validate step."""
+    closes = []
+    real_close = browser_module.Browser.close
+
+    def close(self):
+        closes.append(time.time())
+        real_close(self)
+
+    monkeypatch.setattr(browser_module.Browser, "close", close)
+    from mtn_runbook.runner import prestart
+
+    go, _ = run_recover
+    # the first validation answers after the grace the browser's start gives it
+    sandbox.faults.add(service="mtn_api", method="GET", path="/api/v1/.*", delay=prestart.GRACE + 1.5)
+    run, starts = go(live_session(sandbox))
+    assert run.succeeded, run.error
+    assert calls_of(run_recover)                               # the start began during the validation
+    validated = next(r for r in sandbox.history.requests("mtn_api") if r["path"].startswith("/api/v1/"))
+    renew_began = min(r["t"] for r in sandbox.history.requests("mtn_api") if r["path"].startswith("/api/v1/")
+                      and r["t"] > validated["t"])           # validate-new's: after the validate step
+    assert len(closes) == len(starts) and all(c < renew_began for c in closes)  # reaped in the validate step
+    assert "browser" not in run.facts
 
 
 def test_no_browser_for_a_session_just_seen_valid(sandbox, run_recover):

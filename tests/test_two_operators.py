@@ -55,8 +55,11 @@ def test_a_target_changed_by_another_operator_is_not_overwritten(sandbox, workdi
     sandbox.faults.add(service="mtn_api", method="GET", path="/api/v1/feasibility/.*", delay=1.5, count=-1)
     proc = start_recover(sandbox, workdir)
     try:
-        # A has noted what the targets hold and is validating: B's push lands now
+        # A has noted what the targets hold (its first look, alongside its validation) and is
+        # validating: B's push lands now
         wait_for(lambda: sandbox.history.requests("mtn_api"), "A's first validation")
+        wait_for(lambda: any("/env/" in r["path"] and r.get("seconds") is not None
+                             for r in sandbox.history.requests("vercel")), "A's first look at Vercel")
         sandbox.vercel.set_env("MTN_SESSION", theirs.encode(), target=("production", "preview"))
         out, err = proc.communicate(timeout=90)
     finally:
@@ -74,13 +77,12 @@ def test_a_target_changed_by_another_operator_is_not_overwritten(sandbox, workdi
 def test_the_recap_reports_what_each_target_holds_read_back(sandbox, workdir):
     mine, theirs = live(sandbox), live(sandbox)
     sessions.save(workdir / ".cache" / "mtn-session.json", mine)
-    # A's redeploy is slow to be created: B's push lands after A's push, before A's recap
-    sandbox.faults.add(service="vercel", method="POST", path="/v13/deployments", delay=2)
+    # A's read-back of Vercel is slow to be answered: B's push lands after A's PATCH, before the
+    # read-back the recap reports (the push reads each target once after writing it)
+    sandbox.faults.add(service="vercel", method="GET", path="/v1/projects/.*/env/.*", delay=1.5, count=-1)
     proc = start_recover(sandbox, workdir, "--json")
     try:
         wait_for(lambda: sandbox.vercel.env_value("MTN_SESSION") == pushed_value(sandbox, mine), "A's push")
-        wait_for(lambda: any(r["method"] == "POST" and r["path"] == "/v13/deployments"
-                             for r in sandbox.history.requests("vercel")), "A's redeploy")
         sandbox.vercel.set_env("MTN_SESSION", theirs.encode(), target=("production", "preview"))
         out, err = proc.communicate(timeout=120)
     finally:
@@ -92,3 +94,7 @@ def test_the_recap_reports_what_each_target_holds_read_back(sandbox, workdir):
     assert holds["vercel prj_sandbox (production)"] == f"{theirs.fingerprint} (NOT this run's {ours(sandbox, mine)})"
     github = next(v for k, v in holds.items() if k.startswith("github"))
     assert github == ours(sandbox, mine)  # not readable, but unchanged since A's own push
+    # A's read-back saw another value: its push failed there, and production was not redeployed over B
+    assert proc.returncode == 1, out + err
+    assert "reads back a different value" in err
+    assert not any(r["method"] == "POST" and r["path"] == "/v13/deployments" for r in sandbox.history.requests("vercel"))

@@ -17,6 +17,17 @@ from sshd import sshd  # noqa: F401  (fixture)
 from test_two_operators import live, wait_for
 
 
+def first_connection_ended(log: Path) -> bool:
+    """sshd logged the end of the first logged-in connection (a close, or the client's reset)."""
+    import re
+
+    text = log.read_text(errors="replace") if log.exists() else ""
+    ports = re.findall(r"Accepted publickey for \S+ from \S+ port (\d+)", text)
+    return bool(ports) and re.search(
+        rf"(Close session: .* port {ports[0]} |Read error from remote host \S+ port {ports[0]}:"
+        rf"|Connection closed by \S+ port {ports[0]}\b|Disconnected from .* port {ports[0]}\b)", text) is not None
+
+
 def test_an_env_file_changed_by_another_operator_is_not_overwritten(sandbox, workdir, sshd, tmp_path, tasks_root):
     env_file = tmp_path / "app.env"
     mine, theirs = live(sandbox), live(sandbox)
@@ -33,6 +44,8 @@ def test_an_env_file_changed_by_another_operator_is_not_overwritten(sandbox, wor
                             cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: sandbox.history.requests("mtn_api"), "the run's first validation")
+        # the run's first look (alongside the validation) has read the file and closed its connection
+        wait_for(lambda: first_connection_ended(sshd.log), "the run's first look")
         theirs_value = pushed_value(sandbox, theirs)
         env_file.write_text(f"APP=1\nMTN_SESSION={theirs_value}\n")   # B's push lands now
         out, err = proc.communicate(timeout=90)

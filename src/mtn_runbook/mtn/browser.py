@@ -17,7 +17,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..core.config import Settings
 from ..core.errors import ConfigError
@@ -168,9 +168,11 @@ class Browser:
                 pass  # already gone (the person closed the window, or the driver exited)
 
 
-def start(settings: Settings, *, headless: bool = False, timeout: float = 60.0) -> Browser:
+def start(settings: Settings, *, headless: bool = False, timeout: float = 60.0,
+          wanted: Callable[[], bool] | None = None) -> Browser | None:
     """Start Playwright's driver and Chromium (no window opens until a page does).
-    Raises ConfigError (one line, with how to fix it) when there is no browser or no display."""
+    Raises ConfigError (one line, with how to fix it) when there is no browser or no display.
+    `wanted()`, asked once the driver is up: False stops it and returns None, no Chromium launched."""
     executable = find_chromium(settings, headless=headless)
     if not headless and sys.platform.startswith("linux") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -185,6 +187,9 @@ def start(settings: Settings, *, headless: bool = False, timeout: float = 60.0) 
     _driver_in_own_process_group()
     _node_compile_cache()
     playwright = sync_playwright().start()
+    if wanted is not None and not wanted():
+        playwright.stop()  # no longer needed (the session turned out live): Chromium never starts
+        return None
     try:
         # handle_sigint=False: Ctrl-C is ours to handle (close the browser, one line, exit 130)
         chromium = playwright.chromium.launch(executable_path=executable, headless=headless, args=launch_args(),

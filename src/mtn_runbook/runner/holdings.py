@@ -1,53 +1,122 @@
 """Which targets a run pushes to, and what they hold before and after it.
 
-Before: what every target holds as the run starts, so the push can see whether another operator
-pushed meanwhile (targets/holding.py). After: read back for the recap (what each holds, not what
-was sent). Both are read-only; a target that cannot be read is not compared.
+A run builds its targets once (`run_targets`): each keeps what it learnt (Vercel's env ids and
+values, GitHub's public key) for the rest of the run. Before: what every target holds as the run
+starts (`note_holdings`, the first look), so the push can see whether another operator pushed
+meanwhile (targets/holding.py): the push's own read before its write is the one compared (`guard`),
+not a look of its own. After: the push's read-back, which the recap reports (what each holds,
+not what was sent). A target that cannot be read is not compared.
 """
 
 from __future__ import annotations
+
+from typing import Any, Callable
 
 from ..core.errors import RunbookError
 from .engine import Run
 
 
+def run_targets(run: Run) -> list:
+    """Every configured target, built once per run (raises ConfigError on bad configuration)."""
+    built = run.facts.get("configured")
+    if built is None:
+        from ..targets import configured
+
+        built = run.facts["configured"] = configured(run.settings)
+    return built
+
+
 def chosen_targets(run: Run):
     """The configured targets, less those --only/--skip-target leave out."""
-    from ..targets import configured
     from ..targets.selection import select
 
-    return select(configured(run.settings), only=run.facts.get("only", ()), skip=run.facts.get("skip", ()))
+    return select(run_targets(run), only=run.facts.get("only", ()), skip=run.facts.get("skip", ()))
 
 
 def preflight_targets(run: Run):
-    """The targets the login's preflight checks: the chosen ones, or None for every configured one."""
-    return chosen_targets(run) if run.facts.get("only") or run.facts.get("skip") else None
+    """The targets the login's preflight checks: the chosen ones, or every configured one."""
+    return chosen_targets(run) if run.facts.get("only") or run.facts.get("skip") else run_targets(run)
 
 
 def note_holdings(run: Run) -> None:
-    """What every target holds as this run starts (once per run)."""
+    """What every target holds as this run starts (once per run): the first look."""
     if run.check or "holdings" in run.facts:
         return
-    held = _look(run)
-    run.facts["holdings"] = {} if held is None else held   # bad configuration: the push step says so
+    try:
+        # every configured target, chosen or not: a push to one of them is still another operator's
+        from ..targets.holding import look
+
+        held = look(run_targets(run))
+    except RunbookError:
+        held = {}   # bad configuration: the push step says so
+    run.facts["holdings"] = held
+
+
+def guard(run: Run, ours: str) -> Callable[[dict[str, Any]], None]:
+    """The push's two-operator check: what each target held at its read before the write against
+    the first look; a target whose read says nothing (`None`) is looked at once more."""
+    from ..targets.holding import TargetChanged, changed, look
+
+    def check(now: dict[str, Any]) -> None:
+        silent = [t for t in chosen_targets(run) if now.get(t.name) is None]
+        now = {**{k: v for k, v in now.items() if v is not None}, **look(silent)}
+        lines = changed(run.facts.get("holdings") or {}, now, ours)
+        if lines:
+            raise TargetChanged(f"not pushing: {'; '.join(lines)} since this run started")
+
+    return check
+
+
+def note_pushed(run: Run, results: list) -> None:
+    """What each target held right after the push (its read-back), for the recap."""
+    held = {r.name: r.held for r in results if getattr(r, "held", None) is not None}
+    run.facts["pushed"] = run.facts["held_after"] = held
 
 
 def read_back(run: Run) -> None:
-    """What every target holds after the run, for the recap (a resumed run that pushed nothing
-    itself still says what each target holds)."""
+    """For the recap, what every pushed target that read nothing back holds now (the push's
+    read-back serves the others); a resumed run that pushed nothing itself still says what each
+    target holds."""
     if run.check or not (run.facts.get("targets") or run.resumed_from):
         return
-    held = _look(run)
-    if held is not None:
-        run.facts["held_after"] = held
-
-
-def _look(run: Run) -> dict | None:
-    """Every configured target's holding, read now; None when the configuration is bad."""
-    from ..targets import configured
     from ..targets.holding import look
 
+    have = run.facts.get("held_after") or {}
+    pushed = {r.name for r in run.facts.get("targets") or ()}
     try:
-        return look(configured(run.settings))
+        missing = [t for t in chosen_targets(run) if t.name not in have and (t.name in pushed or not pushed)]
+    except RunbookError:
+        return
+    if missing:
+        run.facts["held_after"] = {**have, **look(missing)}
+
+
+def read_ahead(run: Run, value: str) -> None:
+    """Start the push's reads (what each chosen target holds just before its write) on a thread,
+    after the first look: they wait on nothing else the run does (the login's adoption, the
+    value's validation), so they need not wait for it either. `taken_ahead` collects them."""
+    if run.check or "read_ahead" in run.facts:
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..targets import read_all
+
+    def read():
+        note_holdings(run)  # the guard compares against the first look: it comes first
+        return read_all(chosen_targets(run), value)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+    run.facts["read_ahead"] = (value.strip(), pool.submit(read))
+    pool.shutdown(wait=False)
+
+
+def taken_ahead(run: Run, value: str) -> list | None:
+    """The reads `read_ahead` started for `value`, or None (read them now) when there are none
+    for it or they failed as a whole (bad configuration: the push says so)."""
+    ahead = run.facts.pop("read_ahead", None)
+    if ahead is None or ahead[0] != value.strip():
+        return None
+    try:
+        return ahead[1].result()
     except RunbookError:
         return None

@@ -79,10 +79,14 @@ def deploy_project(settings: Settings) -> str:
     return f"project {name or settings.vercel_project_id}" + (f", production {current.id}" if current else "")
 
 
-def findings(settings: Settings, targets: list | None = None) -> list[Finding]:
-    """`targets`: the ones this run pushes to (--only/--skip-target), else every configured one."""
+def findings(settings: Settings, targets: list | None = None,
+             looked: Callable[[], dict] | None = None) -> list[Finding]:
+    """`targets`: the ones this run pushes to (--only/--skip-target), else every configured one.
+    `looked()`: the run's first look at what the targets hold (runner/holdings.py), which reads
+    each target anyway: a target it read needs no read of its own here."""
     from ..targets import configured
 
+    # each token on its own: a target's failure then says whether the token or the target is wrong
     checks: list[tuple[str, Callable[[], str]]] = []
     if settings.vercel_token:
         checks.append(("Vercel token", lambda: vercel_user(settings)))
@@ -94,13 +98,30 @@ def findings(settings: Settings, targets: list | None = None) -> list[Finding]:
         targets = [t for t in (configured(settings) if targets is None else targets) if t.kind in CHEAP_KINDS]
     except RunbookError as e:
         return [Finding("targets", error=e)]
-    checks += [(t.name, t.preflight) for t in targets]
+    if looked is None:
+        checks += [(t.name, t.preflight) for t in targets]
+    # the project deploy redeploys exists; production answers at all
     checks += [("deploy", lambda: deploy_project(settings)), ("production app", lambda: production_reachable(settings))]
     from concurrent.futures import ThreadPoolExecutor
 
     # all at once: each is a round trip or two, and the person is waiting for the browser
-    with ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="preflight") as pool:
-        return list(pool.map(_finding, checks))
+    with ThreadPoolExecutor(max_workers=len(checks) + 1, thread_name_prefix="preflight") as pool:
+        seen = pool.submit(looked) if looked is not None else None
+        found = list(pool.map(_finding, checks))
+        if seen is not None:
+            held = seen.result()
+            found += [_looked(t, held.get(t.name)) for t in targets]
+    return found
+
+
+def _looked(target, held) -> Finding:
+    """A target's finding from the first look's read of it."""
+    if held is None:
+        return Finding(target.name, error=ServiceError(f"{target.name}: not read", "run `inv doctor`"))
+    if held.problem:
+        error = held.error if isinstance(held.error, RunbookError) else ServiceError(held.problem, "run `inv doctor`")
+        return Finding(target.name, error=error)
+    return Finding(target.name, "readable; " + ("not set yet" if held.stamp == "absent" else "set"))
 
 
 def _finding(check: tuple[str, Callable[[], str]]) -> Finding:
@@ -111,10 +132,11 @@ def _finding(check: tuple[str, Callable[[], str]]) -> Finding:
         return Finding(name, error=e)
 
 
-def require_ready(settings: Settings, targets: list | None = None) -> str:
+def require_ready(settings: Settings, targets: list | None = None,
+                  looked: Callable[[], dict] | None = None) -> str:
     """Run the checks; raise the first failure (ConfigError, exit 2, when any failure is one:
     configuration is the likelier cause), else return a one-line summary."""
-    found = findings(settings, targets)
+    found = findings(settings, targets, looked)
     failed = [f for f in found if f.error is not None]
     if failed:
         first = next((f for f in failed if isinstance(f.error, ConfigError)), failed[0])
@@ -140,9 +162,13 @@ def note(run: "Run") -> None:
     facts: nothing is said of it until a login needs it."""
     if run.check or "preflight" in run.facts:
         return
-    from .holdings import preflight_targets
+    from .holdings import note_holdings, preflight_targets
+
+    def looked() -> dict:
+        note_holdings(run)  # the run's first look reads every target: the preflight reads none again
+        return run.facts["holdings"]
 
     try:
-        run.facts["preflight"] = require_ready(run.settings, targets=preflight_targets(run))
+        run.facts["preflight"] = require_ready(run.settings, targets=preflight_targets(run), looked=looked)
     except RunbookError as e:
         run.facts["preflight"] = e

@@ -1,14 +1,15 @@
 """Start Playwright and Chromium while the run's network work before the login goes on.
 
 The browser's start (Playwright's driver, then Chromium) was about 40 % of a recover's machine
-time, and it began only after the first validation. When a login is likely, the run now starts
-the browser on its own thread (Playwright's sync API belongs to the thread that starts it), and,
-headless (--link, the sandbox), opens the login's page, while worker threads do what comes before
-the login anyway: reading what the targets hold and validating the session, with the login's
-preflight checks alongside (`alongside`). The login borrows the started browser (`lend`) and
-closes only its window; Chromium itself is closed when the run ends, after production is
-verified, so its shutdown is not part of the time to recover. A step that ends the need for one
-closes it at once (`close_unused`).
+time. When a login is likely, worker threads do what comes before the login anyway (reading what
+the targets hold, the login's preflight checks) while the first validation runs, and this thread
+starts the browser meanwhile (Playwright's sync API belongs to the thread that starts it) and,
+headless (--link, the sandbox), opens the login's page. The start is called off the moment the
+validation says the session is live or extendable: it waits a moment (GRACE) for an answer
+first, asks again once the driver is up (no Chromium then) and once Chromium is up (closed and
+reaped at once, before the push). The login borrows the started browser (`lend`) and closes only
+its window; Chromium itself is closed when the run ends, after production is verified, so its
+shutdown is not part of the time to recover.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from .engine import Run
 
 T = TypeVar("T")
 RECENTLY_VALID = 30 * 60  # seconds: a session the API accepted this recently will likely not need a login
+GRACE = 1.0   # seconds the browser's start waits for the first validation's answer (loaded machines included)
+ASK_BY = 1.0  # seconds at most it waits for that question to go out (the validation's imports)
 
 
 def login_likely(run: Run, session: sessions.Session | None) -> bool:
@@ -38,31 +41,72 @@ def login_likely(run: Run, session: sessions.Session | None) -> bool:
     return not 0 <= age <= RECENTLY_VALID
 
 
-def overlapped(run: Run, work: Callable[[], T]) -> T:
+def overlapped(run: Run, work: Callable[[], T], answer: "Verdict | None" = None) -> T:
     """`work()` on a worker thread while this thread starts the browser into the run and, headless,
-    opens the login's page; returns what `work` returns. A browser that cannot start is left to
-    the login to report, if one is needed. What is started is closed when the run ends at the latest."""
+    opens the login's page; returns what `work` returns. With `answer`, the start is called off
+    (or what started is closed) as soon as it says no login is needed. A browser that cannot
+    start is left to the login to report, if one is needed. What is started is closed when the run
+    ends at the latest."""
     if run.check or not run.facts.get("prestart", True) or run.facts.get("browser") is not None:
         return work()
     from concurrent.futures import ThreadPoolExecutor
 
-    from ..mtn.browser import start
-
-    link = bool(run.facts.get("link"))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="before-login") as pool:
         future = pool.submit(work)
         try:
-            browser = run.facts["browser"] = start(run.settings, headless=bool(run.facts.get("headless") or link))
-            run.closers.append(lambda: close(run))
-            if browser.headless:  # a headed page is a window: none opens before the login needs it
-                _open_ahead(browser, link)
-        except RunbookError:
-            pass  # no Chromium, no display: the login step starts it again and says why
-        try:
+            wanted = (lambda: True) if answer is None else answer.maybe_needed
+            if answer is None or answer.maybe_needed(wait=GRACE):
+                _start(run, wanted)
+            if not wanted():
+                close(run)  # started before the answer came: reaped now, long before the push
             return future.result()
         except BaseException:
             close(run)
             raise
+
+
+def _start(run: Run, wanted: Callable[[], bool]) -> None:
+    from ..mtn.browser import start
+
+    link = bool(run.facts.get("link"))
+    try:
+        browser = start(run.settings, headless=bool(run.facts.get("headless") or link), wanted=wanted)
+        if browser is None:
+            return   # the driver came up after the answer: stopped, Chromium never launched
+        run.facts["browser"] = browser
+        run.closers.append(lambda: close(run))
+        if browser.headless and wanted():  # a headed page is a window: none opens before the login needs it
+            _open_ahead(browser, link)
+    except RunbookError:
+        pass  # no Chromium, no display: the login step starts it again and says why
+
+
+class Verdict:
+    """The first validation's answer, for `overlapped`: set once, read by the thread that starts
+    the browser."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._known = threading.Event()
+        self._asked = threading.Event()
+        self._login = False
+
+    def asked(self) -> None:
+        """The question is on the wire (its imports done): `wait` counts from here."""
+        self._asked.set()
+
+    def set(self, login: bool) -> None:
+        self._login = login
+        self._asked.set()
+        self._known.set()
+
+    def maybe_needed(self, wait: float = 0.0) -> bool:
+        """False once the answer says no login is needed; True while it is unknown `wait` s after
+        the question was asked (a cold start's imports do not count against an API's answer)."""
+        if wait:
+            self._asked.wait(ASK_BY)
+        return not self._known.wait(wait) or self._login
 
 
 def alongside(first, *others):

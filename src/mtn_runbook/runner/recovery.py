@@ -16,7 +16,7 @@ from typing import Sequence
 from ..core import session as sessions
 from ..core.errors import ConfigError, ServiceError, SessionExpired
 from .engine import Run, Step, StepResult
-from .holdings import chosen_targets, note_holdings
+from .holdings import chosen_targets, guard, note_holdings, note_pushed, read_ahead, taken_ahead
 
 EXTEND_HOURS = 24.0
 
@@ -56,9 +56,8 @@ def _in(moment) -> str:
     return f"in {duration(left)}" if left >= 0 else f"passed {duration(-left)} ago"
 
 
-def pushed(run: Run):
-    """The value this run pushes (core/pushed.py), its gate saved with the session so a resumed or
-    repeated run pushes the same value; validated against the MTN API once per run."""
+def prepared(run: Run):
+    """The value this run pushes, prepared once (not yet validated: `pushed`)."""
     from ..core.pushed import prepare
 
     cached = run.facts.get("value")
@@ -67,6 +66,13 @@ def pushed(run: Run):
         if cached.gate_moved and not run.check:
             _adopt(run, cached.session, keep_prev=False)   # the same session, its gate noted
         run.facts["value"] = cached
+    return cached
+
+
+def pushed(run: Run):
+    """The value this run pushes (core/pushed.py), its gate saved with the session so a resumed or
+    repeated run pushes the same value; validated against the MTN API once per run."""
+    cached = prepared(run)
     if run.facts.get("pushed_valid") != cached.fingerprint:
         verdict = _validate(run, cached.app)
         if not verdict.valid:
@@ -80,21 +86,30 @@ def pushed(run: Run):
 # -- steps ------------------------------------------------------------------------------
 def check_current(run: Run) -> StepResult:
     from . import prestart
-
-    session = current_session(run)
-
     from .preflight import note
 
-    def look():
-        note_holdings(run)  # first: "changed since this run started" compares against this
-        return _validate(run, session) if session is not None else None
+    session = current_session(run)
+    answer = prestart.Verdict()
+
+    def validated():
+        login = True  # no verdict (an error, no session): the browser may well be needed
+        try:
+            from ..mtn import api  # noqa: F401  (imported before the question goes out: GRACE counts from there)
+
+            answer.asked()
+            found = _validate(run, session) if session is not None else None
+            login = found is None or not found.valid   # live or extendable: no login, no browser
+            return found
+        finally:
+            answer.set(login)
 
     if prestart.login_likely(run, session):
-        # the browser starts while the targets are read and the session validated, and the
-        # login's preflight checks run alongside
-        verdict = prestart.overlapped(run, lambda: prestart.alongside(look, lambda: note(run)))
-    else:
-        verdict = look()
+        # the targets are read (the first look) and the login's preflight checks run while the
+        # session is validated, and the browser starts meanwhile: called off (or reaped) as soon
+        # as the validation says the session is live or extendable
+        verdict = prestart.overlapped(run, lambda: prestart.alongside(validated, lambda: note(run)), answer)
+    else:  # the first look ("changed since this run started" compares against it) alongside
+        verdict = prestart.alongside(validated, lambda: note_holdings(run))
     run.facts["verdict"] = verdict
     if session is None:
         return StepResult("ok", "no session saved and MTN_SESSION not set: a new login is needed")
@@ -152,14 +167,12 @@ def login(run: Run) -> StepResult:
     from .preflight import once
 
     def ready() -> str:
-        note_holdings(run)  # refresh starts here
-        return once(run)
+        return once(run)  # refresh starts here: the preflight's first look notes what the targets hold
 
     # a wrong token or project must fail now, not after the person has solved the captcha;
     # the browser starts meanwhile (unless the validate step started it already)
     run.console.step("ok", "preflight", prestart.overlapped(run, ready))
 
-    from ..mtn.adopt import adopt
     from ..mtn.sso import login as sso_login
     from .login_link import login_link
 
@@ -167,10 +180,26 @@ def login(run: Run) -> StepResult:
         new = sso_login(run.settings, console=run.console, headless=run.facts.get("headless", False),
                         timeout=run.facts.get("timeout", 300.0), browser=prestart.lend(run), link=link)
     _protect(new)
-    adopt(run.settings, new, run.settings.session_file)  # a session the API refuses is set aside, not saved
-    run.session = new
+    _adopt_alongside(run, new)
     return StepResult("changed", f"logged in: session {new.short_id} accepted by the MTN API, "
                                  f"tracked expiry {sessions.iso(new.expires_at)}")
+
+
+def _adopt_alongside(run: Run, new: sessions.Session) -> None:
+    """Adopt the new login's session (mtn/adopt.py validates it whole) while the push's reads go
+    out (read-only): validate-new then finds them done. The value to push is validated after the
+    adoption, not beside it: a session the API refuses must be refused by the adoption's own
+    question, whichever request a one-off refusal meets."""
+    from ..core.pushed import prepare
+    from ..mtn.adopt import adopt
+
+    value = prepare(run.settings, new)
+    read_ahead(run, value.value)
+    adopt(run.settings, new, run.settings.session_file)  # a session the API refuses is set aside, not saved
+    run.session = new
+    if value.gate_moved:
+        _adopt(run, value.session, keep_prev=False)   # as pushed() does: the same session, its gate noted
+    run.facts["value"] = value
 
 
 def pending(run: Run) -> bool:
@@ -181,6 +210,8 @@ def pending(run: Run) -> bool:
 def validate_new(run: Run) -> StepResult:
     if pending(run):
         return StepResult("would", "would validate the value to push (API host cookies only) before pushing it anywhere")
+    if not run.check:  # the push's reads (read-only) go out while the value is validated
+        read_ahead(run, prepared(run).value)
     value = pushed(run)
     # the pushed value's expiresAt is the app's gate, not the tracked expiry: say which it is
     return StepResult("ok", f"MTN API accepts the value to push ({run.facts['pushed_products']} products) "
@@ -212,20 +243,21 @@ def push(run: Run) -> StepResult:
     run.facts["production_selected"] = bool(run.finishing) or any(production_reads(t) for t in targets)
     if pending(run):
         return StepResult("would", f"would push the new session to: {', '.join(t.name for t in targets)}")
+    value = pushed(run)
+    check = None
     if not run.check:
-        from ..targets.holding import refuse_if_changed
-
         note_holdings(run)  # a run started at this step (--from, --resume) compares from here
-        refuse_if_changed(run.facts["holdings"], chosen_targets(run), pushed(run).fingerprint)
-    results = push_all(run.settings, pushed(run).value, console=run.console, check=run.check, targets=targets)
+        # each target's read before its write is the one compared with the first look
+        check = guard(run, value.fingerprint)
+    if not run.check and any(t.kind == "vercel" for t in targets):
+        _production_alongside(run)  # the deploy step's read of the project, while the targets are written
+    results = push_all(run.settings, value.value, console=run.console, check=run.check, targets=targets, guard=check,
+                       looked=None if run.check else taken_ahead(run, value.value))
     run.facts["targets"] = results
     if not results:
         raise ConfigError("no push targets configured", "set VERCEL_* and GITHUB_* (or `targets:` in invoke.yaml)")
-    if not run.check:  # what each target holds right after this push, for the recap's read-back
-        from ..targets import configured
-        from ..targets.holding import look
-
-        run.facts["pushed"] = look(configured(run.settings))
+    if not run.check:  # what each target holds right after this push (its read-back), for the recap
+        note_pushed(run, results)
     failed = [r for r in results if r.outcome == "failed"]
     if failed:
         # the same code as `inv push` for the same failures: 2 when each is a configuration error
@@ -254,6 +286,18 @@ def push(run: Run) -> StepResult:
                       f"{changed} of {len(results)} targets updated" if changed else "every target already holds it")
 
 
+def _production_alongside(run: Run) -> None:
+    """Read production's current deployment (and the recent builds' durations) on a thread while
+    the push runs: the redeploy needs it, and it does not depend on the push."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..services.redeploy import project
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="production")
+    run.facts["production_read"] = pool.submit(project, run.settings)
+    pool.shutdown(wait=False)
+
+
 def _production_left_out(run: Run) -> StepResult | None:
     if run.facts.get("production_selected", True):
         return None
@@ -267,7 +311,9 @@ def deploy(run: Run) -> StepResult:
     if (left_out := _production_left_out(run)) is not None:
         return left_out
 
-    if not pending(run) and run.settings.production_url:
+    # production cannot serve a value this run's push just gave the platform it runs on: no need to ask it
+    just_changed = any(r.outcome == "changed" and r.kind in ("vercel", "coolify") for r in run.facts.get("targets") or ())
+    if not pending(run) and run.settings.production_url and not just_changed:
         value = pushed(run).app
         health = check_production(run.settings, value)
         auth = health.auth or {}
@@ -276,6 +322,7 @@ def deploy(run: Run) -> StepResult:
             return StepResult("ok", "production already serves this session")
     from .platforms import chosen_platforms, redeploy as redeploy_all
 
+    read = run.facts.pop("production_read", None)
     platforms = chosen_platforms(chosen_targets(run))
     if platforms.coolify:  # production on Coolify (with or without Vercel): each application, then Vercel's
         done = redeploy_all(run.settings, platforms, console=run.console, check=run.check)
@@ -283,11 +330,22 @@ def deploy(run: Run) -> StepResult:
             return StepResult("would", f"would redeploy production on {', '.join(platforms.names())}")
         run.facts["deployment"] = done[0]
         return StepResult("changed", "; ".join(f"deployment {d.id} ({d.url}) is {d.state}" for d in done))
-    deployment = redeploy(run.settings, console=run.console, wait=True, check=run.check)
+    deployment = redeploy(run.settings, console=run.console, wait=True, check=run.check,
+                          found=_result_or_none(read))
     if run.check:
         return StepResult("would", f"would redeploy production ({deployment.id})")
     run.facts["deployment"] = deployment
     return StepResult("changed", f"deployment {deployment.id} is {deployment.state}")
+
+
+def _result_or_none(future):
+    """What a read started alongside found; None (read it again) when it failed or never ran."""
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:
+        return None
 
 
 def verify(run: Run) -> StepResult:

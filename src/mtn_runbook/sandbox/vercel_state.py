@@ -72,7 +72,9 @@ class VercelState:
         self.seed_value = encode_session(self.seed_session)
         now = time.time()
         self._envs.append(self._record(WATCHED, self.seed_value, "encrypted", ["production", "preview"], now - 86400))
-        self._deployments.append(self._deployment("production", {}, now - 3600, 0.0, "READY", "seed"))
+        # the seed took as long to build as this sandbox's builds do: a redeploy learns the time from it
+        seed_build = max(0.0, float(sb.options.deploy_seconds))
+        self._deployments.append(self._deployment("production", {}, now - 3600, seed_build, "READY", "seed"))
         self._deployments[0]["env"] = self._env_for("production")
 
     # -- records ----------------------------------------------------------------------
@@ -150,10 +152,12 @@ class VercelState:
         inspector = f"https://vercel.com/{o.vercel_team_id}/{o.vercel_project_name}/{dep['id'][4:]}"
         out = {"id": dep["id"], "name": dep["name"], "url": dep["url"], "projectId": dep["projectId"],
                "readyState": state, "status": state, "target": dep["target"], "createdAt": _ms(dep["created"]),
-               "buildingAt": _ms(dep["created"] + dep["duration"] / 3), "inspectorUrl": inspector,
+               "inspectorUrl": inspector,
                "meta": dict(dep["meta"]), "type": "LAMBDAS", "creator": {"uid": "usr_sandbox"},
                "ownerId": o.vercel_team_id, "team": {"id": o.vercel_team_id, "slug": o.vercel_team_slug,
                                                      "name": "Sandbox Team"}}
+        if state != "QUEUED":  # as Vercel: when the build started, once it has
+            out["buildingAt"] = _ms(dep["created"] + dep["duration"] / 3)
         if state in ("READY", "ERROR", "CANCELED"):
             out["ready"] = _ms(dep["created"] + dep["duration"])
         if state == "ERROR":

@@ -57,7 +57,12 @@ def check_production(settings: Settings, expected: Session | None) -> Production
     auth: dict | None = None
     products_status: int | None = None
     gate_hours: float | None = None
-    with Api("production", settings.production_url, retries=2, deadline=settings.check_deadline) as api:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Api("production", settings.production_url, retries=2, deadline=settings.check_deadline) as api, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="products") as pool:
+        # the two checks are independent: /products goes out while /auth is answered (one round trip)
+        products = pool.submit(api.get, PRODUCTS_PATH, expect=range(100, 600))
         try:
             response = api.get(AUTH_PATH, expect=range(100, 600))
             body = _json(response)
@@ -79,7 +84,7 @@ def check_production(settings: Settings, expected: Session | None) -> Production
         except ServiceError as e:
             problems.append(f"auth: {e.message}")
         try:
-            response = api.get(PRODUCTS_PATH, expect=range(100, 600))
+            response = products.result()
             products_status = response.status_code
             body = _json(response)
             code = body.get("error_code") if isinstance(body, dict) else None

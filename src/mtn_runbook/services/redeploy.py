@@ -4,6 +4,10 @@ Env var changes reach the app only through a new deployment. The current product
 deployment (`targets.production` of GET /v9/projects/{id}) is redeployed with
 POST /v13/deployments?forceNew=1 {name, deploymentId, target: "production", meta: {action:
 "redeploy"}} (without `target` it would become a preview), then polled until READY.
+
+The polls come fast (every POLL_NEAR s) around when the build should end, learnt from the
+project's last READY deployments (`latestDeployments`: `createdAt` to `ready`, in the same
+answer as the production deployment, so no request of its own), and sparser far from it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from ..core.http import Api, api_message, create_once
 MARK = "mtnRunbookRedeploy"   # meta key naming one redeploy request, to find it after a gateway error
 DONE = {"READY"}
 FAILED = {"ERROR", "CANCELED"}
+POLL_NEAR = 0.1      # seconds between polls around the expected end of the build
+POLL_FAR = 5.0       # the longest wait between two polls
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,42 @@ def _api(settings: Settings) -> Api:
     return apis.vercel(settings, name="vercel")
 
 
+@dataclass(frozen=True)
+class Project:
+    name: str
+    current: Deployment | None        # production's deployment now (None when it has none)
+    build_seconds: float | None = None  # how long its recent deployments took from created to READY
+
+
+def _build_seconds(body: dict) -> float | None:
+    """The median time from `createdAt` to `ready` of the project's recent READY deployments."""
+    import statistics
+
+    took = [(d["ready"] - d["createdAt"]) / 1000 for d in body.get("latestDeployments") or []
+            if isinstance(d, dict) and d.get("readyState") == "READY"
+            and isinstance(d.get("ready"), (int, float)) and isinstance(d.get("createdAt"), (int, float))
+            and d["ready"] >= d["createdAt"]]
+    return statistics.median(took) if took else None
+
+
+def next_poll(elapsed: float, expected: float | None) -> float:
+    """Seconds to wait before the next poll, `elapsed` seconds after the deployment was created."""
+    if expected is not None:
+        if elapsed < expected:  # halve the way to the expected end, so the polls gather there
+            return min(POLL_FAR, max(POLL_NEAR, (expected - elapsed) / 2))
+        if elapsed < expected * 1.25 + 2.0:
+            return POLL_NEAR
+    return min(POLL_FAR, max(POLL_NEAR * 2, elapsed / 10))  # no history, or late: lag ≤ 10 % of the wait
+
+
 def production(settings: Settings) -> tuple[str, Deployment | None]:
     """The project's name and its current production deployment (None when it has none)."""
+    found = project(settings)
+    return found.name, found.current
+
+
+def project(settings: Settings) -> Project:
+    """One GET of the project: its name, production's deployment, the recent builds' durations."""
     settings = deploy_settings(settings)
     with _api(settings) as api:
         response = api.get(f"/v9/projects/{settings.vercel_project_id}", expect=(200, 404))
@@ -77,7 +117,7 @@ def production(settings: Settings) -> tuple[str, Deployment | None]:
                               "with its team id")
         body = response.json()
     current = (body.get("targets") or {}).get("production")
-    return str(body.get("name") or ""), (_deployment(current) if current else None)
+    return Project(str(body.get("name") or ""), _deployment(current) if current else None, _build_seconds(body))
 
 
 def _create(settings: Settings, api: Api, name: str, current: Deployment) -> Deployment:
@@ -106,12 +146,14 @@ def _marked(settings: Settings, api: Api, mark: str) -> dict | None:
 
 
 def redeploy(settings: Settings, *, console: Console, wait: bool = True, check: bool = False,
-             timeout: float = 600, interval: float = 0.5) -> Deployment:
+             timeout: float = 600, found: Project | None = None) -> Deployment:
     """Redeploy the current production deployment. With `wait`, poll until READY (ERROR or
     CANCELED raise ServiceError with the inspector URL; so does `timeout`). With `check`,
-    send nothing and return the deployment that would be redeployed."""
+    send nothing and return the deployment that would be redeployed. `found`: the project as
+    read a moment ago (recover reads it while it pushes), else read now."""
     settings = deploy_settings(settings)
-    name, current = production(settings)
+    found = found or project(settings)
+    name, current = found.name, found.current
     if current is None:
         raise ServiceError(f"vercel: project {settings.vercel_project_id} has no production deployment to redeploy",
                            "deploy it once from git (or the Vercel dashboard), then rerun")
@@ -124,15 +166,14 @@ def redeploy(settings: Settings, *, console: Console, wait: bool = True, check: 
                      + (f": {deployment.inspector_url}" if deployment.inspector_url else ""))
         if not wait:
             return deployment
-        start = time.monotonic()
+        start = time.monotonic()  # the POST's answer: the deployment exists from about now
         with console.waiting(f"waiting for deployment {deployment.id} to be READY") as update:
             while deployment.state not in DONE | FAILED:
                 if time.monotonic() - start > timeout:
                     raise ServiceError(f"vercel: deployment {deployment.id} not READY after {timeout:.0f}s "
                                        f"(still {deployment.state})",
                                        f"see {deployment.inspector_url or 'the Vercel dashboard'}")
-                time.sleep(interval)
-                interval = min(interval * 1.5, 5.0)  # quick for short builds, gentle for long ones
+                time.sleep(next_poll(time.monotonic() - start, found.build_seconds))
                 previous = deployment.state
                 deployment = _deployment(api.get(f"/v13/deployments/{deployment.id}").json(), current.id)
                 if deployment.state != previous:

@@ -3,6 +3,11 @@
 The value is sealed (libsodium sealed box, PyNaCl) against the public key GitHub hands out,
 then PUT. GitHub never returns a secret's value, so every push puts again, and the read-back is
 the secret's `updated_at`, which has whole-second precision (see `verify`).
+
+Requests per run: the first look (`holding`) GETs the secret's metadata and the public key at
+once; the push's read GETs the metadata again (the two-operator guard: has `updated_at` moved
+since the look?), seals with the key the look fetched (one key per run), PUTs, and GETs the
+metadata once to read it back.
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ class GithubTarget:
         base = f"/repos/{repository}"
         self.base = f"{base}/environments/{environment}/secrets" if environment else f"{base}/actions/secrets"
         self._api: Api | None = None
+        self._key: dict | None = None   # the public key: fetched once a run (it changes only on rotation)
 
     def _what(self) -> str:
         where = f"environment {self.environment} of {self.repository}" if self.environment else self.repository
@@ -100,27 +106,53 @@ class GithubTarget:
         return (response.json() if response.status_code == 200 else None), response
 
     def holding(self) -> "Holding":
-        """The secret's updated_at (GitHub never gives a value back): targets/holding.py."""
+        """The secret's updated_at (GitHub never gives a value back): targets/holding.py. The public
+        key comes alongside (both at once): the push seals with it without asking again."""
+        meta, _ = self._meta_and_key()
+        return self._holding(meta)
+
+    def _meta_and_key(self) -> tuple[dict | None, httpx.Response]:
+        """The secret's metadata, with the public key fetched alongside unless this run has it."""
+        if self._key is not None:
+            return self._meta()
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.api  # one client for both threads
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="github-key") as pool:
+            key = pool.submit(self._public_key)
+            found = self._meta()
+            key.result()
+        return found
+
+    @staticmethod
+    def _holding(meta: dict | None) -> "Holding":
         from .holding import Holding
 
-        meta, _ = self._meta()
         if meta is None:
             return Holding(stamp="absent")
         return Holding(stamp=str(meta.get("updated_at")), updated=meta.get("updated_at"))
 
-    def read(self, value: str) -> Current:
+    def _public_key(self) -> dict:
+        if self._key is not None:
+            return self._key
         key = self.api.get(f"{self.base}/public-key", expect=(200, 404))
         if key.status_code == 404:
             env = f", that environment {self.environment} exists" if self.environment else ""
             raise ConfigError(f"{self.name}: GET public-key answered 404 {api_message(key)}".rstrip(),
                               f"check GITHUB_REPOSITORY (owner/repo){env} and that GITHUB_TOKEN can see it")
-        meta, response = self._meta()
-        state = {"key": key.json(), "before": _when(meta and meta.get("updated_at")),
+        self._key = key.json()
+        return self._key
+
+    def read(self, value: str) -> Current:
+        # the guard's read, and the plan's; the key only when the run's first look did not fetch it
+        meta, response = self._meta_and_key()
+        state = {"key": self._public_key(), "before": _when(meta and meta.get("updated_at")),
                  "read_at": _server_time(response)}
         if meta is None:
-            return Current(False, f"create {self._what()}", state)
+            return Current(False, f"create {self._what()}", state, before=self._holding(meta))
         # GitHub never gives a secret's value back: whether it already holds it cannot be known
-        return Current(None, f"update {self._what()} (last updated {meta.get('updated_at')})", state)
+        return Current(None, f"update {self._what()} (last updated {meta.get('updated_at')})", state,
+                       before=self._holding(meta))
 
     def put(self, value: str, current: Current) -> None:
         from nacl.encoding import Base64Encoder
@@ -137,7 +169,8 @@ class GithubTarget:
                      expect=(201, 204), idempotent=True)
 
     def verify(self, value: str, current: Current) -> str:
-        meta, _ = self._meta()
+        meta, _ = self._meta()  # the read-back, also what the recap reports
+        current.after = self._holding(meta)
         after = _when(meta and meta.get("updated_at"))
         if after is None:
             raise ServiceError(f"{self.name}: secret {self.secret} is not there after the PUT",

@@ -13,7 +13,7 @@ the fingerprint of the env file's MTN_SESSION value and the file's mtime).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..core import deadline
@@ -26,6 +26,7 @@ class Holding:
     fingerprint: str | None = None   # of the stored value, where the service gives it back
     updated: str | None = None       # when it last changed, as the service says
     problem: str | None = None       # why it could not be read
+    error: Any = field(default=None, compare=False, repr=False)  # the RunbookError behind `problem`
 
     def describe(self, ours: str | None, pushed: "Holding | None" = None) -> str:
         """What the recap says the target holds; `pushed`: what it held right after this run's push
@@ -58,7 +59,7 @@ def _look_one(target: Any) -> Holding:
         with deadline.within(LOOK_DEADLINE):
             return target.holding()
     except RunbookError as e:
-        return Holding(problem=e.message)
+        return Holding(problem=e.message, error=e)
     finally:
         target.close()
 

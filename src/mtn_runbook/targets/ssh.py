@@ -207,10 +207,14 @@ class SshTarget:
     def holding(self) -> "Holding":
         """What the env file holds: the fingerprint of its MTN_SESSION value and its mtime
         (targets/holding.py: another operator's push shows up as a changed fingerprint)."""
+        env, st, _ = self._load()
+        return self._holding(env, st)
+
+    @staticmethod
+    def _holding(env: EnvFile, st: Any) -> "Holding":
         from ..core.session import fingerprint, iso
         from .holding import Holding
 
-        env, st, _ = self._load()
         values = env.values()
         if not values:
             return Holding(stamp="absent")
@@ -224,7 +228,8 @@ class SshTarget:
         values = env.values()
         holds = bool(values) and all(v == value for v in values)
         plan = self.describe().replace("replace the", "append a" if not values else "replace the", 1)
-        return Current(holds, plan, {"env": env, "stat": st, "real": real})
+        # one read: the plan's, and the two-operator guard's
+        return Current(holds, plan, {"env": env, "stat": st, "real": real}, before=self._holding(env, st))
 
     @_within_deadline
     def put(self, value: str, current: Current) -> None:
@@ -258,7 +263,8 @@ class SshTarget:
 
     @_within_deadline
     def verify(self, value: str, current: Current) -> str:
-        env, st, real = self._load()
+        env, st, real = self._load()  # the read-back, also what the recap reports
+        current.after = self._holding(env, st)
         before = current.state["stat"]
         if env.content != current.state["expected"]:
             raise ServiceError(f"{self.name}: {self.env_file} reads back different from what was written",

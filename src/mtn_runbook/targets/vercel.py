@@ -4,6 +4,12 @@ Upsert, never delete-then-add: an existing variable is edited in place (PATCH, n
 `sensitive` one stays sensitive); environments no variable covers get a new one (POST
 ?upsert=true, `encrypted` unless configured). Read back with GET .../env/{id}: the value where
 Vercel returns it, else `updatedAt`.
+
+Requests per run: the first look (`holding`) lists the project's env vars and GETs each one that
+covers a configured environment (the list has no plaintext); the push's read lists them again
+(the two-operator guard: has an id or `updatedAt` moved since the look?) and reuses the values
+the look fetched for every variable that has not moved; then one PATCH per variable, and one GET
+per variable to read it back.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ class VercelTarget:
         self.type, self.key = type, key
         self.name = name or f"vercel {project} ({', '.join(self.environments)})"
         self._api: Api | None = None
+        self._fetched: dict[str, dict] = {}  # env id -> its GET body, kept while its updatedAt holds
         self._environments_checked = False
 
     @classmethod
@@ -108,7 +115,17 @@ class VercelTarget:
         return [e for e in envs if e.get("key") == self.key and not e.get("gitBranch")]
 
     def _one(self, env_id: str) -> dict:
-        return self._get(self._path(f"/env/{env_id}", "v1"))
+        found = self._get(self._path(f"/env/{env_id}", "v1"))
+        self._fetched[env_id] = found
+        return found
+
+    def _known(self, var: dict) -> dict:
+        """The var's GET body: the one fetched this run while its `updatedAt` has not moved (the
+        list gives no plaintext), else fetched now."""
+        seen = self._fetched.get(var["id"])
+        if seen is not None and seen.get("updatedAt") == var.get("updatedAt"):
+            return seen
+        return self._one(var["id"])
 
     @staticmethod
     def _readable(var: dict) -> str | None:
@@ -121,11 +138,14 @@ class VercelTarget:
 
     def holding(self) -> "Holding":
         """What the variables covering the configured environments hold now (targets/holding.py)."""
+        wanted = set(self.environments)
+        # a GET per var: the list has no plaintext. Kept for the push's read (`_known`)
+        return self._holding([self._one(v["id"]) for v in self._list() if set(_targets(v)) & wanted])
+
+    def _holding(self, found: list[dict]) -> "Holding":
         from ..core.session import fingerprint
         from .holding import Holding
 
-        wanted = set(self.environments)
-        found = [self._one(v["id"]) for v in self._list() if set(_targets(v)) & wanted]
         if not found:
             return Holding(stamp="absent")
         values = {self._readable(v) for v in found}
@@ -160,13 +180,14 @@ class VercelTarget:
         # editing it in place also gives preview the new value. The alternative (`vercel env rm X
         # production` + add) leaves production without the var for a moment, flips its type, and
         # leaves preview silently on the old, dead session. One var, one value is the safe choice.
+        # the list: the guard's read (ids and updatedAt) and the plan's (which vars to edit)
         edits = [v for v in self._list() if set(_targets(v)) & wanted]
         covered = {t for v in edits for t in _targets(v)}
         missing = sorted(wanted - covered, key=self.environments.index)
         if missing and self.type == "sensitive" and "development" in missing:
             raise ConfigError(f"{self.name}: Vercel does not allow sensitive variables for development",
                               "drop development from the entry's environments, or use type encrypted")
-        before = {v["id"]: self._one(v["id"]) for v in edits}
+        before = {v["id"]: self._known(v) for v in edits}  # no request for a var the look fetched
         stored = [self._readable(before[v["id"]]) for v in edits]
         if missing or any(s is not None and s != value for s in stored):
             holds: bool | None = False
@@ -181,7 +202,8 @@ class VercelTarget:
             plan.append(f"update {self.key} in place ({v.get('type')}, {', '.join(_targets(v))}{also})")
         if missing:
             plan.append(f"create {self.key} ({self.type}) for {', '.join(missing)}")
-        return Current(holds, "; ".join(plan), {"edits": edits, "missing": missing, "before": before})
+        return Current(holds, "; ".join(plan), {"edits": edits, "missing": missing, "before": before},
+                       before=self._holding(list(before.values())))
 
     def put(self, value: str, current: Current) -> None:
         # In place first, create after: nothing is ever deleted, so production always has the var.
@@ -211,8 +233,10 @@ class VercelTarget:
         covered: set[str] = set()
         unread = []
         ids = [v["id"] for v in current.state["edits"]] + current.state["created"]
-        for env_id in ids:
-            after = self._one(env_id)
+        read = [self._one(env_id) for env_id in ids]  # the read-back: one GET per var written
+        current.after = self._holding(read)
+        for after in read:
+            env_id = after.get("id")
             covered |= set(_targets(after))
             stored = self._readable(after)
             if stored is None:

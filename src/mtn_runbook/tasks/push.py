@@ -33,7 +33,7 @@ def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) 
     from ..core.session import iso
     from ..mtn.api import validate
     from ..mtn.source import open_session
-    from ..targets import configured, exit_code, push
+    from ..targets import configured, exit_code, push, read_all
     from ..targets.selection import finish_command, select
 
     s = settings(c)
@@ -43,8 +43,16 @@ def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) 
     for target in targets:   # what only the service can tell (a Vercel environment's name): one GET, still exit 2
         getattr(target, "check_config", lambda: None)()
     value = prepare(s, loaded.session)  # API host cookies only; expiresAt = the app's gate, 24 h+ ahead
-    verdict = validate(s, value.app, source=loaded.source, record=not check)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the targets' reads (read-only) go out while the session is validated: nothing is written before it is
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read") as pool:
+        looked = pool.submit(read_all, targets, value.value, check=check)
+        verdict = validate(s, value.app, source=loaded.source, record=not check)
+        looked = looked.result()
     if not verdict.valid:
+        for target in targets:
+            target.close()
         error = SessionExpired if verdict.exit_code == SessionExpired.exit_code else ServiceError
         raise error(f"not pushing session {loaded.session.short_id} from {loaded.source}: {verdict.message}",
                     None if error is SessionExpired else "retry when the MTN API answers (`inv validate`)")
@@ -54,7 +62,7 @@ def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) 
     out.ok(f"session {loaded.session.short_id} from {loaded.source} is valid (MTN API {verdict.api_status}) "
            "with only the cookies that are pushed")
     out.line(f"  {value.cookies_line()}; expiresAt (the app's gate) {iso(value.app.expires_at)}")
-    results = push(s, value.value, console=out, kind=kind, check=check, targets=targets)
+    results = push(s, value.value, console=out, kind=kind, check=check, targets=targets, looked=looked)
     code = exit_code(results)
     if code:
         failed = [r.name for r in results if r.failed]
