@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from mtn_runbook.core.config import Settings  # noqa: E402
 from mtn_runbook.core.session import Session, save  # noqa: E402
-from mtn_runbook.health.keepalive import Keepalive  # noqa: E402
+from mtn_runbook.watch.keepalive import Keepalive  # noqa: E402
 from mtn_runbook.mtn.api import validate  # noqa: E402
 from mtn_runbook.sandbox import Sandbox  # noqa: E402
 

@@ -12,7 +12,7 @@ import pytest
 from test_monitor import Hook, mtn_issues, open_issues
 from test_refresh_due import TWELVE, aged, env_for, ledger_data, seed_deaths
 
-from mtn_runbook.health.alert_plan import Op, plan
+from mtn_runbook.monitor.alert_plan import Op, plan
 
 
 def ops(p) -> list[tuple[str, str]]:

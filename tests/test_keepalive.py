@@ -15,7 +15,7 @@ import pytest
 
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import Session, lock, save
-from mtn_runbook.health.keepalive import Keepalive, next_wait
+from mtn_runbook.watch.keepalive import Keepalive, next_wait
 from mtn_runbook.sandbox import Sandbox
 from test_monitor import Hook
 

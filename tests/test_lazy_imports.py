@@ -22,7 +22,7 @@ def test_the_namespace_imports_nothing_heavy():
 
 
 def test_the_mtn_package_itself_is_light():
-    loaded = loaded_after("import mtn_runbook.mtn, mtn_runbook.mtn.source, mtn_runbook.health.status")
+    loaded = loaded_after("import mtn_runbook.mtn, mtn_runbook.mtn.source, mtn_runbook.monitor.status")
     assert sorted(loaded & set(HEAVY)) == []
 
 

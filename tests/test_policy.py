@@ -89,7 +89,7 @@ def test_the_watchers_fifteen_minutes_is_the_interval_the_policy_sees():
     over the watcher's 15 minutes it is not (a death is seen, and pages, 15 minutes later)."""
     assert choose(at(3, 13), 23).action == "prompt"
     assert choose(at(3, 13), 23, interval=timedelta(minutes=15)).action == "quiet"
-    from mtn_runbook.health.watcher_units import units
+    from mtn_runbook.watch.watcher_units import units
 
     service = units("/home/w/.local/share/mtn-runbook", 10)["mtn-runbook-monitor.service"]
     assert "Environment=MONITOR_EVERY_MINUTES=15\n" in service      # the watcher's monitor says how often it runs

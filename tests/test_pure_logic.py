@@ -10,7 +10,7 @@ import pytest
 
 from mtn_runbook.core.checks import Check
 from mtn_runbook.core.errors import ConfigError
-from mtn_runbook.health.verdict import Health, is_change
+from mtn_runbook.monitor.verdict import Health, is_change
 from mtn_runbook.targets.env_file import EnvFile
 from mtn_runbook.targets.selection import finish_command, production_reads, select
 
@@ -83,7 +83,7 @@ def test_values_are_read_unquoted_from_every_assignment():
     assert EnvFile(b"OTHER=1\n", "MTN_SESSION").values() == []
 
 
-# -- health/verdict.py: the monitor's decision -----------------------------------------------------
+# -- monitor/verdict.py: the monitor's decision -----------------------------------------------------
 
 @pytest.mark.parametrize("previous, current, news", [
     (None, "healthy", False), (None, "warning", False),        # no memory (CI): only trouble is news

@@ -14,7 +14,7 @@ import stat
 from pathlib import Path
 
 from mtn_runbook.core.journal import Journal
-from mtn_runbook.health.watcher_units import units
+from mtn_runbook.watch.watcher_units import units
 from sshd import sshd  # noqa: F401  (the fixture)
 
 

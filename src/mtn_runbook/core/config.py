@@ -90,14 +90,14 @@ class Settings:
     coolify_app_uuid: str = ""
     production_url: str = ""
     alert_webhook_url: str = ""
-    # refresh due: working hours and the survival estimate (read and checked in health/)
+    # refresh due: working hours and the survival estimate (read and checked in lifespan/ and monitor/)
     monitor_working_hours: str = "Mon-Fri 08:00-18:00"
     monitor_timezone: str = "Africa/Johannesburg"
     monitor_refresh_risk: str = "0.10"
     monitor_min_deaths: str = "5"
     monitor_every_minutes: str = "60"
     monitor_ledger_writers: str = ""  # GitHub logins whose ledger entries count (empty: the token's and the bot)
-    keepalive_minutes: str = "10"  # `inv keepalive`'s interval (checked in health/keepalive.py)
+    keepalive_minutes: str = "10"  # `inv keepalive`'s interval (checked in watch/keepalive.py)
     link_bind: str = "127.0.0.1"  # where `--link` serves its login page
     link_port: str = "0"          # 0: a free port chosen at random
     link_public_host: str = ""    # the host name the person opens, when not the bind address

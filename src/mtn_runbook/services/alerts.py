@@ -2,7 +2,7 @@
 
 The issue is opened once, commented on while runs keep failing (one comment per run), retitled when
 the state it is about changes (refresh due → unhealthy) and closed (state_reason "completed") with a
-comment saying when and how production recovered (health/alert_plan.py decides which). It is found
+comment saying when and how production recovered (monitor/alert_plan.py decides which). It is found
 through the issues list endpoint (not search: search has its own low rate limit and can lag),
 skipping pull requests, which that endpoint also returns.
 

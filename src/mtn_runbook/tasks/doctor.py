@@ -20,7 +20,7 @@ def doctor(c, json=False, no_browser=False, check=False):
     from invoke import Exit
 
     from ..core.console import Console
-    from ..health.doctor import run_checks
+    from ..doctor.checks import run_checks
 
     out = Console(json_mode=json)
     checks = run_checks(settings(c), Path.cwd(), skip_browser=no_browser)

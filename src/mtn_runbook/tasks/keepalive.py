@@ -1,4 +1,4 @@
-"""`inv keepalive`: validate the session in hand every N minutes until stopped (health/keepalive.py)."""
+"""`inv keepalive`: validate the session in hand every N minutes until stopped (watch/keepalive.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def keepalive(c, every=None, count=0, file=None, env=False, check=False):
 
     from ..core.console import Console
     from ..core.deadline import Cancelled
-    from ..health.keepalive import Keepalive
+    from ..watch.keepalive import Keepalive
 
     s = settings(c)
     out = Console()

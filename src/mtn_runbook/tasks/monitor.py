@@ -25,8 +25,8 @@ def monitor_(c, json=False, no_alert=False, check=False, file=None):
     from invoke import Exit
 
     from ..core.console import Console, protect, scrub
-    from ..health.actions_output import annotations, step_summary
-    from ..health.monitor import monitor
+    from ..monitor.actions_output import annotations, step_summary
+    from ..monitor.monitor import monitor
     from ..core.session import decode
     from ..core.errors import SessionFormatError
 

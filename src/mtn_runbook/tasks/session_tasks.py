@@ -235,7 +235,7 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
 def status(c, json=False, check=False):
     """Session age, tracked and predicted expiry, last validation, each target's last push (no service is called)."""
     from ..core.console import Console
-    from ..health.status import session_status
+    from ..monitor.status import session_status
 
     s = settings(c)
     out = Console(json_mode=json)

@@ -1,5 +1,5 @@
 """`inv watch.install HOST`, `watch.status HOST`, `watch.remove HOST`: keepalive and monitor on a
-host the user owns, under user systemd timers (health/watcher.py)."""
+host the user owns, under user systemd timers (watch/watcher.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ CONNECTION_HELP = {
 def _open(s, host, key_filename, known_hosts, folder, unit_dir, *, installed=False):
     """The Watcher for HOST. `installed`: without --folder/--unit-dir, look where this machine's
     watch.install put them (the journal, as `inv doctor` reports it), not only at the defaults."""
-    from ..health.watcher import DEFAULT_FOLDER, DEFAULT_UNIT_DIR, Watcher, last_install
+    from ..watch.watcher import DEFAULT_FOLDER, DEFAULT_UNIT_DIR, Watcher, last_install
 
     known = (last_install(s, host) or {}) if installed else {}
     return Watcher(s, host, key_filename=key_filename, known_hosts=known_hosts,
@@ -54,8 +54,8 @@ def install(c, host, every=None, env_file=None, pip_args="", key_filename=None, 
             unit_dir=None, check=False):
     """Install mtn-runbook and two user systemd timers (keepalive every N min, monitor every 15 min) on HOST; no root."""
     from ..core.console import Console
-    from ..health.keepalive import check_minutes
-    from ..health.watcher import check_env_file, journal_install
+    from ..watch.keepalive import check_minutes
+    from ..watch.watcher import check_env_file, journal_install
 
     s = settings(c)
     minutes = check_minutes(every if every is not None else s.keepalive_minutes)
@@ -87,7 +87,7 @@ def status(c, host, key_filename=None, known_hosts=None, folder=None, unit_dir=N
 def remove(c, host, key_filename=None, known_hosts=None, folder=None, unit_dir=None, check=False):
     """Stop and remove the watcher's timers, units and folder on HOST."""
     from ..core.console import Console
-    from ..health.watcher import journal_install
+    from ..watch.watcher import journal_install
 
     s = settings(c)
     watcher = _open(s, host, key_filename, known_hosts, folder, unit_dir, installed=True)

@@ -73,7 +73,7 @@ def parse_host(text: str) -> tuple[str | None, str, int]:
 
 def source_tar() -> bytes:
     """This runbook's source, as pip installs it: pyproject.toml, README.md and src/."""
-    root = Path(__file__).resolve().parents[3]          # src/mtn_runbook/health/watcher.py
+    root = Path(__file__).resolve().parents[3]          # src/mtn_runbook/watch/watcher.py
     if not (root / "pyproject.toml").is_file():
         raise ConfigError(f"cannot find this runbook's source (no pyproject.toml in {root})",
                           "run watch.install from a checkout of mtn-runbook")
