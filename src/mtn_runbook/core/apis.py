@@ -34,6 +34,19 @@ def github(settings: Settings, *, name: str = "GitHub", retries: int = 4) -> Api
                headers=GITHUB_HEADERS, retries=retries)
 
 
+def github_api(settings: Settings) -> Api:
+    """GitHub for the configured repository: GITHUB_TOKEN and an owner/name GITHUB_REPOSITORY are
+    both required (issues, Actions secrets and workflows are addressed through it)."""
+    if not settings.github_token or not settings.github_repository:
+        missing = [n for n, v in (("GITHUB_TOKEN", settings.github_token),
+                                  ("GITHUB_REPOSITORY", settings.github_repository)) if not v]
+        raise ConfigError(f"{', '.join(missing)} not set",
+                          "set it in the environment or .env (see .env.example)")
+    if "/" not in settings.github_repository:
+        raise ConfigError(f"GITHUB_REPOSITORY {settings.github_repository!r} is not owner/name")
+    return github(settings)
+
+
 def coolify_base(url: str) -> str:
     """The API root of a Coolify instance: COOLIFY_API_URL is the instance's URL; a value that
     already ends in /api/v1 is taken as it is."""

@@ -23,7 +23,8 @@ from ..core.config import Settings
 from ..core.errors import ExitCode, RunbookError, SessionFormatError
 from ..core.journal import Journal
 from ..core.session import Session, decode, iso
-from ..services.alerts import REFRESH_TITLE, TITLE, Issue, IssueSink, github_api, post_webhook
+from ..core.apis import github_api
+from ..services.alerts import REFRESH_TITLE, TITLE, Issue, IssueSink, post_webhook
 from .alert_plan import Op, plan
 from .alert_texts import IssueTexts, actions_run_url, webhook_text
 from ..lifespan.ledger import Record, entry, observer

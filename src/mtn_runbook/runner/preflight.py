@@ -39,7 +39,7 @@ def vercel_user(settings: Settings) -> str:
 
 def github_repository(settings: Settings) -> str:
     """GITHUB_TOKEN reads GITHUB_REPOSITORY (an Actions token may read the repo, not /user)."""
-    from ..services.alerts import github_api
+    from ..core.apis import github_api
 
     with github_api(settings) as api:
         repo = api.get(f"/repos/{settings.github_repository}").json()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from ..core import apis
 from ..core.config import Settings
 from ..core.console import scrub
 from ..core.errors import ConfigError, RunbookError
@@ -42,18 +41,6 @@ def read_marker(text: str | None) -> tuple[str, str] | None:
 
 def runbook_link(settings: Settings) -> str:
     return f"https://github.com/{settings.github_repository}/blob/HEAD/runbooks/incident-recovery.md"
-
-
-def github_api(settings: Settings) -> Api:
-    """The GitHub REST API for the configured repository (GITHUB_TOKEN, GITHUB_API_URL)."""
-    if not settings.github_token or not settings.github_repository:
-        missing = [n for n, v in (("GITHUB_TOKEN", settings.github_token),
-                                  ("GITHUB_REPOSITORY", settings.github_repository)) if not v]
-        raise ConfigError(f"{', '.join(missing)} not set",
-                          "set it in the environment or .env (see .env.example)")
-    if "/" not in settings.github_repository:
-        raise ConfigError(f"GITHUB_REPOSITORY {settings.github_repository!r} is not owner/name")
-    return apis.github(settings)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .alerts import github_api
+from ..core.apis import github_api
 from ..core.checks import Check
 from ..core.config import Settings
 from ..core.errors import RunbookError, SessionFormatError

@@ -10,7 +10,8 @@ from typing import Any
 from ..core.config import Settings
 from ..core.errors import RunbookError
 from ..core.session import Session, iso, now
-from ..services.alerts import TITLE, IssueSink, github_api, marker, post_webhook, runbook_link
+from ..core.apis import github_api
+from ..services.alerts import TITLE, IssueSink, marker, post_webhook, runbook_link
 
 
 def texts(settings: Settings, session: Session, run: Any) -> tuple[str, str]:
