@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mtn_runbook"
 
 # layer -> rank; a module may import its own layer and any layer of a lower rank
 RANK = {"core": 0, "mtn": 1, "targets": 1, "services": 1, "sandbox": 1, "runner": 2, "lifespan": 3,
-        "health": 4, "tasks": 5, "": 6}
+        "monitor": 4, "watch": 4, "doctor": 5, "tasks": 6, "": 7}
 # stricter than rank: the sandbox stands in for the outside world, so it leans on core alone
 ONLY = {"sandbox": {"core", "sandbox"}}
 
@@ -73,9 +73,15 @@ def test_the_check_catches_an_upward_import(tmp_path, monkeypatch):
     (fake / "core" / "bad.py").write_text("def f():\n    from ..runner.engine import Run\n")
     (fake / "sandbox").mkdir()
     (fake / "sandbox" / "leak.py").write_text("from ..targets import push\n")
+    (fake / "monitor").mkdir()
+    (fake / "monitor" / "side.py").write_text("from ..watch.keepalive import Keepalive\n")
+    (fake / "watch").mkdir()
+    (fake / "watch" / "up.py").write_text("from ..doctor.checks import run_checks\n")
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     assert violations() == ["core/bad.py:2 (core) imports mtn_runbook.runner.engine (runner)",
-                            "sandbox/leak.py:1 (sandbox) imports mtn_runbook.targets (targets)"]
+                            "monitor/side.py:1 (monitor) imports mtn_runbook.watch.keepalive (watch)",
+                            "sandbox/leak.py:1 (sandbox) imports mtn_runbook.targets (targets)",
+                            "watch/up.py:1 (watch) imports mtn_runbook.doctor.checks (doctor)"]
 
 
 def circles() -> list[list[str]]:
