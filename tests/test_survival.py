@@ -8,7 +8,7 @@ import math
 import pytest
 
 from mtn_runbook.lifespan.estimator import estimate, kaplan_meier, nelson_aalen, poisson_upper
-from mtn_runbook.lifespan.ledger_view import span
+from mtn_runbook.core.times import span
 
 # Freireich et al. (1963) 6-MP arm of the leukaemia remission trial, weeks; False = censored.
 # Kleinbaum & Klein, "Survival Analysis", table 2.2 (and Kaplan & Meier's own worked example).

@@ -130,17 +130,6 @@ def redact_url(url: str) -> str:
     return _URL_USERINFO.sub(lambda m: f"{m.group(1) or m.group(2)}***@", url)
 
 
-def duration(minutes: float) -> str:
-    """A span of time the way an operator says it: "45 min", "3 h 10 min", "2 days 4 h"."""
-    minutes = int(round(minutes))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    return f"{hours // 24} days {hours % 24} h"
-
-
 _current: "Console | None" = None
 
 

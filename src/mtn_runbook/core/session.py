@@ -24,48 +24,18 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, LockHeld, SessionFormatError
+from .times import iso, now, minutes_until, parse_time, parse_time_or_none, to_ms
 
 TRACKED_LIFETIME = timedelta(minutes=60)
 REQUIRED = ("cookies", "sessionId", "expiresAt")
 COOKIE_FIELDS = ("name", "value", "domain")
 GATE_FIELD = "gateExpiresAt"             # the app's gate chosen at the last push (core/pushed.py)
-
-
-def now() -> datetime:
-    return to_ms(datetime.now(timezone.utc))
-
-
-def to_ms(moment: datetime) -> datetime:
-    """Millisecond precision, as stored: a saved session then equals the one in memory."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 the way JavaScript's toISOString writes it (the app parses it with new Date)."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_time(text: Any, what: str) -> datetime:
-    if not isinstance(text, str) or not text.strip():
-        raise SessionFormatError(f"{what} is not an ISO 8601 date string")
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise SessionFormatError(f"{what} {text!r} is not an ISO 8601 date") from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    try:  # year 1 or 9999 with an offset cannot even be turned into UTC
-        utc = moment.astimezone(timezone.utc)
-    except OverflowError:
-        utc = None
-    if utc is None or not 1970 <= utc.year <= 9000:
-        raise SessionFormatError(f"{what} {text!r} is out of range (years 1970 to 9000)")
-    return moment
 
 
 @dataclass(frozen=True)
@@ -135,13 +105,10 @@ class Session:
 
     @property
     def created_at(self) -> datetime | None:
-        try:
-            return parse_time(self.extra.get("createdAt"), "createdAt")
-        except SessionFormatError:
-            return None
+        return parse_time_or_none(self.extra.get("createdAt"))
 
     def minutes_left(self, at: datetime | None = None) -> float:
-        return (self.expires_at - (at or now())).total_seconds() / 60
+        return minutes_until(self.expires_at, at)
 
     def extended(self, hours: float, at: datetime | None = None) -> "Session":
         at = to_ms(at or now())

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Iterable
 
-from .ledger_view import span
+from ..core.times import span
 
 DEFAULT_RISK = 0.10
 MIN_DEATHS = 5

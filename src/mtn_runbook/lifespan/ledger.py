@@ -29,8 +29,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..core.errors import RunbookError, SessionFormatError
-from ..core.session import Session, iso, now, parse_time
+from ..core.errors import RunbookError
+from ..core.session import Session
+from ..core.times import iso, now, parse_time_or_none
 
 LABEL = "mtn-ledger"
 TITLE = "MTN session lifespan ledger"
@@ -133,10 +134,7 @@ def observer(environ: dict | os._Environ = os.environ) -> str:
 
 
 def _t(text: Any) -> datetime | None:
-    try:
-        return parse_time(text, "ledger time") if text else None
-    except SessionFormatError:
-        return None
+    return parse_time_or_none(text)
 
 
 @dataclass

@@ -6,21 +6,12 @@ from __future__ import annotations
 
 import re
 
+from ..core.times import span
 from .ledger import ENTRY, MAX_SESSIONS, Record, data_lines, json_line
 
 CHART_SESSIONS = 30
 TABLE_SESSIONS = 15
 BAR = 40
-
-
-def span(hours: float, fmt: str = ".1f") -> str:
-    """A lifetime for people: hours from one hour up, else minutes, else seconds (a rehearsal's
-    sessions live seconds; "0.0 h" said nothing, "0.00662264 h" too much)."""
-    if hours >= 1:
-        return f"{hours:{fmt}} h"
-    if hours * 60 >= 1:
-        return f"{hours * 60:.0f} min"
-    return f"{hours * 3600:.0f} s"
 
 
 _MARKDOWN = {**{ord(c): "\\" + c for c in "\\`*_{}[]()#+-.!|<>~"}, ord("&"): "&amp;", ord("@"): "@\u200b"}

@@ -78,15 +78,11 @@ def seen_alive_lately(records: list[Record], found: list[dict], at: datetime) ->
 
 def _ledger_alive_at(settings: Settings, session: Session) -> datetime | None:
     """When, as this machine last learnt, the ledger held `session` alive (journal kind "ledger")."""
-    from ..core.errors import SessionFormatError
     from ..core.journal import Journal
-    from ..core.session import parse_time
+    from ..core.times import parse_time_or_none
 
     last = Journal(settings.journal_file).last("ledger", session=session_key(session))
-    try:
-        return parse_time(last["aliveAt"], "journal time") if last else None
-    except (SessionFormatError, KeyError, TypeError):
-        return None
+    return parse_time_or_none(last.get("aliveAt")) if isinstance(last, dict) else None
 
 
 def _note_ledger_alive(settings: Settings, session: Session, at: datetime) -> None:

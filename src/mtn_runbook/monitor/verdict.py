@@ -19,7 +19,7 @@ from datetime import datetime
 
 from ..core.checks import Check
 from ..core.config import Settings, require
-from ..core.console import duration
+from ..core.times import duration, relative
 from ..core.errors import ConfigError, ExitCode, RunbookError, SessionFormatError
 from ..core.journal import Journal
 from ..core.pushed import APP_REFUSES_WITHIN
@@ -196,7 +196,7 @@ def assess(settings: Settings, *, journal: Journal | None = None, lifespans_know
     if verdict is not None and verdict.valid:
         left = verdict.minutes_left()
         if left < TRACKED_WARNING_MINUTES and not lifespans_known:
-            when = f"passed {duration(-left)} ago" if left < 0 else f"in {duration(left)}"
+            when = relative(left)
             notes.append(f"tracked expiry {when} (the API still accepts the session): `inv extend` moves it forward")
             checks.append(Check("tracked expiry", True, f"{iso(verdict.session.expires_at)}, {when}",
                                 "`inv extend`", warning=True))

@@ -13,7 +13,7 @@ from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 from ..core.config import Settings
-from ..core.console import duration
+from ..core.times import relative
 from ..core.errors import ExitCode, ServiceError, SessionExpired
 from ..core.journal import Journal
 from ..core.session import Session, iso, now
@@ -126,10 +126,10 @@ def _answered(settings: Settings, session: Session, response) -> Verdict:
     left = session.minutes_left()
     if left < 0:
         return Verdict("valid_tracked_expired", 200,
-                       f"MTN API accepts the session ({len(products)} products), but its tracked expiry passed "
-                       f"{duration(-left)} ago — `inv extend` moves it forward", session, products)
-    return Verdict("valid", 200, f"MTN API accepts the session ({len(products)} products); tracked expiry in "
-                                 f"{duration(left)}", session, products)
+                       f"MTN API accepts the session ({len(products)} products), but its tracked expiry "
+                       f"{relative(left)} — `inv extend` moves it forward", session, products)
+    return Verdict("valid", 200, f"MTN API accepts the session ({len(products)} products); tracked expiry "
+                                 f"{relative(left)}", session, products)
 
 
 def _is_sso(settings: Settings, location: str) -> bool:

@@ -168,6 +168,6 @@ class Link:
 
 def for_how_long(seconds: float) -> str:
     """A login's time as the person reads it: "20 s" under two minutes, else "5 min", "1 h"."""
-    from ..core.console import duration
+    from ..core.times import duration
 
-    return f"{seconds:.0f} s" if seconds < 120 else duration(seconds / 60)
+    return duration(seconds / 60, seconds_below=2)

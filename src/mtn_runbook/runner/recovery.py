@@ -50,7 +50,7 @@ def _adopt(run: Run, new: sessions.Session, *, keep_prev: bool = True) -> None:
 
 
 def _in(moment) -> str:
-    from ..core.console import duration
+    from ..core.times import duration
 
     left = (moment - sessions.now()).total_seconds() / 60
     return f"in {duration(left)}" if left >= 0 else f"passed {duration(-left)} ago"

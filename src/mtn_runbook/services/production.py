@@ -16,11 +16,11 @@ from typing import Any, Callable
 
 from ..core.config import Settings, require
 from ..core.errors import ServiceError
-from ..core.console import duration
+from ..core.times import duration, minutes_until
 from ..core.errors import SessionFormatError
 from ..core.http import Api, api_message, json_body
 from ..core.pushed import GATE_MINIMUM
-from ..core.session import Session, now, parse_time
+from ..core.session import Session, parse_time
 
 AUTH_PATH = "/api/mtn-wholesale/auth"
 PRODUCTS_PATH = "/api/mtn-wholesale/products"
@@ -103,7 +103,7 @@ def _gate(reported: object) -> tuple[float | None, str | None]:
         gate = parse_time(reported, "expiresAt")
     except SessionFormatError:
         return None, f"gate: production reports no usable expiresAt ({reported!r}): {GATE_FIX}"
-    left = (gate - now()).total_seconds() / 60
+    left = minutes_until(gate)
     if left >= GATE_MINIMUM.total_seconds() / 60:
         return round(left / 60, 2), None
     return round(left / 60, 2), (

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from ..core.apis import github_api
 from ..core.checks import Check
 from ..core.config import Settings
-from ..core.errors import RunbookError, SessionFormatError
-from ..core.session import now, parse_time
+from ..core.errors import RunbookError
+from ..core.times import now, parse_time_or_none, span
 
 WORKFLOW_FILE = "validate-mtn-session.yml"
 SCHEDULE_STALE = timedelta(hours=3)     # the schedule is hourly (lifespan/schedule.py CRON): 2 missed runs
@@ -49,11 +49,9 @@ def workflow_checks(settings: Settings, *, at: datetime | None = None) -> list[C
         checks.append(Check("monitor schedule", False, "no scheduled run yet",
                             "`inv monitor.trigger` runs it now; the schedule starts on the default branch"))
         return checks
-    try:
-        age = at - parse_time(last.get("created_at"), "created_at")
-    except SessionFormatError:
-        age = None
-    hours = f"{age.total_seconds() / 3600:.1f} h ago" if age is not None else "at an unknown time"
+    created = parse_time_or_none(last.get("created_at"))
+    age = at - created if created else None
+    hours = f"{span(age.total_seconds() / 3600)} ago" if age is not None else "at an unknown time"
     conclusion = last.get("conclusion")
     link = f" ({last['html_url']})" if last.get("html_url") else ""
     if age is None or age > SCHEDULE_STALE:

@@ -13,9 +13,9 @@ __all__ = ["ledger"]
 })
 def ledger(c, json=False, check=False):
     """Every session the monitor and operators saw, how long each lived, and when to refresh the current one."""
-    from ..core.console import Console, duration
+    from ..core.console import Console
     from ..core.errors import RunbookError
-    from ..core.session import now, parse_time
+    from ..core.times import duration, minutes_until, parse_time
     from ..lifespan.refresh_due import ledger_report
     from ..mtn.source import current_session
 
@@ -44,5 +44,5 @@ def ledger(c, json=False, check=False):
     elif not cur["refreshBy"]:                    # no login needed: nothing to run
         out.line(f"Current session {cur['sessionId']}: {cur['line']}")
     else:
-        left = (parse_time(cur["refreshBy"], "refresh-by") - now()).total_seconds() / 60
+        left = minutes_until(parse_time(cur["refreshBy"], "refresh-by"))
         out.line(f"Current session {cur['sessionId']}: {cur['line']}, in {duration(left)} — then `inv refresh`")

@@ -20,11 +20,9 @@ def _when(moment) -> str:
 
 
 def _left(moment) -> str:
-    from ..core.console import duration
-    from ..core.session import now
+    from ..core.times import minutes_until, relative
 
-    minutes = (moment - now()).total_seconds() / 60
-    return f"in {duration(minutes)}" if minutes >= 0 else f"passed {duration(-minutes)} ago"
+    return relative(minutes_until(moment))
 
 
 @runbook_task(help={
@@ -235,6 +233,7 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
 def status(c, json=False, check=False):
     """Session age, tracked and predicted expiry, last validation, each target's last push (no service is called)."""
     from ..core.console import Console
+    from ..core.times import relative
     from ..monitor.status import session_status
 
     s = settings(c)
@@ -252,7 +251,7 @@ def status(c, json=False, check=False):
     if session is not None:  # without one, the headline said why
         age = f"{session['ageMinutes']:.0f} min old" if session["ageMinutes"] is not None else "age unknown"
         left = session["minutesUntilTrackedExpiry"]
-        expiry = f"in {left:.0f} min" if left >= 0 else f"passed {-left:.0f} min ago"
+        expiry = relative(left)
         out.line(f"Session {session['sessionId']} from {session['source']}: {age}, "
                  f"tracked expiry {session['trackedExpiry']} ({expiry})")
     last = data["lastValidation"]

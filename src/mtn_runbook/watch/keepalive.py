@@ -178,15 +178,12 @@ class Keepalive:
         """An hour since this session's last ledger entry: this process's, else the journal's
         (the watcher's timer starts a new process for every ping)."""
         if self._ledger_at is None:
-            from ..core.errors import SessionFormatError
-            from ..core.session import parse_time
+            from ..core.times import parse_time_or_none
 
             last = next((e for e in reversed(self.journal.entries("keepalive", event="ping"))
                          if e.get("fingerprint") == session.fingerprint and e.get("ledger")), None)
-            try:
-                age = (now() - parse_time(last["ts"], "journal time")).total_seconds() if last else None
-            except (SessionFormatError, KeyError):
-                age = None
+            ts = parse_time_or_none(last.get("ts")) if last else None
+            age = (now() - ts).total_seconds() if ts else None
             if age is None:
                 return True
             self._ledger_at = time.monotonic() - age
