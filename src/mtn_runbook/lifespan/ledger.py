@@ -2,7 +2,7 @@
 session, shared so that the survival estimate learns from all of them. It never holds a secret:
 fingerprints, timestamps, verdicts, who and where observed, and the observer's check interval.
 
-Where it lives (ARCHITECTURE.md says why): one GitHub issue labelled `mtn-ledger` in
+Where it lives (docs/decisions/17-the-lifespan-ledger-lives-in-a-github.md says why): one GitHub issue labelled `mtn-ledger` in
 GITHUB_REPOSITORY, found through the issues list. New observations are *comments* (each POST
 creates its own, so two writers at once lose nothing); every writer then folds the comments into
 the issue *body* (one line per session) and deletes the comments it folded. A folder reads the
