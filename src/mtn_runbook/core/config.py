@@ -135,7 +135,7 @@ class Settings:
         config: Mapping[str, Any] | None = None,
         *,
         environ: Mapping[str, str] | None = None,
-        dotenv_path: str | os.PathLike | None = None,
+        dotenv_path: str | os.PathLike[str] | None = None,
         use_dotenv: bool = True,
         **flags: Any,
     ) -> "Settings":
@@ -257,7 +257,7 @@ def _kind_of(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _read_dotenv(path: str | os.PathLike | None) -> dict[str, str]:
+def _read_dotenv(path: str | os.PathLike[str] | None) -> dict[str, str]:
     from dotenv import dotenv_values
 
     path = Path(path) if path else Path.cwd() / ".env"

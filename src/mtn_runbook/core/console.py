@@ -17,7 +17,10 @@ import json
 import re
 import sys
 import time
-from typing import Any, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, Iterator, Mapping, Sequence, cast
+
+if TYPE_CHECKING:
+    from rich.console import Console as RichConsole
 
 SYMBOLS = {"ok": "✔", "changed": "✔", "skipped": "–", "failed": "✘", "would": "…", "warn": "⚠"}
 STYLES = {"ok": "green", "changed": "green", "skipped": "dim", "failed": "red", "would": "cyan", "warn": "yellow"}
@@ -133,7 +136,7 @@ def redact_url(url: str) -> str:
 _current: "Console | None" = None
 
 
-def is_terminal(file: Any, environ: Any = None) -> bool:
+def is_terminal(file: Any, environ: Mapping[str, str] | None = None) -> bool:
     """rich's own rule (Console.is_terminal): TTY_COMPATIBLE=0/1, then FORCE_COLOR, then isatty()."""
     import os
 
@@ -179,7 +182,8 @@ class ReaderGone:
 
     def write(self, text: str) -> int:
         try:
-            return self._file.write(text)
+            written: int = self._file.write(text)
+            return written
         except BrokenPipeError:
             self._to_devnull()
             return len(text)
@@ -210,16 +214,16 @@ class Console:
         global _current
         self.json_mode = json_mode
         self.file = ReaderGone(sys.stderr if (json_mode or stderr) else sys.stdout)
-        self._rich = None
+        self._rich: RichConsole | None = None
         self._terminal: bool | None = None
         _current = self
 
     @property
-    def rich(self):
+    def rich(self) -> RichConsole:
         if self._rich is None:
             from rich.console import Console as RichConsole
 
-            self._rich = RichConsole(file=self.file, highlight=False, markup=False, emoji=False,
+            self._rich = RichConsole(file=cast(IO[str], self.file), highlight=False, markup=False, emoji=False,
                                      soft_wrap=True)
         return self._rich
 

@@ -89,7 +89,7 @@ def _bounded(timeout: float | None) -> float | None:
     state = getattr(_local, "state", None)
     if state is None:
         return timeout
-    left = state[0] - time.monotonic()
+    left: float = state[0] - time.monotonic()
     if left <= 0:
         raise DeadlinePassed(state[1])
     return left if timeout is None else min(timeout, left)

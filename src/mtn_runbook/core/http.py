@@ -50,7 +50,7 @@ def retry_delay(response: httpx.Response, attempt: int, clock: Callable[[], floa
 
 
 def backoff(attempt: int) -> float:
-    return min(0.5 * 2**attempt, 8.0)
+    return min(0.5 * 2.0**attempt, 8.0)
 
 
 def create_once(what: str, create: Callable[[], Any], find: Callable[[], Any], *, past: str = "created",
@@ -84,7 +84,7 @@ def is_rate_limited(response: httpx.Response) -> bool:
     )
 
 
-def tls_failure(error: BaseException) -> ssl.SSLCertVerificationError | None:
+def tls_failure(error: BaseException | None) -> ssl.SSLCertVerificationError | None:
     """The certificate error behind a connection failure, if that is what it was."""
     seen = set()
     while error is not None and id(error) not in seen:
@@ -172,7 +172,7 @@ def network_transport() -> DeadlineTransport:
     return DeadlineTransport(tls_context())
 
 
-def make_client(base_url: str = "", *, headers: dict | None = None, params: dict | None = None,
+def make_client(base_url: str = "", *, headers: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
                 timeout: httpx.Timeout | float = TIMEOUT, retries: int = 4,
                 follow_redirects: bool = False, total: float = DEADLINE) -> httpx.Client:
     """The one httpx client factory of the project."""
@@ -211,7 +211,7 @@ class Api:
     """A named REST API: base URL, auth, default params, and errors in the operator's words."""
 
     def __init__(self, service: str, base_url: str, *, token: str = "", token_var: str = "",
-                 headers: dict | None = None, params: dict | None = None, hide_paths: bool = False,
+                 headers: dict[str, Any] | None = None, params: dict[str, Any] | None = None, hide_paths: bool = False,
                  timeout: httpx.Timeout | float = TIMEOUT, retries: int = 4, deadline: float = DEADLINE):
         self.service, self.token_var, self.hide_paths = service, token_var, hide_paths
         headers = dict(headers or {})

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .console import scrub
-from .session import iso, now
+from .times import iso, now
 
 COMPACT_AT = 4 * 1024 * 1024     # bytes: about 16,000 entries
 KEEP_RECENT = 2000               # entries kept whole by a compaction
@@ -36,7 +36,7 @@ KEEP_RECENT = 2000               # entries kept whole by a compaction
 class _Parsed:
     inode: int = -1
     offset: int = 0                      # bytes consumed (whole lines only)
-    entries: list[dict] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
     damaged: int = 0
 
 
@@ -49,7 +49,7 @@ class Journal:
     def __init__(self, path: Path):
         self.path = path
 
-    def write(self, kind: str, **fields: Any) -> dict:
+    def write(self, kind: str, **fields: Any) -> dict[str, Any]:
         entry = {"ts": iso(now()), "kind": kind, **fields}
         line = (scrub(json.dumps(entry, default=str, ensure_ascii=False)) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -67,27 +67,28 @@ class Journal:
                 self._compact()
         return entry
 
-    def entries(self, kind: str | None = None, **match: Any) -> list[dict]:
+    def entries(self, kind: str | None = None, **match: Any) -> list[dict[str, Any]]:
         return [e for e in self._read() if (kind is None or e.get("kind") == kind)
                 and all(e.get(k) == v for k, v in match.items())]
 
-    def last(self, kind: str | None = None, **match: Any) -> dict | None:
+    def last(self, kind: str | None = None, **match: Any) -> dict[str, Any] | None:
+        e: dict[str, Any]
         for e in reversed(self._read()):
             if (kind is None or e.get("kind") == kind) and all(e.get(k) == v for k, v in match.items()):
                 return e
         return None
 
-    def latest_by(self, kind: str, key: str) -> dict[str, dict]:
+    def latest_by(self, kind: str, key: str) -> dict[str, dict[str, Any]]:
         """The last entry of `kind` for each value of `key` (e.g. each target's last push), in
         one pass over the journal."""
-        found: dict[str, dict] = {}
+        found: dict[str, dict[str, Any]] = {}
         for e in self._read():
             if e.get("kind") == kind and key in e:
                 found[str(e[key])] = e
         return found
 
     # -- reading ----------------------------------------------------------------------------
-    def _read(self) -> list[dict]:
+    def _read(self) -> list[dict[str, Any]]:
         key = str(self.path)
         with _guard:
             try:
@@ -139,7 +140,7 @@ class Journal:
         os.replace(tmp, self.path)
 
 
-def _parse(raw: bytes) -> dict | None:
+def _parse(raw: bytes) -> dict[str, Any] | None:
     try:
         entry = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -154,22 +155,22 @@ def _say_damaged(path: Path, count: int) -> None:
                               "the rest is used as usual")
 
 
-def _session_key(entry: dict) -> str | None:
+def _session_key(entry: dict[str, Any]) -> str | None:
     """Which login a validation belongs to (one login: createdAt, else the fingerprint)."""
     if entry.get("createdAt"):
         return f"created:{entry['createdAt']}"
     return f"fp:{entry['fingerprint']}" if entry.get("fingerprint") else None
 
 
-def compacted(entries: list[dict]) -> list[dict]:
+def compacted(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What a compaction keeps, in the original order: the last KEEP_RECENT entries, and from
     older ones each session's first validation, first and last valid, first expired and first
     of each fingerprint (the figures lifespans and survival are computed from), each target's
     last push, each task's last run events, and the last alerting monitor entry."""
     older = entries[:-KEEP_RECENT] if len(entries) > KEEP_RECENT else []
     keep: set[int] = set()
-    firsts: dict[tuple, int] = {}
-    lasts: dict[tuple, int] = {}
+    firsts: dict[tuple[Any, ...], int] = {}
+    lasts: dict[tuple[Any, ...], int] = {}
     for i, e in enumerate(older):
         kind = e.get("kind")
         if kind == "validation":

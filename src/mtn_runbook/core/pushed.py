@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 
 from .config import Settings
 from .errors import ConfigError
-from .session import Session, now, to_ms
+from .session import Session
+from .times import now, to_ms
 
 API_PATH = "/api/v1/feasibility/product/wholesale/mns"  # what the app and validation call on the API host
 GATE_MINIMUM = timedelta(hours=24)         # a push never carries less; verify fails and monitor warns under it

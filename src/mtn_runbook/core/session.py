@@ -40,14 +40,14 @@ GATE_FIELD = "gateExpiresAt"             # the app's gate chosen at the last pus
 
 @dataclass(frozen=True)
 class Session:
-    cookies: tuple[dict, ...]
+    cookies: tuple[dict[str, Any], ...]
     session_id: str
     expires_at: datetime
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     # -- building ---------------------------------------------------------------------
     @classmethod
-    def from_cookies(cls, cookies: list[dict], session_id: str, at: datetime | None = None) -> "Session":
+    def from_cookies(cls, cookies: list[dict[str, Any]], session_id: str, at: datetime | None = None) -> "Session":
         at = to_ms(at or now())
         return cls(tuple(cookies), session_id, at + TRACKED_LIFETIME, {"createdAt": iso(at)})
 
@@ -77,7 +77,7 @@ class Session:
         return cls(tuple(cookies), data["sessionId"], expires_at, extra)
 
     # -- encoding ---------------------------------------------------------------------
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"cookies": list(self.cookies), "sessionId": self.session_id,
                 "expiresAt": iso(self.expires_at), **self.extra}
 
@@ -127,7 +127,7 @@ class Session:
     def with_gate(self, moment: datetime) -> "Session":
         return replace(self, extra={**self.extra, GATE_FIELD: iso(to_ms(moment))})
 
-    def cookies_sent_to(self, url: str) -> list[dict]:
+    def cookies_sent_to(self, url: str) -> list[dict[str, Any]]:
         """The cookies a browser would send to `url`: RFC 6265 domain and path match, secure only over https."""
         parts = urlsplit(url)
         host, path = (parts.hostname or "").lower(), parts.path or "/"

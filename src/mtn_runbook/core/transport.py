@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, cast
 
 import httpcore
 import httpx
@@ -77,7 +77,7 @@ class DeadlineTransport(httpx.BaseTransport):
             headers=request.headers.raw, content=request.stream, extensions=request.extensions)
         with _as_httpx_errors():
             got = self._connections.handle_request(sent)
-        return httpx.Response(status_code=got.status, headers=got.headers, stream=_Body(got.stream),
+        return httpx.Response(status_code=got.status, headers=got.headers, stream=_Body(cast(Iterable[bytes], got.stream)),
                               extensions=got.extensions)
 
     def close(self) -> None:
