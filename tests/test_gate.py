@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 
 from mtn_runbook.core import session as sessions
-from mtn_runbook.core.session import parse_time
+from mtn_runbook.core.times import parse_time
 
 from test_monitor import serve_in_production
 

@@ -15,7 +15,8 @@ from mtn_runbook.core import journal as journal_module
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.console import Console
 from mtn_runbook.core.journal import Journal, compacted
-from mtn_runbook.core.session import Session, iso, load, save
+from mtn_runbook.core.session import Session, load, save
+from mtn_runbook.core.times import iso
 from mtn_runbook.targets import Current, push
 
 DAMAGED = "damaged line"

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from mtn_runbook.core import apis
 from mtn_runbook.core.config import Settings
-from mtn_runbook.core.session import Session, iso
+from mtn_runbook.core.session import Session
+from mtn_runbook.core.times import iso
 from mtn_runbook.lifespan import ledger_view
 from mtn_runbook.lifespan.ledger import MAX_SESSIONS, FileStore, IssueStore, Record, entry, fold
 from mtn_runbook.lifespan.ledger_view import issue_body

@@ -14,7 +14,7 @@ from test_monitor import new_secret, serve_in_production
 
 from mtn_runbook.core import apis
 from mtn_runbook.core.config import Settings
-from mtn_runbook.core.session import iso, now
+from mtn_runbook.core.times import iso, now
 from mtn_runbook.lifespan import ledger_view
 from mtn_runbook.lifespan.ledger import ENTRY, IssueStore
 

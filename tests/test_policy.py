@@ -7,7 +7,8 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from mtn_runbook.core.config import Settings
-from mtn_runbook.core.session import Session, iso
+from mtn_runbook.core.session import Session
+from mtn_runbook.core.times import iso
 from mtn_runbook.lifespan.estimator import estimate
 from mtn_runbook.lifespan.experiment import estimate_for, group
 from mtn_runbook.lifespan.ledger import Record, fold

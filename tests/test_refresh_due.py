@@ -17,7 +17,8 @@ from test_monitor import Hook, mtn_issues, new_secret, open_issues, serve_in_pro
 
 from mtn_runbook.core import apis
 from mtn_runbook.core.config import Settings
-from mtn_runbook.core.session import Session, iso, save
+from mtn_runbook.core.session import Session, save
+from mtn_runbook.core.times import iso
 from mtn_runbook.lifespan import ledger_view
 from mtn_runbook.lifespan.ledger import IssueStore
 

@@ -7,7 +7,7 @@ import json
 
 from mtn_runbook.core import session as sessions
 from mtn_runbook.core.journal import Journal
-from mtn_runbook.core.session import parse_time
+from mtn_runbook.core.times import parse_time
 
 NO_BROWSER = {"PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": "/nonexistent/chromium"}
 

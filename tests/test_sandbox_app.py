@@ -13,7 +13,8 @@ import pytest
 from datetime import datetime, timedelta, timezone
 
 from mtn_runbook.core.errors import SessionFormatError
-from mtn_runbook.core.session import Session, decode, iso
+from mtn_runbook.core.session import Session, decode
+from mtn_runbook.core.times import iso
 from mtn_runbook.sandbox.app import NO_SESSION
 
 

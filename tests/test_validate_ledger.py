@@ -16,7 +16,8 @@ from conftest import BIN
 from mtn_runbook.core import apis
 from mtn_runbook.core import session as sessions
 from mtn_runbook.core.config import Settings
-from mtn_runbook.core.session import Session, now, parse_time
+from mtn_runbook.core.session import Session
+from mtn_runbook.core.times import now, parse_time
 from mtn_runbook.lifespan import ledger_view
 from mtn_runbook.lifespan.ledger import IssueStore, entry
 

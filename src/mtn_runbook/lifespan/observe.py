@@ -21,7 +21,8 @@ from typing import Any
 
 from ..core.config import Settings
 from ..core.errors import RunbookError
-from ..core.session import Session, iso, now
+from ..core.session import Session
+from ..core.times import iso, now
 from .ledger import FileStore, IssueStore, Record, entry, observer, session_key
 from .schedule import CHECK_INTERVAL
 

@@ -24,7 +24,8 @@ from typing import Any
 
 from ..core.config import Settings
 from ..core.errors import ConfigError, RunbookError
-from ..core.session import Session, iso, now
+from ..core.session import Session
+from ..core.times import iso, now
 from .estimator import Estimate
 from .experiment import estimate_for
 from .ledger import Record, session_key

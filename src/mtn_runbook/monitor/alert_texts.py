@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..core.config import Settings
-from ..core.session import iso
+from ..core.times import iso
 from ..services.alerts import marker, runbook_link
 from .verdict import Health
 

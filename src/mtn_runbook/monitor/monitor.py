@@ -22,7 +22,8 @@ from ..core.checks import Check
 from ..core.config import Settings
 from ..core.errors import ExitCode, RunbookError, SessionFormatError
 from ..core.journal import Journal
-from ..core.session import Session, decode, iso
+from ..core.session import Session, decode
+from ..core.times import iso
 from ..core.apis import github_api
 from ..services.alerts import REFRESH_TITLE, TITLE, Issue, IssueSink, post_webhook
 from .alert_plan import Op, plan

@@ -21,7 +21,7 @@ from typing import Any
 from ..core.config import Settings
 from ..core.errors import ExitCode, RunbookError
 from ..core.journal import Journal
-from ..core.session import iso, now
+from ..core.times import iso, now
 
 
 def session_status(settings: Settings) -> dict[str, Any]:

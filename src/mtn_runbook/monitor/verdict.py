@@ -19,11 +19,11 @@ from datetime import datetime
 
 from ..core.checks import Check
 from ..core.config import Settings, require
-from ..core.times import duration, relative
 from ..core.errors import ConfigError, ExitCode, RunbookError, SessionFormatError
 from ..core.journal import Journal
 from ..core.pushed import APP_REFUSES_WITHIN
-from ..core.session import Session, decode, iso, now
+from ..core.session import Session, decode
+from ..core.times import duration, iso, now, relative
 
 TRACKED_WARNING_MINUTES = 60
 EXIT_CODES = {"healthy": ExitCode.DONE, "warning": ExitCode.DONE, "refresh-due": ExitCode.DONE,

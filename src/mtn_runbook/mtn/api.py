@@ -13,10 +13,10 @@ from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 from ..core.config import Settings
-from ..core.times import relative
 from ..core.errors import ExitCode, ServiceError, SessionExpired
 from ..core.journal import Journal
-from ..core.session import Session, iso, now
+from ..core.session import Session
+from ..core.times import iso, now, relative
 
 PRODUCTS_PATH = "/api/v1/feasibility/product/wholesale/mns"
 STATES = ("valid", "valid_tracked_expired", "expired", "error")

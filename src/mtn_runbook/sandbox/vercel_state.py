@@ -20,7 +20,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..core.session import fingerprint, iso
+from ..core.session import fingerprint
+from ..core.times import iso
 
 TARGETS = ("production", "preview", "development")
 TYPES = ("encrypted", "sensitive", "plain")

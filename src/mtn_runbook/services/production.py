@@ -16,11 +16,11 @@ from typing import Any, Callable
 
 from ..core.config import Settings, require
 from ..core.errors import ServiceError
-from ..core.times import duration, minutes_until
 from ..core.errors import SessionFormatError
 from ..core.http import Api, api_message, json_body
 from ..core.pushed import GATE_MINIMUM
-from ..core.session import Session, parse_time
+from ..core.session import Session
+from ..core.times import duration, minutes_until, parse_time
 
 AUTH_PATH = "/api/mtn-wholesale/auth"
 PRODUCTS_PATH = "/api/mtn-wholesale/products"

@@ -30,7 +30,7 @@ def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) 
     from ..core.console import Console
     from ..core.errors import ServiceError, SessionExpired
     from ..core.pushed import prepare
-    from ..core.session import iso
+    from ..core.times import iso
     from ..mtn.api import validate
     from ..mtn.source import open_session
     from ..targets import configured, exit_code, push, read_all

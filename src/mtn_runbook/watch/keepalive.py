@@ -29,7 +29,8 @@ from ..core import deadline
 from ..core.config import Settings
 from ..core.errors import ConfigError, ExitCode, LockHeld, RunbookError
 from ..core.journal import Journal
-from ..core.session import Session, iso, lock, now
+from ..core.session import Session, lock
+from ..core.times import iso, now
 from ..lifespan.observe import ROUTINE_ALIVE_EVERY
 
 DEFAULT_MINUTES = 10.0

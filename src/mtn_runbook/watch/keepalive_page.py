@@ -9,7 +9,8 @@ from typing import Any
 
 from ..core.config import Settings
 from ..core.errors import RunbookError
-from ..core.session import Session, iso, now
+from ..core.session import Session
+from ..core.times import iso, now
 from ..core.apis import github_api
 from ..services.alerts import TITLE, IssueSink, marker, post_webhook, runbook_link
 
