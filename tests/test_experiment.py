@@ -118,4 +118,4 @@ def test_status_and_ledger_show_the_one_estimate(inv, workdir):
     (estimate,) = [x for x in ledger.output.splitlines() if x.startswith("Estimate: ")]
     basis = estimate.removeprefix("Estimate: ")
     assert basis.startswith("unpinged sessions: 0 death(s) in 4,") and basis in lifespans
-    assert f"Current session {current.fingerprint}: no login needed in the next 30 days" in ledger.output
+    assert f"Current session {current.short_id}: no login needed in the next 30 days" in ledger.output
