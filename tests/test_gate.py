@@ -113,6 +113,10 @@ def test_extend_right_after_a_push_does_not_ask_for_another_push(sandbox, workdi
     assert extended.code == 0, extended.output
     assert "inv push" not in extended.stdout.replace("the next `inv push`", "") and "inv deploy" not in extended.stdout
     assert "nothing to push" in extended.stdout
+    # walked: the next push then changed the value anyway (the gate moved by seconds) and asked
+    # for a redeploy; the gate still two days away is kept, so production already holds the value
+    again = inv("push")
+    assert again.code == 0 and "1 already held it" in again.stdout, again.output
 
     near = minted(sandbox)   # production's gate under a day away: then the move matters
     save(workdir, near.with_gate(sessions.now() + timedelta(hours=3)))

@@ -117,6 +117,8 @@ def test_refresh_logs_in_again_even_when_the_session_is_valid(sandbox, workdir, 
     assert_everywhere(sandbox, new)
     prev = sessions.load(workdir / ".cache" / "mtn-session.json.prev")[0]
     assert prev.session_id == old.session_id
+    # walked: a refresh of a working production said "Time to recover"; nothing was down
+    assert "Time to refresh:" in result.stdout and "Time to recover" not in result.stdout
 
 
 def mutating_requests(sandbox):

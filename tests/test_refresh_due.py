@@ -207,7 +207,7 @@ def test_shadow_probe_learns_when_the_retired_session_dies(sandbox, inv, workdir
     save(session_file, current)                       # the refresh kept the old one as .prev
     env = env_for(value, "Mon-Sun 08:00-20:00")
     r = inv("monitor", env=env, allow=(value, retired_value))
-    assert f"shadow probe of the retired session {retired.fingerprint} (.prev): valid" in r.output
+    assert f"shadow probe of the retired session {retired.short_id} (.prev): valid" in r.output
     r = inv("monitor", env=env, allow=(value, retired_value))
     assert "shadow probe" not in r.output             # probed under 6 h ago: not yet
     data = {d["fps"][0]: d for d in ledger_data(sandbox)}
@@ -223,7 +223,10 @@ def test_shadow_probe_turns_a_censored_lifetime_into_a_death(sandbox, inv, workd
     sandbox.mtn.expire(retired.session_id)            # MTN ended the retired session
     env = env_for(value, "Mon-Sun 08:00-20:00")
     r = inv("monitor", env=env, allow=(value, retired_value))
-    assert f"shadow probe of the retired session {retired.fingerprint} (.prev): expired" in r.output
+    # walked: the line named it by its file's fingerprint while the ledger line beside it says
+    # `dead 5CDC…ADDB`: one session, one name
+    assert f"shadow probe of the retired session {retired.short_id} (.prev): expired" in r.output
+    assert f"dead {retired.short_id}" in r.output
     data = {d["fps"][0]: d for d in ledger_data(sandbox)}
     assert data[retired.fingerprint]["firstDead"]     # a death, not "at least"
     r = inv("ledger", "--json", env=env, allow=(value, retired_value))

@@ -196,3 +196,25 @@ def test_the_pages_failed_deployment_can_be_fixed_before_resume(sandbox):
     how, or `inv recover --resume` fails again and again."""
     states = [o["next_deploy_state"] for o in admin_lines("options") if "next_deploy_state" in o]
     assert "ERROR" in states and states[-1] == "READY", states
+
+
+def test_a_coolify_sandbox_shell_pushes_and_deploys(inv, workdir):
+    """Walked rehearsal.md's Coolify path: the shell of `inv sandbox --production coolify` blanks
+    VERCEL_*, and every task refused it with `VERCEL_API_URL is not set`. A service with neither
+    URL nor token is simply not configured; a URL that is set must still be on loopback."""
+    from mtn_runbook.core import session as sessions
+    from mtn_runbook.sandbox import Sandbox
+
+    with Sandbox(production="coolify", captcha_delay=0.1, deploy_seconds=0.2) as sb:
+        shell = shell_env(sb.env())
+        assert shell["VERCEL_API_URL"] == "" and shell["COOLIFY_API_URL"]
+        sessions.save(workdir / ".cache" / "sandbox" / "mtn-session.json",
+                      Session.from_dict(sb.mtn.mint_session(), "sandbox"))
+        pushed = inv("push", env=shell)
+        assert pushed.code == 0, pushed.output
+        assert "coolify" in pushed.stdout
+        deployed = inv("deploy", env=shell, timeout=120)
+        assert deployed.code == 0, deployed.output
+
+        away = inv("push", "--check", env={**shell, "COOLIFY_API_URL": "https://coolify.example.com"})
+        assert away.code == 2 and "COOLIFY_API_URL is not on loopback" in away.stderr, away.output

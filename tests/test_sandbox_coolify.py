@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 
 import httpx
@@ -205,10 +207,17 @@ def test_inv_sandbox_production_coolify_prints_the_coolify_settings(tmp_path, ca
             if env_file.exists():
                 break
             time.sleep(0.05)
-        written = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+        # read as rehearsal.md has the person do it: `set -a; . .cache/sandbox.env; set +a`
+        sourced = subprocess.run(["bash", "-c", f"set -a; . {env_file}; set +a; env -0"], capture_output=True,
+                                 env={"PATH": os.environ["PATH"]})
+        written = dict(item.split("=", 1) for item in sourced.stdout.decode().split("\0") if "=" in item)
     finally:
         stop.set()
         thread.join(timeout=15)
+    # walked: the token `3|…` was written unquoted, so sourcing ran a pipe ("command not found")
+    # and left COOLIFY_TOKEN unset; every task then refused the shell
+    assert sourced.stderr == b"", sourced.stderr
+    assert written["COOLIFY_TOKEN"] == "3|coolifySandboxToken5v8n"
     assert written["COOLIFY_API_URL"].startswith("http://127.0.0.1:") and written["COOLIFY_APP_UUID"]
     assert written["COOLIFY_TOKEN"] and written["VERCEL_TOKEN"] == "" and written["VERCEL_PROJECT_ID"] == ""
     assert "export COOLIFY_API_URL=" in capsys.readouterr().out

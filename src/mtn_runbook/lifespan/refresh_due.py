@@ -157,7 +157,7 @@ def shadow_probe(settings: Settings, records: list[Record], current: Session | N
         return [], None
     verdict = validate(settings, retired, source="shadow")
     found = observation(retired, verdict.state, at=at, ping="none")   # the experiment's unpinged group
-    return found, f"shadow probe of the retired session {retired.fingerprint} (.prev): {verdict.state}"
+    return found, f"shadow probe of the retired session {retired.short_id} (.prev): {verdict.state}"
 
 
 def ledger_report(settings: Settings, current: Session | None) -> dict:

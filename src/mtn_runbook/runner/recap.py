@@ -93,7 +93,7 @@ def print_recap(run: Run, out: Console) -> None:
         span = (f"from the first run's start at {data['incidentStarted']} to verified production, "
                 f"across the interrupted run {run.resumed_from} and this one" if run.resumed_from
                 else "start to verified production")
-        out.ok(f"Time to recover: {_minutes(data['secondsToRecover'])} ({span}), "
+        out.ok(f"Time to {'refresh' if data['task'] == 'refresh' else 'recover'}: {_minutes(data['secondsToRecover'])} ({span}), "
                f"of which {_minutes(data['secondsWaitingForPerson'])} waiting for the login")
         if run.session is not None:
             value = f" (value fingerprint {data['pushedFingerprint']}, as the targets table reads it)" \

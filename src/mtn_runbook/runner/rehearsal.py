@@ -22,7 +22,11 @@ from ..core.config import SANDBOX_SHELL_MARKER as SHELL_MARKER
 from ..core.config import VARIABLES, Settings
 from ..core.errors import ConfigError
 
-URL_VARIABLES = ("MTN_SSO_LOGIN_URL", "MTN_API_BASE_URL", "VERCEL_API_URL", "GITHUB_API_URL", "PRODUCTION_URL")
+URL_VARIABLES = ("MTN_SSO_LOGIN_URL", "MTN_API_BASE_URL", "VERCEL_API_URL", "GITHUB_API_URL", "COOLIFY_API_URL",
+                 "PRODUCTION_URL")
+# a platform the shell leaves out (neither URL nor token: the Coolify sandbox blanks VERCEL_*, the
+# Vercel one COOLIFY_*) makes no target, so its unset URL reaches nothing
+OPTIONAL_URLS = {"VERCEL_API_URL": "VERCEL_TOKEN", "COOLIFY_API_URL": "COOLIFY_TOKEN"}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 REHEARSAL_FOLDER = "rehearsal"   # a --sandbox run's session, journal and lock: not a sandbox shell's .cache/sandbox/
 
@@ -55,6 +59,8 @@ def shell_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Se
     env = {name: environ.get(name, "") for name in VARIABLES}
     env.update(FORCED)
     for name in URL_VARIABLES:
+        if not env[name] and name in OPTIONAL_URLS and not env[OPTIONAL_URLS[name]]:
+            continue
         host = urlsplit(env[name]).hostname if env[name] else None
         if host not in LOOPBACK:
             raise ConfigError(

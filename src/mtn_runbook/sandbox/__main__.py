@@ -59,7 +59,9 @@ def serve(captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str
         env = shell_env(sb.env())
         lines = [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
         if env_file:
-            write_private(Path(env_file), "".join(f"{k}={v}\n" for k, v in env.items()))
+            # quoted: the file is sourced by a shell (`set -a; . file`) and read as dotenv; the
+            # Coolify token `3|…` unquoted was a pipe to the shell
+            write_private(Path(env_file), "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items()))
         out.line("Sandbox running on loopback (sandbox credentials only; nothing here is real).")
         out.line(f"A shell with these variables ({SHELL_MARKER}=1) uses only the sandbox: its session "
                  f"and journal under .cache/sandbox/, no .env, no invoke.yaml targets, no webhook.")

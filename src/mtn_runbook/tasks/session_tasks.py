@@ -208,25 +208,31 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
     target = loaded.path or (Path(file) if file else s.session_file)
     old = loaded.session
     ahead = gate_hours(s)  # a bad MTN_GATE_HOURS: exit 2 before the API is called
+    from datetime import timedelta
+
+    from ..core.pushed import GATE_MINIMUM
+
+    # walked: a gate still a day or more away (and past the new tracked expiry) is kept, as a push
+    # keeps it; moving it by seconds made the next push change the value and ask for a redeploy
+    renew = old.gate - sessions.now() < GATE_MINIMUM or old.gate < sessions.now() + timedelta(hours=hours)
     moves = (lambda new: f"tracked expiry {_when(old.expires_at)} → {_when(new.expires_at)}; the app's gate "
                          f"(expiresAt pushed) {_when(old.gate)} → {_when(new.gate)}")
     if check:
         result = extend_session(s, old, hours=float(hours), check=True)
-        new = for_push(result.session, s.mtn_api_base_url, max(ahead, float(hours)), renew=True).session
+        new = for_push(result.session, s.mtn_api_base_url, max(ahead, float(hours)), renew=renew).session
         out.step("would", "extend", f"would move session {old.short_id}'s {moves(new)} and save it to {target}")
         return
     with sessions.lock(target):
         result = extend_session(s, old, hours=float(hours))
-        new = for_push(result.session, s.mtn_api_base_url, max(ahead, float(hours)), renew=True).session
+        new = for_push(result.session, s.mtn_api_base_url, max(ahead, float(hours)), renew=renew).session
         sessions.save(target, new)
     out.ok(f"extended session {old.short_id}: {moves(new)}; saved to {target}")
-    from ..core.pushed import GATE_MINIMUM
-
-    if old.gate - sessions.now() < GATE_MINIMUM:
-        out.line("  the gate production reads was under 24 h away: `inv push` (then `inv deploy`) so production gets it.")
+    if renew:
+        why = "was under 24 h away" if old.gate - sessions.now() < GATE_MINIMUM else "moved past the new tracked expiry"
+        out.line(f"  the gate production reads {why}: `inv push` (then `inv deploy`) so production gets it.")
     else:  # walked: right after a push it asked for a push and a redeploy for a 16-second move
-        out.line(f"  the gate production reads ({_when(old.gate)}) is still more than 24 h away: nothing to push "
-                 "now; the next `inv push` carries the new one.")
+        out.line(f"  the gate production reads ({_when(old.gate)}) is still more than 24 h away: kept, "
+                 "nothing to push now.")
 
 
 @runbook_task(read_only="status", help={"json": "print the status as JSON on stdout", "check": READ_ONLY_CHECK})
