@@ -139,6 +139,7 @@ def test_quiet_at_night_while_alive_but_a_dead_session_pages(sandbox, inv):
         # issue 22: no refresh-by already passed without saying why it stays quiet
         (line,) = [x for x in r.output.splitlines() if "refresh-by" in x]
         assert "outside working hours" in line and "pages at any hour" in line, line
+        assert "refresh-by — refresh-by" not in line, line    # walked: the check's name was said twice
         sandbox.mtn.expire(session.session_id)        # it dies at night
         r = inv("monitor", env=env, allow=(value,))
         assert r.code == 3 and "unhealthy: the MTN_SESSION secret is expired" in r.output

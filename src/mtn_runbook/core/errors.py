@@ -70,8 +70,8 @@ class LoginTimeout(RunbookError):
     exit_code = ExitCode.LOGIN_TIMEOUT
     default_hint = (
         "solve the reCAPTCHA and submit within the timeout (`--timeout` to allow longer); "
-        "if it keeps failing, close and reopen the browser, check the SSO page loads, "
-        "and check MTN_USERNAME/MTN_PASSWORD"
+        "if it keeps failing, check that the SSO login page loads (in the window, or through the link) "
+        "and that MTN_USERNAME/MTN_PASSWORD are right"
     )
 
 

@@ -178,12 +178,13 @@ def _outlook(session: Session | None, health: Health, records: list[Record], rs:
 
 def _with_refresh(health: Health, view: Outlook, rs: RefreshSettings) -> Health:
     line = view.line(rs)
+    detail = line.removeprefix("refresh-by ")   # the check is named refresh-by: `✔ refresh-by — Mon 18:00 …`
     if not view.due:
-        return replace(health, checks=(*health.checks, Check("refresh-by", True, line)))
+        return replace(health, checks=(*health.checks, Check("refresh-by", True, detail)))
     why = view.decision.reason if view.decision.action == "prompt" else "raised earlier for this session"
     message = f"refresh due ({why}): {line}; run `inv refresh` (a new login while this one still works)"
     return replace(health, state="refresh-due", message=message,
-                   checks=(*health.checks, Check("refresh-by", True, line, "`inv refresh`", warning=True)))
+                   checks=(*health.checks, Check("refresh-by", True, detail, "`inv refresh`", warning=True)))
 
 
 def _ledger(settings: Settings, store: Any, result: MonitorResult, session: Session | None,
