@@ -69,6 +69,20 @@ def test_second_push_says_it_already_holds_it(inv, sandbox, workdir):
     assert len(writes(sandbox)) == before
 
 
+def test_no_redeploy_is_asked_when_only_the_github_secret_changed(inv, sandbox, workdir):
+    """Walked: `inv push` said "next: `inv deploy`" when Vercel already held the value and only the
+    GitHub secret changed; a redeploy would change nothing production reads."""
+    live_session(sandbox, workdir)
+    first = inv("push.vercel")
+    assert first.code == 0 and "next: `inv deploy`" in first.output, first.output
+
+    both = inv("push")
+
+    assert both.code == 0, both.output
+    assert "1 of 2 target(s) updated, 1 already held it" in both.output
+    assert "inv deploy" not in both.output
+
+
 def test_sensitive_stays_sensitive(inv, sandbox, workdir):
     session = live_session(sandbox, workdir)
     sandbox.vercel.set_env("MTN_SESSION", sandbox.vercel.seed_value, type="sensitive", target=["production", "preview"])

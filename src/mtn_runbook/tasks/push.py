@@ -74,8 +74,8 @@ def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) 
     else:
         changed = sum(r.outcome == "changed" for r in results)
         out.line(f"{changed} of {len(results)} target(s) updated, {len(results) - changed} already held it"
-                 + ("; next: `inv deploy` so production reads it" if changed and any(
-                     r.kind in ("vercel", "coolify") for r in results) else ""))
+                 + ("; next: `inv deploy` so production reads it" if any(
+                     r.kind in ("vercel", "coolify") and r.outcome == "changed" for r in results) else ""))
 
 
 @runbook_task(help=HELP, iterable=SELECT)
