@@ -58,13 +58,50 @@ def guard(run: Run, ours: str) -> Callable[[dict[str, Any]], None]:
     from ..targets.holding import TargetChanged, changed, look
 
     def check(now: dict[str, Any]) -> None:
-        silent = [t for t in chosen_targets(run) if now.get(t.name) is None]
+        first = run.facts.get("holdings") or {}
+        # a target whose first look told nothing (it failed) has nothing to compare: not looked at again
+        silent = [t for t in chosen_targets(run) if now.get(t.name) is None
+                  and getattr(first.get(t.name), "stamp", None) is not None]
         now = {**{k: v for k, v in now.items() if v is not None}, **look(silent)}
-        lines = changed(run.facts.get("holdings") or {}, now, ours)
+        lines = changed(first, now, ours)
         if lines:
             raise TargetChanged(f"not pushing: {'; '.join(lines)} since this run started")
 
     return check
+
+
+def push_guarded(run: Run, value: Any) -> list:
+    """Push `value` (core/pushed.py's, validated) to the chosen targets with the two-operator
+    guard: each target's read before its write is compared with the first look, and a target
+    changed since then stops the push (TargetChanged, exit 5). `inv push` and recover's push
+    step both push through here."""
+    from ..targets import push as push_all
+
+    guarded, looked, targets = None, None, chosen_targets(run)
+    if not run.check:
+        note_holdings(run)  # a run that starts at its push (`inv push`, --from, --resume) compares from here
+        guarded = guard(run, value.fingerprint)
+        looked = taken_ahead(run, value.value) or _read_unless_refused(run, targets, value.value)
+    results = push_all(run.settings, value.value, console=run.console, check=run.check, targets=targets,
+                       guard=guarded, looked=looked)
+    if not run.check:  # what each target holds right after this push (its read-back), for the recap
+        note_pushed(run, results)
+    return results
+
+
+def _read_unless_refused(run: Run, targets: list, value: str) -> list | None:
+    """The push's reads, less the targets whose first look was refused for bad configuration (a
+    wrong token, an unknown host key): they fail with that answer rather than ask again. None (the
+    push reads them all) when the first look refused none."""
+    from ..core.errors import ConfigError
+    from ..targets import failed, read_all
+
+    first = run.facts.get("holdings") or {}
+    refused = {t.name: e for t in targets if isinstance(e := getattr(first.get(t.name), "error", None), ConfigError)}
+    if not refused:
+        return None
+    read = iter(read_all([t for t in targets if t.name not in refused], value))
+    return [failed(t, refused[t.name]) if t.name in refused else next(read) for t in targets]
 
 
 def note_pushed(run: Run, results: list) -> None:

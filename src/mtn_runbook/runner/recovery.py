@@ -16,7 +16,7 @@ from typing import Sequence
 from ..core import session as sessions
 from ..core.errors import ConfigError, ServiceError, SessionExpired
 from .engine import Run, Step, StepResult
-from .holdings import chosen_targets, guard, note_holdings, note_pushed, read_ahead, taken_ahead
+from .holdings import chosen_targets, note_holdings, push_guarded, read_ahead
 
 EXTEND_HOURS = 24.0
 
@@ -69,15 +69,22 @@ def prepared(run: Run):
     return cached
 
 
-def pushed(run: Run):
+def _refused(verdict) -> SessionExpired:
+    return SessionExpired(f"the session does not validate ({verdict.message}); nothing was pushed",
+                          "run `inv recover` again (it will ask for a new login)")
+
+
+def pushed(run: Run, *, source: str = "", refused=_refused):
     """The value this run pushes (core/pushed.py), its gate saved with the session so a resumed or
-    repeated run pushes the same value; validated against the MTN API once per run."""
+    repeated run pushes the same value; validated against the MTN API once per run (a value the
+    API refuses raises `refused(verdict)`: nothing is pushed). `inv push` validates through here."""
+    from ..mtn.api import validate
+
     cached = prepared(run)
     if run.facts.get("pushed_valid") != cached.fingerprint:
-        verdict = _validate(run, cached.app)
+        verdict = validate(run.settings, cached.app, source=source, record=not run.check)
         if not verdict.valid:
-            raise SessionExpired(f"the session does not validate ({verdict.message}); nothing was pushed",
-                                 "run `inv recover` again (it will ask for a new login)")
+            raise refused(verdict)
         run.facts["pushed_valid"] = cached.fingerprint
         run.facts["pushed_products"] = len(verdict.products)
     return cached
@@ -234,7 +241,7 @@ def export(run: Run) -> StepResult:
 
 
 def push(run: Run) -> StepResult:
-    from ..targets import exit_code, push as push_all
+    from ..targets import exit_code
     from ..targets.selection import finish_command, production_reads
 
     targets = chosen_targets(run)
@@ -244,20 +251,12 @@ def push(run: Run) -> StepResult:
     if pending(run):
         return StepResult("would", f"would push the new session to: {', '.join(t.name for t in targets)}")
     value = pushed(run)
-    check = None
-    if not run.check:
-        note_holdings(run)  # a run started at this step (--from, --resume) compares from here
-        # each target's read before its write is the one compared with the first look
-        check = guard(run, value.fingerprint)
     if not run.check and any(t.kind == "vercel" for t in targets):
         _production_alongside(run)  # the deploy step's read of the project, while the targets are written
-    results = push_all(run.settings, value.value, console=run.console, check=run.check, targets=targets, guard=check,
-                       looked=None if run.check else taken_ahead(run, value.value))
+    results = push_guarded(run, value)
     run.facts["targets"] = results
     if not results:
         raise ConfigError("no push targets configured", "set VERCEL_* and GITHUB_* (or `targets:` in invoke.yaml)")
-    if not run.check:  # what each target holds right after this push (its read-back), for the recap
-        note_pushed(run, results)
     failed = [r for r in results if r.outcome == "failed"]
     if failed:
         # the same code as `inv push` for the same failures: 2 when each is a configuration error

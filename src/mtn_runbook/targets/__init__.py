@@ -253,6 +253,11 @@ def _failure(target: Target, start: float, e: BaseException) -> PushResult:
     return _result(target, start, "failed", f"internal error: {type(e).__name__}: {e}", ExitCode.SERVICE_FAILED)
 
 
+def failed(target: Target, e: BaseException) -> PushResult:
+    """The PushResult of a target that failed before its read (its first look said why)."""
+    return _failure(target, time.monotonic(), e)
+
+
 def _look_before(target: Target, value: str, check: bool, start: float,
                  held_after_last: str | None = None) -> "Current | PushResult":
     """The one read before the write (its plan, and the guard's `before`); a PushResult when done."""

@@ -7,7 +7,9 @@ Heavy imports happen inside the task bodies, so `inv --list` stays fast.
 
 from __future__ import annotations
 
-from invoke import Collection
+from typing import Iterable
+
+from invoke import Collection, Context
 
 from .base import runbook_task, settings
 
@@ -22,47 +24,54 @@ HELP = {
 SELECT = ["only", "skip_target"]
 
 
-def run_push(c, kind=None, file=None, env=False, check=False, only=(), skip=()) -> None:
-    """Load the session, validate it, push it, print one line per target, exit non-zero on failure."""
+def run_push(c: Context, kind: str | None = None, file: str | None = None, env: bool = False, check: bool = False,
+             only: Iterable[str] = (), skip: Iterable[str] = ()) -> None:
+    """Load the session, then recover's steps: validate the value to push, push it with the
+    two-operator guard (a target changed since the first look stops it: exit 5); print one line
+    per target, exit non-zero on failure."""
     from invoke import Exit
 
     from ..core import session as sessions
     from ..core.console import Console
-    from ..core.errors import ServiceError, SessionExpired
+    from ..core.errors import RunbookError, ServiceError, SessionExpired
     from ..core.pushed import prepare
     from ..core.times import iso
-    from ..mtn.api import validate
     from ..mtn.source import open_session
-    from ..targets import configured, exit_code, push, read_all
-    from ..targets.selection import finish_command, select
+    from ..runner.engine import Run
+    from ..runner.holdings import chosen_targets, note_holdings, push_guarded
+    from ..runner.prestart import alongside
+    from ..runner.recovery import pushed
+    from ..targets import configured, exit_code
+    from ..targets.selection import finish_command
 
     s = settings(c)
     out = Console()
     loaded = open_session(s, out, file=file, env=env, check=check)
-    targets = select(configured(s, kind), only=only, skip=skip)  # bad configuration: exit 2 before anything is sent
+    run = Run("push", s, out, check=check, session=loaded.session)
+    run.facts.update(configured=configured(s, kind), only=tuple(only or ()), skip=tuple(skip or ()))
+    targets = chosen_targets(run)  # bad configuration: exit 2 before anything is sent
     for target in targets:   # what only the service can tell (a Vercel environment's name): one GET, still exit 2
         getattr(target, "check_config", lambda: None)()
-    value = prepare(s, loaded.session)  # API host cookies only; expiresAt = the app's gate, 24 h+ ahead
-    from concurrent.futures import ThreadPoolExecutor
+    value = run.facts["value"] = prepare(s, loaded.session)  # API host cookies only; expiresAt = the app's gate
 
-    # the targets' reads (read-only) go out while the session is validated: nothing is written before it is
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read") as pool:
-        looked = pool.submit(read_all, targets, value.value, check=check)
-        verdict = validate(s, value.app, source=loaded.source, record=not check)
-        looked = looked.result()
-    if not verdict.valid:
+    def refused(verdict) -> RunbookError:
+        error = SessionExpired if verdict.exit_code == SessionExpired.exit_code else ServiceError
+        return error(f"not pushing session {loaded.session.short_id} from {loaded.source}: {verdict.message}",
+                     None if error is SessionExpired else "retry when the MTN API answers (`inv validate`)")
+
+    try:  # the first look at the targets (read-only) goes out while the value is validated
+        alongside(lambda: pushed(run, source=loaded.source, refused=refused), lambda: note_holdings(run))
+    except RunbookError:
         for target in targets:
             target.close()
-        error = SessionExpired if verdict.exit_code == SessionExpired.exit_code else ServiceError
-        raise error(f"not pushing session {loaded.session.short_id} from {loaded.source}: {verdict.message}",
-                    None if error is SessionExpired else "retry when the MTN API answers (`inv validate`)")
+        raise
     if value.gate_moved and loaded.path and not check:
         with sessions.lock(loaded.path):  # remember the gate: pushing this session again is the same value
             sessions.save(loaded.path, value.session, keep_prev=False)
-    out.ok(f"session {loaded.session.short_id} from {loaded.source} is valid (MTN API {verdict.api_status}) "
+    out.ok(f"session {loaded.session.short_id} from {loaded.source} is valid (MTN API 200) "
            "with only the cookies that are pushed")
     out.line(f"  {value.cookies_line()}; expiresAt (the app's gate) {iso(value.app.expires_at)}")
-    results = push(s, value.value, console=out, kind=kind, check=check, targets=targets, looked=looked)
+    results = push_guarded(run, value)
     code = exit_code(results)
     if code:
         failed = [r.name for r in results if r.failed]
