@@ -96,3 +96,12 @@ def app_value(session: Session, api_base_url: str) -> tuple[Session, tuple[str, 
 def prepare(settings: Settings, session: Session, *, at: datetime | None = None, renew: bool = False) -> Pushed:
     """for_push with this configuration's MTN API and MTN_GATE_HOURS."""
     return for_push(session, settings.mtn_api_base_url, gate_hours(settings), at=at, renew=renew)
+
+
+def extended(settings: Settings, session: Session, *, hours: float = 24.0, tracked: bool = True,
+             gate: bool = True) -> Session:
+    """The extend step of `inv extend` and recover, once the MTN API has accepted `session`: its
+    tracked expiry `hours` from now (`tracked`), and the app's gate MTN_GATE_HOURS (or `hours`, if
+    more) from now (`gate`; a gate under 24 h away moves anyway). Saving is the caller's."""
+    moved = session.extended(hours) if tracked else session
+    return for_push(moved, settings.mtn_api_base_url, max(gate_hours(settings), hours), renew=gate).session

@@ -134,7 +134,7 @@ def renew(run: Run) -> StepResult:
 
 
 def _renew(run: Run) -> StepResult:
-    from ..core.pushed import GATE_MINIMUM, prepare
+    from ..core.pushed import GATE_MINIMUM, extended
 
     verdict = run.facts.get("verdict")
     gate_near = verdict is not None and verdict.valid and run.session.gate - sessions.now() < GATE_MINIMUM
@@ -147,8 +147,8 @@ def _renew(run: Run) -> StepResult:
                                                       f"{_in(run.session.gate)})") if w)
         if run.check:
             return StepResult("would", f"would move {what} forward; the API still accepts the session: no login")
-        new = run.session.extended(EXTEND_HOURS) if tracked else run.session
-        _adopt(run, prepare(run.settings, new, renew=gate_near).session, keep_prev=tracked)
+        _adopt(run, extended(run.settings, run.session, hours=EXTEND_HOURS, tracked=tracked, gate=gate_near),
+               keep_prev=tracked)
         return StepResult("changed", f"extended, no login (the API still accepts it): gate now "
                                      f"{sessions.iso(run.session.gate)}"
                                      + (f", tracked expiry {sessions.iso(run.session.expires_at)}" if tracked else ""))
@@ -348,7 +348,7 @@ def _result_or_none(future):
 
 
 def verify(run: Run) -> StepResult:
-    from ..services.production import check_production, wait_healthy
+    from ..services.production import check_production, verified
 
     if (left_out := _production_left_out(run)) is not None:
         return left_out
@@ -359,8 +359,7 @@ def verify(run: Run) -> StepResult:
         now = "production is healthy" if health.ok else "; ".join(health.problems)
         return StepResult("would", f"would check production (now: {now})")
     # as `inv deploy` does: right after a redeploy the app may answer from the old one for a moment
-    health = wait_healthy(run.settings, pushed(run).app, window=run.settings.verify_window,
-                          on_retry=lambda h: run.console.line(f"… not yet: {h.problems[0]}; retrying"))
+    health = verified(run.settings, pushed(run).app, run.console)
     if not health.ok:
         raise ServiceError(f"production check failed: {'; '.join(health.problems)}",
                            "see runbooks/troubleshooting.md (verify failing)")

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from ..core.config import Settings, require
+from ..core.console import Console
 from ..core.errors import ServiceError
 from ..core.errors import SessionFormatError
 from ..core.http import Api, api_message, json_body
@@ -124,3 +125,11 @@ def wait_healthy(settings: Settings, expected: Session | None, *, window: float 
         if on_retry:
             on_retry(health)
         time.sleep(interval)
+
+
+def verified(settings: Settings, expected: Session | None, console: Console, *, window: float | None = None
+             ) -> ProductionHealth:
+    """The verify step of `inv deploy`, `inv verify` and recover: wait_healthy for the verify
+    window (VERIFY_WINDOW_SECONDS unless `window`), one line per retry."""
+    return wait_healthy(settings, expected, window=settings.verify_window if window is None else float(window),
+                        on_retry=lambda h: console.line(f"… not yet: {h.problems[0]}; retrying"))

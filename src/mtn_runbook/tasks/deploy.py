@@ -35,12 +35,11 @@ def run_verify(c, out, *, file=None, env=False, window=None) -> None:
     """`window` None: VERIFY_WINDOW_SECONDS, as right after a deployment turns READY."""
     from invoke import Exit
 
-    from ..services.production import wait_healthy
+    from ..services.production import verified
 
     s = settings(c)
     expected = _expected(s, out, file, env)
-    health = wait_healthy(s, expected, window=s.verify_window if window is None else float(window),
-                          on_retry=lambda h: out.line(f"… not yet: {h.problems[0]}; retrying"))
+    health = verified(s, expected, out, window=window)
     auth = health.auth or {}
     if health.ok:
         what = f"session {auth.get('sessionId')}" + (" (the pushed one)" if expected else "")

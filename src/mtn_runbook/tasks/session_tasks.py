@@ -196,7 +196,7 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
 
     from ..core import session as sessions
     from ..core.console import Console
-    from ..core.pushed import for_push, gate_hours
+    from ..core.pushed import extended, gate_hours
     from ..mtn.api import check_hours, extend as extend_session
     from ..mtn.source import open_session
 
@@ -207,7 +207,7 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
     loaded = open_session(s, out, file=file, env=env, check=check)
     target = loaded.path or (Path(file) if file else s.session_file)
     old = loaded.session
-    ahead = gate_hours(s)  # a bad MTN_GATE_HOURS: exit 2 before the API is called
+    gate_hours(s)  # a bad MTN_GATE_HOURS: exit 2 before the API is called
     from datetime import timedelta
 
     from ..core.pushed import GATE_MINIMUM
@@ -218,13 +218,13 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
     moves = (lambda new: f"tracked expiry {_when(old.expires_at)} → {_when(new.expires_at)}; the app's gate "
                          f"(expiresAt pushed) {_when(old.gate)} → {_when(new.gate)}")
     if check:
-        result = extend_session(s, old, hours=float(hours), check=True)
-        new = for_push(result.session, s.mtn_api_base_url, max(ahead, float(hours)), renew=renew).session
+        extend_session(s, old, hours=hours, check=True)   # the API must accept it (exit 3 if not)
+        new = extended(s, old, hours=hours, gate=renew)
         out.step("would", "extend", f"would move session {old.short_id}'s {moves(new)} and save it to {target}")
         return
     with sessions.lock(target):
-        result = extend_session(s, old, hours=float(hours))
-        new = for_push(result.session, s.mtn_api_base_url, max(ahead, float(hours)), renew=renew).session
+        extend_session(s, old, hours=hours)
+        new = extended(s, old, hours=hours, gate=renew)
         sessions.save(target, new)
     out.ok(f"extended session {old.short_id}: {moves(new)}; saved to {target}")
     if renew:
