@@ -102,22 +102,11 @@ def _inside(root: Path, paths: list[Path]) -> list[str]:
 
 
 def deploy_project(settings: Settings) -> Check:
-    """recover and deploy redeploy production: they need a Vercel project (VERCEL_PROJECT_ID, or
-    the one Vercel project invoke.yaml `targets:` name) and VERCEL_TOKEN."""
-    from ..services.redeploy import deploy_settings
-    from ..runner.platforms import configured_platforms, describe
+    """recover and deploy redeploy production: what they redeploy is configured (the same check
+    recover makes before a login, without its read of the Vercel project)."""
+    from ..runner.preflight import deploy_project as redeploys
 
-    try:
-        platforms = configured_platforms(settings)
-        if platforms.coolify:   # production on Coolify (maybe Vercel too): read what deploy redeploys
-            return Check("deploy", True, f"redeploys {describe(settings, platforms)}")
-        resolved = deploy_settings(settings)
-    except RunbookError as e:
-        return Check("deploy", False, e.message, e.hint)
-    if not settings.vercel_token:
-        return Check("deploy", False, "VERCEL_TOKEN not set: production cannot be redeployed", "set it in .env")
-    source = "VERCEL_PROJECT_ID" if settings.vercel_project_id else "the Vercel target in invoke.yaml"
-    return Check("deploy", True, f"redeploys Vercel project {resolved.vercel_project_id} ({source})")
+    return Check.of("deploy", lambda: redeploys(settings, read=False))
 
 
 def session_file_mode(settings: Settings) -> Check:
@@ -131,16 +120,10 @@ def session_file_mode(settings: Settings) -> Check:
 
 
 def production_url(settings: Settings) -> Check:
-    if not settings.production_url:
-        return Check("production app", False, "PRODUCTION_URL not set", "set it to the deployed app's URL")
-    from ..core.http import Api
+    """PRODUCTION_URL answers with a 2xx (recover's check before a login accepts any status)."""
+    from ..runner.preflight import production_reachable
 
-    try:
-        with Api("production app", settings.production_url, retries=1) as api:
-            api.get("/api/mtn-wholesale/auth")
-    except RunbookError as e:
-        return Check("production app", False, e.message, e.hint)
-    return Check("production app", True, f"{settings.production_url} answers /api/mtn-wholesale/auth")
+    return Check.of("production app", lambda: production_reachable(settings, any_status=False))
 
 
 def tokens(settings: Settings) -> list[Check]:
@@ -157,10 +140,7 @@ def tokens(settings: Settings) -> list[Check]:
                                  coolify_version)):
         if not needed:
             continue
-        try:
-            checks.append(Check(name, True, check(settings)))
-        except RunbookError as e:
-            checks.append(Check(name, False, e.message, e.hint))
+        checks.append(Check.of(name, lambda: check(settings)))
     return checks
 
 

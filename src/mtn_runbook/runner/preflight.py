@@ -9,9 +9,9 @@ not contacted here: a host that is down must not stop the login (the push says w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from ..core.checks import Check
 from ..core.config import Settings
 from ..core.errors import ConfigError, RunbookError, ServiceError
 
@@ -19,13 +19,6 @@ if TYPE_CHECKING:
     from .engine import Run
 
 CHEAP_KINDS = ("vercel", "github", "coolify")
-
-
-@dataclass(frozen=True)
-class Finding:
-    name: str
-    detail: str = ""
-    error: RunbookError | None = None
 
 
 def vercel_user(settings: Settings) -> str:
@@ -56,31 +49,43 @@ def coolify_version(settings: Settings) -> str:
     return f"works (Coolify {version or '?'})"
 
 
-def production_reachable(settings: Settings) -> str:
+def production_reachable(settings: Settings, *, any_status: bool = True) -> str:
+    """PRODUCTION_URL answers /api/mtn-wholesale/auth: with any status before a login (production
+    may well be failing: that is the incident), with a 2xx for `inv doctor` (`any_status=False`)."""
     if not settings.production_url:
         raise ConfigError("PRODUCTION_URL not set: production cannot be verified after the push",
                           "set it to the deployed app's URL in the environment or .env")
     from ..core.http import Api
 
     with Api("production app", settings.production_url, retries=1) as api:
-        status = api.get("/api/mtn-wholesale/auth", expect=range(100, 600)).status_code
-    return f"answers ({status})"
+        status = api.get("/api/mtn-wholesale/auth", **({"expect": range(100, 600)} if any_status else {})).status_code
+    return f"{settings.production_url} answers /api/mtn-wholesale/auth ({status})"
 
 
-def deploy_project(settings: Settings) -> str:
+def deploy_project(settings: Settings, *, read: bool = True) -> str:
+    """What deploy redeploys: each Coolify application, or the Vercel project (VERCEL_PROJECT_ID,
+    or the one Vercel project invoke.yaml `targets:` name) with VERCEL_TOKEN set. `read`: ask
+    Vercel for the project and its production deployment (before a login); `inv doctor` only
+    resolves the configuration."""
+    from ..services.redeploy import deploy_settings, production
     from .platforms import configured_platforms, describe
 
     platforms = configured_platforms(settings)
     if platforms.coolify:   # production on Coolify (maybe Vercel too)
-        return describe(settings, platforms)
-    from ..services.redeploy import production
-
+        return f"redeploys {describe(settings, platforms)}"
+    resolved = deploy_settings(settings)
+    if not settings.vercel_token:
+        raise ConfigError("VERCEL_TOKEN not set: production cannot be redeployed", "set it in .env")
+    source = "VERCEL_PROJECT_ID" if settings.vercel_project_id else "the Vercel target in invoke.yaml"
+    if not read:
+        return f"redeploys Vercel project {resolved.vercel_project_id} ({source})"
     name, current = production(settings)
-    return f"project {name or settings.vercel_project_id}" + (f", production {current.id}" if current else "")
+    return f"redeploys Vercel project {name or resolved.vercel_project_id} ({source})" + (
+        f", production {current.id}" if current else "")
 
 
 def findings(settings: Settings, targets: list | None = None,
-             looked: Callable[[], dict] | None = None) -> list[Finding]:
+             looked: Callable[[], dict] | None = None) -> list[Check]:
     """`targets`: the ones this run pushes to (--only/--skip-target), else every configured one.
     `looked()`: the run's first look at what the targets hold (runner/holdings.py), which reads
     each target anyway: a target it read needs no read of its own here."""
@@ -97,7 +102,7 @@ def findings(settings: Settings, targets: list | None = None,
     try:
         targets = [t for t in (configured(settings) if targets is None else targets) if t.kind in CHEAP_KINDS]
     except RunbookError as e:
-        return [Finding("targets", error=e)]
+        return [Check.failed("targets", e)]
     if looked is None:
         checks += [(t.name, t.preflight) for t in targets]
     # the project deploy redeploys exists; production answers at all
@@ -107,29 +112,21 @@ def findings(settings: Settings, targets: list | None = None,
     # all at once: each is a round trip or two, and the person is waiting for the browser
     with ThreadPoolExecutor(max_workers=len(checks) + 1, thread_name_prefix="preflight") as pool:
         seen = pool.submit(looked) if looked is not None else None
-        found = list(pool.map(_finding, checks))
+        found = list(pool.map(lambda check: Check.of(*check), checks))
         if seen is not None:
             held = seen.result()
             found += [_looked(t, held.get(t.name)) for t in targets]
     return found
 
 
-def _looked(target, held) -> Finding:
-    """A target's finding from the first look's read of it."""
+def _looked(target, held) -> Check:
+    """A target's check from the first look's read of it."""
     if held is None:
-        return Finding(target.name, error=ServiceError(f"{target.name}: not read", "run `inv doctor`"))
+        return Check.failed(target.name, ServiceError(f"{target.name}: not read", "run `inv doctor`"))
     if held.problem:
         error = held.error if isinstance(held.error, RunbookError) else ServiceError(held.problem, "run `inv doctor`")
-        return Finding(target.name, error=error)
-    return Finding(target.name, "readable; " + ("not set yet" if held.stamp == "absent" else "set"))
-
-
-def _finding(check: tuple[str, Callable[[], str]]) -> Finding:
-    name, run = check
-    try:
-        return Finding(name, run())
-    except RunbookError as e:
-        return Finding(name, error=e)
+        return Check.failed(target.name, error)
+    return Check(target.name, True, "readable; " + ("not set yet" if held.stamp == "absent" else "set"))
 
 
 def require_ready(settings: Settings, targets: list | None = None,
