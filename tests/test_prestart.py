@@ -16,6 +16,7 @@ from mtn_runbook.core.console import Console
 from mtn_runbook.core.journal import Journal
 from mtn_runbook.mtn import browser as browser_module
 from mtn_runbook.runner.engine import Run, execute
+from mtn_runbook.runner.state import Facts
 from mtn_runbook.runner.recovery import RECOVER
 
 
@@ -45,7 +46,7 @@ def run_recover(sandbox, tmp_path, monkeypatch):
     def go(session, **facts):
         sessions.save(settings.session_file, session)
         run = Run("recover", settings, Console(stderr=True))
-        run.facts.update(headless=True, timeout=60.0, **facts)
+        run.facts = Facts(headless=True, timeout=60.0, **facts)
         return execute(run, RECOVER), starts
 
     go.calls = calls
@@ -88,7 +89,7 @@ def test_a_live_session_starts_no_browser_when_the_api_answers_within_the_grace(
     run, starts = go(live_session(sandbox))
     assert run.succeeded, run.error
     assert calls_of(run_recover) == [] and starts == []      # old: one start, during the validation
-    assert "checks passed before the login" in run.facts["preflight"]  # the preflight still ran alongside
+    assert "checks passed before the login" in run.facts.preflight  # the preflight still ran alongside
     assert [r.name for r in run.records if r.outcome == "changed"] == ["push", "deploy"]
 
 
@@ -116,7 +117,7 @@ def test_a_live_session_slow_to_validate_has_its_browser_called_off_before_the_p
     renew_began = min(r["t"] for r in sandbox.history.requests("mtn_api") if r["path"].startswith("/api/v1/")
                       and r["t"] > validated["t"])           # validate-new's: after the validate step
     assert len(closes) == len(starts) and all(c < renew_began for c in closes)  # reaped in the validate step
-    assert "browser" not in run.facts
+    assert run.facts.browser is None
 
 
 def test_no_browser_for_a_session_just_seen_valid(sandbox, run_recover):
@@ -146,7 +147,7 @@ def test_the_preflight_runs_alongside_the_first_validation(sandbox, run_recover)
     answered = check["t"] + check["seconds"]
     for service, path in (("vercel", "/v2/user"), ("app", "/api/mtn-wholesale/auth")):
         assert _first(sandbox.history.requests(service), path)["t"] < answered, (service, path)
-    assert "checks passed before the login" in run.facts["preflight"]
+    assert "checks passed before the login" in run.facts.preflight
 
 
 def test_the_preflight_checks_run_at_once(sandbox, tmp_path):
@@ -189,7 +190,7 @@ def test_chromium_is_closed_after_production_is_verified(sandbox, run_recover, m
     verify = [r for r in sandbox.history.requests("app") if r["path"].startswith("/api/mtn-wholesale/")][-1]
     assert len(windows) == 1 and windows[0] < min(e["t"] for e in sandbox.history.events("vercel", "env.change"))
     assert [c for c in closes if not c[1]] and min(t for t, done in closes if not done) > verify["t"]
-    assert "browser" not in run.facts  # nothing left open
+    assert run.facts.browser is None  # nothing left open
 
 
 @pytest.mark.e2e

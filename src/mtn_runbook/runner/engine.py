@@ -20,6 +20,7 @@ from ..core.console import Console
 from ..core.errors import ConfigError, RunbookError
 from ..core.journal import Journal
 from ..core.session import Session, iso, now, parse_time
+from .state import Facts
 
 FINISHED = ("ok", "changed", "skipped", "would")
 
@@ -56,7 +57,7 @@ class Run:
     journal: Journal | None = None
     run_id: str = field(default_factory=lambda: time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3))
     session: Session | None = None
-    facts: dict[str, Any] = field(default_factory=dict)   # what steps learn for later steps and the recap
+    facts: Facts = field(default_factory=Facts)   # what steps learn for later steps and the recap
     records: list[StepRecord] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     started_at: datetime = field(default_factory=now)
@@ -152,7 +153,7 @@ def _steps(run: Run, plan: Sequence[Step]) -> None:
 
 def _record(current: Run, kind: str, /, **fields: Any) -> None:
     """Journal a run's progress; a check run writes nothing (not even the journal)."""
-    if not current.check:
+    if not current.check and current.journal is not None:
         current.journal.write(kind, **fields)
 
 

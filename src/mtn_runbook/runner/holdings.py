@@ -18,11 +18,11 @@ from .engine import Run
 
 def run_targets(run: Run) -> list:
     """Every configured target, built once per run (raises ConfigError on bad configuration)."""
-    built = run.facts.get("configured")
+    built = run.facts.configured
     if built is None:
         from ..targets import configured
 
-        built = run.facts["configured"] = configured(run.settings)
+        built = run.facts.configured = configured(run.settings)
     return built
 
 
@@ -30,17 +30,17 @@ def chosen_targets(run: Run):
     """The configured targets, less those --only/--skip-target leave out."""
     from ..targets.selection import select
 
-    return select(run_targets(run), only=run.facts.get("only", ()), skip=run.facts.get("skip", ()))
+    return select(run_targets(run), only=run.facts.only, skip=run.facts.skip)
 
 
 def preflight_targets(run: Run):
     """The targets the login's preflight checks: the chosen ones, or every configured one."""
-    return chosen_targets(run) if run.facts.get("only") or run.facts.get("skip") else run_targets(run)
+    return chosen_targets(run) if run.facts.only or run.facts.skip else run_targets(run)
 
 
 def note_holdings(run: Run) -> None:
     """What every target holds as this run starts (once per run): the first look."""
-    if run.check or "holdings" in run.facts:
+    if run.check or run.facts.holdings is not None:
         return
     try:
         # every configured target, chosen or not: a push to one of them is still another operator's
@@ -49,7 +49,7 @@ def note_holdings(run: Run) -> None:
         held = look(run_targets(run))
     except RunbookError:
         held = {}   # bad configuration: the push step says so
-    run.facts["holdings"] = held
+    run.facts.holdings = held
 
 
 def guard(run: Run, ours: str) -> Callable[[dict[str, Any]], None]:
@@ -58,7 +58,7 @@ def guard(run: Run, ours: str) -> Callable[[dict[str, Any]], None]:
     from ..targets.holding import TargetChanged, changed, look
 
     def check(now: dict[str, Any]) -> None:
-        first = run.facts.get("holdings") or {}
+        first = run.facts.holdings or {}
         # a target whose first look told nothing (it failed) has nothing to compare: not looked at again
         silent = [t for t in chosen_targets(run) if now.get(t.name) is None
                   and getattr(first.get(t.name), "stamp", None) is not None]
@@ -96,7 +96,7 @@ def _read_unless_refused(run: Run, targets: list, value: str) -> list | None:
     from ..core.errors import ConfigError
     from ..targets import failed, read_all
 
-    first = run.facts.get("holdings") or {}
+    first = run.facts.holdings or {}
     refused = {t.name: e for t in targets if isinstance(e := getattr(first.get(t.name), "error", None), ConfigError)}
     if not refused:
         return None
@@ -107,32 +107,32 @@ def _read_unless_refused(run: Run, targets: list, value: str) -> list | None:
 def note_pushed(run: Run, results: list) -> None:
     """What each target held right after the push (its read-back), for the recap."""
     held = {r.name: r.held for r in results if getattr(r, "held", None) is not None}
-    run.facts["pushed"] = run.facts["held_after"] = held
+    run.facts.held_after_push = run.facts.held_after = held
 
 
 def read_back(run: Run) -> None:
     """For the recap, what every pushed target that read nothing back holds now (the push's
     read-back serves the others); a resumed run that pushed nothing itself still says what each
     target holds."""
-    if run.check or not (run.facts.get("targets") or run.resumed_from):
+    if run.check or not (run.facts.results or run.resumed_from):
         return
     from ..targets.holding import look
 
-    have = run.facts.get("held_after") or {}
-    pushed = {r.name for r in run.facts.get("targets") or ()}
+    have = run.facts.held_after or {}
+    pushed = {r.name for r in run.facts.results or ()}
     try:
         missing = [t for t in chosen_targets(run) if t.name not in have and (t.name in pushed or not pushed)]
     except RunbookError:
         return
     if missing:
-        run.facts["held_after"] = {**have, **look(missing)}
+        run.facts.held_after = {**have, **look(missing)}
 
 
 def read_ahead(run: Run, value: str) -> None:
     """Start the push's reads (what each chosen target holds just before its write) on a thread,
     after the first look: they wait on nothing else the run does (the login's adoption, the
     value's validation), so they need not wait for it either. `taken_ahead` collects them."""
-    if run.check or "read_ahead" in run.facts:
+    if run.check or run.facts.read_ahead is not None:
         return
     from concurrent.futures import ThreadPoolExecutor
 
@@ -143,14 +143,14 @@ def read_ahead(run: Run, value: str) -> None:
         return read_all(chosen_targets(run), value)
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
-    run.facts["read_ahead"] = (value.strip(), pool.submit(read))
+    run.facts.read_ahead = (value.strip(), pool.submit(read))
     pool.shutdown(wait=False)
 
 
 def taken_ahead(run: Run, value: str) -> list | None:
     """The reads `read_ahead` started for `value`, or None (read them now) when there are none
     for it or they failed as a whole (bad configuration: the push says so)."""
-    ahead = run.facts.pop("read_ahead", None)
+    ahead, run.facts.read_ahead = run.facts.read_ahead, None
     if ahead is None or ahead[0] != value.strip():
         return None
     try:

@@ -138,9 +138,11 @@ def require_ready(settings: Settings, targets: list | None = None,
     if failed:
         first = next((f for f in failed if isinstance(f.error, ConfigError)), failed[0])
         more = f" (and {len(failed) - 1} more: {', '.join(f.name for f in failed if f is not first)})" if len(failed) > 1 else ""
-        kind = ConfigError if isinstance(first.error, ConfigError) else ServiceError
-        raise kind(f"before the login: {first.name}: {first.error.message}{more}; the browser was not opened",
-                   f"{first.error.hint} (`inv doctor` checks everything)" if first.error.hint else "run `inv doctor`")
+        error = first.error
+        assert error is not None
+        kind = ConfigError if isinstance(error, ConfigError) else ServiceError
+        raise kind(f"before the login: {first.name}: {error.message}{more}; the browser was not opened",
+                   f"{error.hint} (`inv doctor` checks everything)" if error.hint else "run `inv doctor`")
     return f"{len(found)} checks passed before the login ({', '.join(f.name for f in found)})"
 
 
@@ -148,24 +150,24 @@ def once(run: "Run") -> str:
     """`require_ready` once per run: its summary, or its failure raised. recover starts it early,
     beside the first validation, when a login is likely (`note`); the login step then finds it done."""
     note(run)
-    found = run.facts.get("preflight", "not run in check mode")
+    found = run.facts.preflight
     if isinstance(found, RunbookError):
         raise found
-    return found
+    return found if found is not None else "not run in check mode"
 
 
 def note(run: "Run") -> None:
     """Run the checks unless this run did already, and keep the summary or the failure in its
     facts: nothing is said of it until a login needs it."""
-    if run.check or "preflight" in run.facts:
+    if run.check or run.facts.preflight is not None:
         return
     from .holdings import note_holdings, preflight_targets
 
     def looked() -> dict:
         note_holdings(run)  # the run's first look reads every target: the preflight reads none again
-        return run.facts["holdings"]
+        return run.facts.holdings or {}
 
     try:
-        run.facts["preflight"] = require_ready(run.settings, targets=preflight_targets(run), looked=looked)
+        run.facts.preflight = require_ready(run.settings, targets=preflight_targets(run), looked=looked)
     except RunbookError as e:
-        run.facts["preflight"] = e
+        run.facts.preflight = e

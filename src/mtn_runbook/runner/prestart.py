@@ -31,7 +31,7 @@ def login_likely(run: Run, session: sessions.Session | None) -> bool:
     seen valid in the last half hour (the journal's last validation of its fingerprint)."""
     if session is None:
         return True
-    last = run.journal.last("validation", fingerprint=session.fingerprint)
+    last = run.journal.last("validation", fingerprint=session.fingerprint) if run.journal else None
     if not last or not str(last.get("verdict", "")).startswith("valid"):
         return True
     try:
@@ -47,7 +47,7 @@ def overlapped(run: Run, work: Callable[[], T], answer: "Verdict | None" = None)
     (or what started is closed) as soon as it says no login is needed. A browser that cannot
     start is left to the login to report, if one is needed. What is started is closed when the run
     ends at the latest."""
-    if run.check or not run.facts.get("prestart", True) or run.facts.get("browser") is not None:
+    if run.check or run.facts.browser is not None:
         return work()
     from concurrent.futures import ThreadPoolExecutor
 
@@ -68,12 +68,12 @@ def overlapped(run: Run, work: Callable[[], T], answer: "Verdict | None" = None)
 def _start(run: Run, wanted: Callable[[], bool]) -> None:
     from ..mtn.browser import start
 
-    link = bool(run.facts.get("link"))
+    link = bool(run.facts.link)
     try:
-        browser = start(run.settings, headless=bool(run.facts.get("headless") or link), wanted=wanted)
+        browser = start(run.settings, headless=bool(run.facts.headless or link), wanted=wanted)
         if browser is None:
             return   # the driver came up after the answer: stopped, Chromium never launched
-        run.facts["browser"] = browser
+        run.facts.browser = browser
         run.closers.append(lambda: close(run))
         if browser.headless and wanted():  # a headed page is a window: none opens before the login needs it
             _open_ahead(browser, link)
@@ -136,19 +136,19 @@ def _open_ahead(browser: Any, link: bool) -> None:
 def lend(run: Run) -> Any:
     """The started browser for the login, or None. It stays the run's: the login closes only its
     window, and the browser is closed when the run ends, after production is verified."""
-    browser = run.facts.get("browser")
+    browser = run.facts.browser
     if browser is not None:
-        run.facts["browser_lent"] = True
+        run.facts.browser_lent = True
     return browser
 
 
 def close_unused(run: Run) -> None:
     """Close a browser started early that no login took (the session was still valid)."""
-    if not run.facts.get("browser_lent"):
+    if not run.facts.browser_lent:
         close(run)
 
 
 def close(run: Run) -> None:
-    browser = run.facts.pop("browser", None)
+    browser, run.facts.browser = run.facts.browser, None
     if browser is not None:
         browser.close()

@@ -17,11 +17,11 @@ def _minutes(seconds: float) -> str:
 def _holds(run: Run, target: Any) -> str | None:
     """What the target holds after the run, read back (targets/holding.py); without a read-back,
     this run's fingerprint where its push succeeded."""
-    value = run.facts.get("value")         # core.pushed.Pushed: targets hold its fingerprint, not the file's
+    value = run.facts.value         # core.pushed.Pushed: targets hold its fingerprint, not the file's
     ours = value.fingerprint if value else run.fingerprint
-    held = (run.facts.get("held_after") or {}).get(target.name)
+    held = (run.facts.held_after or {}).get(target.name)
     if held is not None and (held.stamp or held.problem):
-        pushed = (run.facts.get("pushed") or {}).get(target.name) if target.outcome in ("changed", "ok") else None
+        pushed = (run.facts.held_after_push or {}).get(target.name) if target.outcome in ("changed", "ok") else None
         return held.describe(ours, pushed)
     return ours if target.outcome in ("changed", "ok") else None
 
@@ -31,18 +31,18 @@ def _targets(run: Run) -> list[Any]:
     read back, its outcome the earlier run's."""
     from types import SimpleNamespace
 
-    if run.facts.get("targets") or not run.resumed_from:
-        return run.facts.get("targets") or []
+    if run.facts.results or not run.resumed_from:
+        return run.facts.results or []
     earlier = f"pushed in {run.resumed_from}"
     return [SimpleNamespace(name=name, outcome="pushed earlier", detail=earlier)
-            for name in (run.facts.get("held_after") or {})]
+            for name in (run.facts.held_after or {})]
 
 
 def recap_data(run: Run) -> dict[str, Any]:
     """Times cover the whole incident: after --resume they count from the first run's start."""
     targets = _targets(run)
     before = run.incident_seconds_before
-    pushed = run.facts.get("value")        # core.pushed.Pushed: what the targets were given
+    pushed = run.facts.value        # core.pushed.Pushed: what the targets were given
     return {
         "task": run.task,
         "run": run.run_id,
@@ -61,7 +61,7 @@ def recap_data(run: Run) -> dict[str, Any]:
         "cookiesPushed": len(pushed.app.cookies) if pushed else None,
         "cookiesKeptBack": list(pushed.kept_back) if pushed else None,
         "gateExpiresAt": iso(pushed.app.expires_at) if pushed else None,
-        "secondsToRecover": round(before + run.facts["verified_after"], 3) if "verified_after" in run.facts else None,
+        "secondsToRecover": round(before + run.facts.verified_after, 3) if run.facts.verified_after is not None else None,
         "secondsWaitingForPerson": round(run.earlier_person_seconds + run.person_seconds, 3),
         "secondsTotal": round(before + run.elapsed, 3),
         "incidentStarted": iso(run.incident_started or run.started_at),
@@ -75,7 +75,7 @@ def print_recap(run: Run, out: Console) -> None:
     said = run.error.line() if run.error else None   # the run's last line says it whole: once
     out.table(f"{run.task} recap ({run.run_id})", ("step", "outcome", "time", "detail"),
               [(s["step"], s["outcome"], _minutes(s["seconds"]),
-                run.error.message if said and s["detail"] == said else s["detail"]) for s in data["steps"]])
+                run.error.message if run.error and said and s["detail"] == said else s["detail"]) for s in data["steps"]])
     if data["targets"]:
         out.line()
         out.table("targets", ("target", "outcome", "holds (value fingerprint)"),
@@ -115,10 +115,10 @@ def resume_command(run: Run) -> str:
     from .rehearsal import in_sandbox_shell
 
     flags = []
-    if run.facts.get("link"):
+    if run.facts.link:
         flags.append("--link")
     elif isinstance(run.error, NoDisplay):
         flags.append("-H" if in_sandbox_shell() else "--link")
-    elif run.facts.get("headless") and in_sandbox_shell():
+    elif run.facts.headless and in_sandbox_shell():
         flags.append("-H")
     return " ".join([f"inv {run.task} --resume", *flags])

@@ -46,7 +46,7 @@ def _adopt(run: Run, new: sessions.Session, *, keep_prev: bool = True) -> None:
     _protect(new)
     sessions.save(run.settings.session_file, new, keep_prev=keep_prev)
     run.session = new
-    run.facts.pop("value", None)
+    run.facts.value = None
 
 
 def _in(moment) -> str:
@@ -60,12 +60,13 @@ def prepared(run: Run):
     """The value this run pushes, prepared once (not yet validated: `pushed`)."""
     from ..core.pushed import prepare
 
-    cached = run.facts.get("value")
+    cached = run.facts.value
     if cached is None:
+        assert run.session is not None   # no step prepares a value while one is pending (`pending`)
         cached = prepare(run.settings, run.session)
         if cached.gate_moved and not run.check:
             _adopt(run, cached.session, keep_prev=False)   # the same session, its gate noted
-        run.facts["value"] = cached
+        run.facts.value = cached
     return cached
 
 
@@ -81,12 +82,12 @@ def pushed(run: Run, *, source: str = "", refused=_refused):
     from ..mtn.api import validate
 
     cached = prepared(run)
-    if run.facts.get("pushed_valid") != cached.fingerprint:
+    if run.facts.value_validated != cached.fingerprint:
         verdict = validate(run.settings, cached.app, source=source, record=not run.check)
         if not verdict.valid:
             raise refused(verdict)
-        run.facts["pushed_valid"] = cached.fingerprint
-        run.facts["pushed_products"] = len(verdict.products)
+        run.facts.value_validated = cached.fingerprint
+        run.facts.products = len(verdict.products)
     return cached
 
 
@@ -117,7 +118,7 @@ def check_current(run: Run) -> StepResult:
         verdict = prestart.overlapped(run, lambda: prestart.alongside(validated, lambda: note(run)), answer)
     else:  # the first look ("changed since this run started" compares against it) alongside
         verdict = prestart.alongside(validated, lambda: note_holdings(run))
-    run.facts["verdict"] = verdict
+    run.facts.verdict = verdict
     if session is None:
         return StepResult("ok", "no session saved and MTN_SESSION not set: a new login is needed")
     run.session = session
@@ -136,22 +137,22 @@ def renew(run: Run) -> StepResult:
 def _renew(run: Run) -> StepResult:
     from ..core.pushed import GATE_MINIMUM, extended
 
-    verdict = run.facts.get("verdict")
-    gate_near = verdict is not None and verdict.valid and run.session.gate - sessions.now() < GATE_MINIMUM
+    verdict, current = run.facts.verdict, run.session
+    gate_near = verdict is not None and verdict.valid and current is not None \
+        and current.gate - sessions.now() < GATE_MINIMUM
     if verdict is not None and verdict.state == "valid" and not gate_near:
         return StepResult("skipped", "the session is still valid: no login needed")
-    if verdict is not None and verdict.valid:
+    if verdict is not None and verdict.valid and current is not None:   # a valid verdict is of the session in hand
         tracked = verdict.state == "valid_tracked_expired"
         what = " and ".join(w for w in (tracked and f"the tracked expiry {EXTEND_HOURS:g}h",
                                         gate_near and f"the gate (the expiresAt production reads, "
-                                                      f"{_in(run.session.gate)})") if w)
+                                                      f"{_in(current.gate)})") if w)
         if run.check:
             return StepResult("would", f"would move {what} forward; the API still accepts the session: no login")
-        _adopt(run, extended(run.settings, run.session, hours=EXTEND_HOURS, tracked=tracked, gate=gate_near),
-               keep_prev=tracked)
-        return StepResult("changed", f"extended, no login (the API still accepts it): gate now "
-                                     f"{sessions.iso(run.session.gate)}"
-                                     + (f", tracked expiry {sessions.iso(run.session.expires_at)}" if tracked else ""))
+        new = extended(run.settings, current, hours=EXTEND_HOURS, tracked=tracked, gate=gate_near)
+        _adopt(run, new, keep_prev=tracked)
+        return StepResult("changed", f"extended, no login (the API still accepts it): gate now {sessions.iso(new.gate)}"
+                                     + (f", tracked expiry {sessions.iso(new.expires_at)}" if tracked else ""))
     if verdict is not None and verdict.state == "error":
         raise ServiceError(f"cannot tell whether the session is alive: {verdict.message}",
                            "check that the MTN API is up (`inv validate`), then rerun `inv recover`")
@@ -160,9 +161,9 @@ def _renew(run: Run) -> StepResult:
 
 def login(run: Run) -> StepResult:
     if run.check:
-        run.facts["new_session_pending"] = True
+        run.facts.new_session_pending = True
         how = "open the browser"
-        if run.facts.get("link"):
+        if run.facts.link:
             from ..mtn.link import check_address
 
             check_address(run.settings)  # what the real run checks, without its port
@@ -183,9 +184,9 @@ def login(run: Run) -> StepResult:
     from ..mtn.sso import login as sso_login
     from .login_link import login_link
 
-    with login_link(run.settings, run.console) if run.facts.get("link") else contextlib.nullcontext() as link:
-        new = sso_login(run.settings, console=run.console, headless=run.facts.get("headless", False),
-                        timeout=run.facts.get("timeout", 300.0), browser=prestart.lend(run), link=link)
+    with login_link(run.settings, run.console) if run.facts.link else contextlib.nullcontext() as link:
+        new = sso_login(run.settings, console=run.console, headless=run.facts.headless,
+                        timeout=run.facts.timeout, browser=prestart.lend(run), link=link)
     _protect(new)
     _adopt_alongside(run, new)
     return StepResult("changed", f"logged in: session {new.short_id} accepted by the MTN API, "
@@ -206,12 +207,12 @@ def _adopt_alongside(run: Run, new: sessions.Session) -> None:
     run.session = new
     if value.gate_moved:
         _adopt(run, value.session, keep_prev=False)   # as pushed() does: the same session, its gate noted
-    run.facts["value"] = value
+    run.facts.value = value
 
 
 def pending(run: Run) -> bool:
     """In check mode after a renewal that was only described, there is no new session to use."""
-    return run.session is None or bool(run.facts.get("new_session_pending"))
+    return run.session is None or bool(run.facts.new_session_pending)
 
 
 def validate_new(run: Run) -> StepResult:
@@ -221,7 +222,7 @@ def validate_new(run: Run) -> StepResult:
         read_ahead(run, prepared(run).value)
     value = pushed(run)
     # the pushed value's expiresAt is the app's gate, not the tracked expiry: say which it is
-    return StepResult("ok", f"MTN API accepts the value to push ({run.facts['pushed_products']} products) "
+    return StepResult("ok", f"MTN API accepts the value to push ({run.facts.products} products) "
                             f"with its {len(value.app.cookies)} cookie(s); the app's gate (expiresAt) "
                             f"{_in(value.app.expires_at)}")
 
@@ -234,7 +235,6 @@ def export(run: Run) -> StepResult:
     decoded, _ = sessions.decode(encoded)
     if decoded.to_dict() != value.app.to_dict() or encoded != encoded.strip():
         raise ServiceError("the encoded session does not decode back to itself", "report this as a bug")
-    run.facts["value_length"] = len(encoded)
     return StepResult("ok", f"MTN_SESSION encoded: {len(encoded)} base64 chars, round-trip checked, "
                             f"value fingerprint {value.fingerprint}; {value.cookies_line()}; expiresAt (the app's "
                             f"gate) {sessions.iso(value.app.expires_at)}, {_in(value.app.expires_at)}")
@@ -247,14 +247,14 @@ def push(run: Run) -> StepResult:
     targets = chosen_targets(run)
     # production reads Vercel or Coolify: with none of their targets chosen there is nothing to redeploy,
     # unless this run finishes a partial one (production is checked, redeployed only if it must be)
-    run.facts["production_selected"] = bool(run.finishing) or any(production_reads(t) for t in targets)
+    run.facts.production_selected = bool(run.finishing) or any(production_reads(t) for t in targets)
     if pending(run):
         return StepResult("would", f"would push the new session to: {', '.join(t.name for t in targets)}")
     value = pushed(run)
     if not run.check and any(t.kind == "vercel" for t in targets):
         _production_alongside(run)  # the deploy step's read of the project, while the targets are written
     results = push_guarded(run, value)
-    run.facts["targets"] = results
+    run.facts.results = results
     if not results:
         raise ConfigError("no push targets configured", "set VERCEL_* and GITHUB_* (or `targets:` in invoke.yaml)")
     failed = [r for r in results if r.outcome == "failed"]
@@ -293,12 +293,12 @@ def _production_alongside(run: Run) -> None:
     from ..services.redeploy import project
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="production")
-    run.facts["production_read"] = pool.submit(project, run.settings)
+    run.facts.production_read = pool.submit(project, run.settings)
     pool.shutdown(wait=False)
 
 
 def _production_left_out(run: Run) -> StepResult | None:
-    if run.facts.get("production_selected", True):
+    if run.facts.production_selected:
         return None
     return StepResult("skipped", "no target production reads was chosen (--only/--skip-target)")
 
@@ -311,7 +311,7 @@ def deploy(run: Run) -> StepResult:
         return left_out
 
     # production cannot serve a value this run's push just gave the platform it runs on: no need to ask it
-    just_changed = any(r.outcome == "changed" and r.kind in ("vercel", "coolify") for r in run.facts.get("targets") or ())
+    just_changed = any(r.outcome == "changed" and r.kind in ("vercel", "coolify") for r in run.facts.results or ())
     if not pending(run) and run.settings.production_url and not just_changed:
         value = pushed(run).app
         health = check_production(run.settings, value)
@@ -321,19 +321,17 @@ def deploy(run: Run) -> StepResult:
             return StepResult("ok", "production already serves this session")
     from .platforms import chosen_platforms, redeploy as redeploy_all
 
-    read = run.facts.pop("production_read", None)
+    read, run.facts.production_read = run.facts.production_read, None
     platforms = chosen_platforms(chosen_targets(run))
     if platforms.coolify:  # production on Coolify (with or without Vercel): each application, then Vercel's
         done = redeploy_all(run.settings, platforms, console=run.console, check=run.check)
         if run.check:
             return StepResult("would", f"would redeploy production on {', '.join(platforms.names())}")
-        run.facts["deployment"] = done[0]
         return StepResult("changed", "; ".join(f"deployment {d.id} ({d.url}) is {d.state}" for d in done))
     deployment = redeploy(run.settings, console=run.console, wait=True, check=run.check,
                           found=_result_or_none(read))
     if run.check:
         return StepResult("would", f"would redeploy production ({deployment.id})")
-    run.facts["deployment"] = deployment
     return StepResult("changed", f"deployment {deployment.id} is {deployment.state}")
 
 
@@ -363,7 +361,7 @@ def verify(run: Run) -> StepResult:
     if not health.ok:
         raise ServiceError(f"production check failed: {'; '.join(health.problems)}",
                            "see runbooks/troubleshooting.md (verify failing)")
-    run.facts["verified_after"] = run.elapsed
+    run.facts.verified_after = run.elapsed
     gate = (health.auth or {}).get("expiresAt")
     return StepResult("ok", f"production reports this session (expiresAt {gate}) and serves products (200)")
 

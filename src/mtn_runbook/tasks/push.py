@@ -38,6 +38,7 @@ def run_push(c: Context, kind: str | None = None, file: str | None = None, env: 
     from ..core.times import iso
     from ..mtn.source import open_session
     from ..runner.engine import Run
+    from ..runner.state import Facts
     from ..runner.holdings import chosen_targets, note_holdings, push_guarded
     from ..runner.prestart import alongside
     from ..runner.recovery import pushed
@@ -48,11 +49,11 @@ def run_push(c: Context, kind: str | None = None, file: str | None = None, env: 
     out = Console()
     loaded = open_session(s, out, file=file, env=env, check=check)
     run = Run("push", s, out, check=check, session=loaded.session)
-    run.facts.update(configured=configured(s, kind), only=tuple(only or ()), skip=tuple(skip or ()))
+    run.facts = Facts(configured=configured(s, kind), only=tuple(only or ()), skip=tuple(skip or ()))
     targets = chosen_targets(run)  # bad configuration: exit 2 before anything is sent
     for target in targets:   # what only the service can tell (a Vercel environment's name): one GET, still exit 2
         getattr(target, "check_config", lambda: None)()
-    value = run.facts["value"] = prepare(s, loaded.session)  # API host cookies only; expiresAt = the app's gate
+    value = run.facts.value = prepare(s, loaded.session)  # API host cookies only; expiresAt = the app's gate
 
     def refused(verdict) -> RunbookError:
         error = SessionExpired if verdict.exit_code == SessionExpired.exit_code else ServiceError

@@ -55,6 +55,7 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
     from ..runner.recap import print_recap, recap_data
     from ..runner.rehearsal import sandbox_settings
     from ..runner.engine import Run, execute
+    from ..runner.state import Facts
     from ..runner.holdings import read_back
 
     out = Console(json_mode=json)
@@ -75,7 +76,8 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
             protect(*active.secrets())
         with sessions.lock(active.session_file, check=check):
             run = Run(task=task, settings=active, console=out, check=check)
-            run.facts.update(headless=headless or sandbox, timeout=timeout, link=link, only=only or (), skip=skip or ())
+            run.facts = Facts(headless=bool(headless or sandbox), timeout=float(timeout), link=bool(link),
+                              only=tuple(only or ()), skip=tuple(skip or ()))
             if only or skip:  # a mistyped NAME: exit 2 now, not after the login
                 from ..runner.holdings import chosen_targets
 
@@ -84,7 +86,7 @@ def _run(c, task, plan, *, check, resume, from_, sandbox, headless, timeout, jso
             if start is None:  # --resume with nothing to resume: said so; no browser, nothing journaled
                 if json:
                     out.json({"task": task, "outcome": "nothing to resume", "exitCode": ExitCode.DONE,
-                              "lastRun": run.facts.get("last_run")})
+                              "lastRun": run.facts.last_run})
                 return
             execute(run, plan, start_at=start)
             run.error = run.error or run.left_behind  # production is back; a target is not
@@ -119,7 +121,7 @@ def _start(run, plan, *, resume, from_):
     if not resume:
         return 0
     finished = finished_run(run.journal, run.task)
-    run.facts["last_run"] = finished
+    run.facts.last_run = finished
     if finished is not None:
         run.console.ok(f"the last run finished at {finished.get('ts')}; nothing to resume "
                        f"(`inv {run.task}` starts a new one)")
@@ -173,8 +175,8 @@ def _finish(run, plan, partial):
                              f"{', '.join(left)} still hold the old value",
                              f"run `inv {run.task}` (a new login, pushed everywhere)")
     run.session, run.finishing = session, left
-    if not run.facts.get("only") and not run.facts.get("skip"):
-        run.facts["only"] = left
+    if not run.facts.only and not run.facts.skip:
+        run.facts.only = left
     run.skip_reason = f"done in the partial run {partial['run']}"
     run.console.line(f"Resuming {run.task}: pushing session {session.short_id} to what run {partial['run']} "
                      f"left behind ({', '.join(left)}), then checking production.")
