@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from .alert_texts import checks_table
 from .monitor import MonitorResult
 
@@ -43,3 +45,13 @@ def step_summary(result: MonitorResult) -> str:
     else:
         lines.append(f"- nothing to send (alerts {result.alerts}; previous state {result.previous or 'unknown'})")
     return "\n".join(lines) + "\n"
+
+
+def write_step_summary(result: MonitorResult, environ: Mapping[str, str]) -> None:
+    """Append step_summary to the file $GITHUB_STEP_SUMMARY names, when Actions set one (scrubbed)."""
+    from ..core.console import scrub
+
+    path = environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(scrub(step_summary(result)))

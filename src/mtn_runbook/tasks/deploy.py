@@ -5,8 +5,18 @@ Heavy imports happen inside the task bodies, so `inv --list` stays fast.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from invoke import Context
+
 from ..core.errors import ExitCode
 from .base import READ_ONLY_CHECK, runbook_task, settings
+
+if TYPE_CHECKING:
+    from ..core.config import Settings
+    from ..core.console import Console
+    from ..core.session import Session
+    from ..runner.platforms import Platforms
 
 __all__ = ["deploy", "verify"]
 
@@ -16,7 +26,7 @@ SOURCE_HELP = {
 }
 
 
-def _expected(s, out, file, env):
+def _expected(s: Settings, out: Console, file: str | None, env: bool) -> Session | None:
     """The session production should run: the local one, or None (then only /products counts)."""
     from ..core.errors import ConfigError
     from ..mtn.source import open_session
@@ -31,7 +41,8 @@ def _expected(s, out, file, env):
     return loaded.session
 
 
-def run_verify(c, out, *, file=None, env=False, window=None) -> None:
+def run_verify(c: Context, out: Console, *, file: str | None = None, env: bool = False,
+               window: float | None = None) -> None:
     """`window` None: VERIFY_WINDOW_SECONDS, as right after a deployment turns READY."""
     from invoke import Exit
 
@@ -58,7 +69,8 @@ def run_verify(c, out, *, file=None, env=False, window=None) -> None:
     "timeout": "seconds to wait for READY (default 600)",
     **SOURCE_HELP,
 })
-def deploy(c, wait=True, check=False, timeout=600.0, file=None, env=False):
+def deploy(c: Context, wait: bool = True, check: bool = False, timeout: float = 600.0, file: str | None = None,
+           env: bool = False) -> None:
     """Redeploy production (Vercel, or each Coolify application) so the app reads the new MTN_SESSION, wait, then verify."""
     import time
 
@@ -87,7 +99,8 @@ def deploy(c, wait=True, check=False, timeout=600.0, file=None, env=False):
     run_verify(c, out, file=file, env=env)
 
 
-def _deploy_platforms(c, s, out, platforms, *, wait, check, timeout, file, env) -> None:
+def _deploy_platforms(c: Context, s: Settings, out: Console, platforms: Platforms, *, wait: bool, check: bool,
+                      timeout: float, file: str | None, env: bool) -> None:
     """Production on Coolify (and maybe Vercel too): each platform redeployed in turn, then verify."""
     import time
 
@@ -113,7 +126,7 @@ def _deploy_platforms(c, s, out, platforms, *, wait, check, timeout, file, env) 
     "check": READ_ONLY_CHECK,
     **SOURCE_HELP,
 })
-def verify(c, window=0.0, file=None, env=False, check=False):
+def verify(c: Context, window: float = 0.0, file: str | None = None, env: bool = False, check: bool = False) -> None:
     """Check production: /auth reports the local session's id and /products answers 200 (exit 1 if not)."""
     from ..core.console import Console
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from invoke import Context
+
 from ..core.errors import ExitCode
 from .base import READ_ONLY_CHECK, runbook_task, settings
 
@@ -13,7 +15,7 @@ __all__ = ["doctor"]
     "no_browser": "skip starting the browser (e.g. on a machine without a display)",
     "check": READ_ONLY_CHECK,
 })
-def doctor(c, json=False, no_browser=False, check=False):
+def doctor(c: Context, json: bool = False, no_browser: bool = False, check: bool = False) -> None:
     """Preflight: credentials, browser, tokens and rights, project and repo, .gitignore, file mode, monitor workflow."""
     from pathlib import Path
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from invoke import Context
+
 from ..core.errors import ExitCode
 from .base import runbook_task, settings
 
@@ -15,7 +17,8 @@ __all__ = ["keepalive"]
     "env": "use MTN_SESSION (base64) even when the session file exists",
     "check": "say which session it would ping, how often, and where it records and pages; send nothing",
 })
-def keepalive(c, every=None, count=0, file=None, env=False, check=False):
+def keepalive(c: Context, every: float | None = None, count: int = 0, file: str | None = None, env: bool = False,
+              check: bool = False) -> None:
     """Validate the session every N minutes; stop and page the moment MTN refuses it. Exit 3 refused, 130 Ctrl-C."""
     from invoke import Exit
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from invoke import Context
+
 from .base import READ_ONLY_CHECK, runbook_task, settings
 
 __all__ = ["ledger"]
@@ -11,7 +13,7 @@ __all__ = ["ledger"]
     "json": "print the ledger as JSON on stdout (sessions, estimate, current refresh-by)",
     "check": READ_ONLY_CHECK,
 })
-def ledger(c, json=False, check=False):
+def ledger(c: Context, json: bool = False, check: bool = False) -> None:
     """Every session the monitor and operators saw, how long each lived, and when to refresh the current one."""
     from ..core.console import Console
     from ..core.errors import RunbookError

@@ -5,7 +5,7 @@ Heavy imports happen inside the task bodies, so `inv --list` stays fast.
 
 from __future__ import annotations
 
-from invoke import Collection
+from invoke import Collection, Context
 
 from .base import runbook_task, settings
 
@@ -17,7 +17,7 @@ from .base import runbook_task, settings
     "file": "check this session file (e.g. the one `inv recover` just pushed) instead of MTN_SESSION, "
             "which a stale .env may still hold",
 })
-def monitor_(c, json=False, no_alert=False, check=False, file=None):
+def monitor_(c: Context, json: bool = False, no_alert: bool = False, check: bool = False, file: str | None = None) -> None:
     """Health of the MTN_SESSION secret AND of production; alert through a GitHub issue and webhook.
     Exit 0 healthy, warning or refresh-due, 3 unhealthy, 2 bad configuration, 1 an alert was not delivered."""
     import os
@@ -25,7 +25,7 @@ def monitor_(c, json=False, no_alert=False, check=False, file=None):
     from invoke import Exit
 
     from ..core.console import Console, protect, scrub
-    from ..monitor.actions_output import annotations, step_summary
+    from ..monitor.actions_output import annotations, write_step_summary
     from ..monitor.monitor import monitor
     from ..core.session import decode
     from ..core.errors import SessionFormatError
@@ -62,10 +62,7 @@ def monitor_(c, json=False, no_alert=False, check=False, file=None):
                 out.line(line)
             else:
                 out.data(scrub(line) + "\n")
-        summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary:
-            with open(summary, "a", encoding="utf-8") as f:
-                f.write(scrub(step_summary(result)))
+        write_step_summary(result, os.environ)
     if json:
         out.json(result.to_json())
     if result.exit_code:
@@ -73,7 +70,7 @@ def monitor_(c, json=False, no_alert=False, check=False, file=None):
 
 
 @runbook_task(help={"check": "say whether it would enable the workflow, change nothing"})
-def enable(c, check=False):
+def enable(c: Context, check: bool = False) -> None:
     """Re-enable the scheduled validate-mtn-session.yml workflow (= gh workflow enable)."""
     from ..core.console import Console
     from ..services.workflow import enable_workflow
@@ -85,7 +82,7 @@ def enable(c, check=False):
     "ref": "branch or tag to run on (default: the repository's default branch)",
     "check": "say what would be started, start nothing",
 })
-def trigger(c, ref=None, check=False):
+def trigger(c: Context, ref: str | None = None, check: bool = False) -> None:
     """Start a validate-mtn-session.yml run now (= gh workflow run)."""
     from ..core.console import Console
     from ..services.workflow import trigger_workflow

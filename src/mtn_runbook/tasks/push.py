@@ -25,7 +25,7 @@ SELECT = ["only", "skip_target"]
 
 
 def run_push(c: Context, kind: str | None = None, file: str | None = None, env: bool = False, check: bool = False,
-             only: Iterable[str] = (), skip: Iterable[str] = ()) -> None:
+             only: Iterable[str] | None = (), skip: Iterable[str] | None = ()) -> None:
     """Load the session, then recover's steps: validate the value to push, push it with the
     two-operator guard (a target changed since the first look stops it: exit 5); print one line
     per target, exit non-zero on failure."""
@@ -89,31 +89,36 @@ def run_push(c: Context, kind: str | None = None, file: str | None = None, env: 
 
 
 @runbook_task(help=HELP, iterable=SELECT)
-def all_(c, file=None, env=False, check=False, only=None, skip_target=None):
+def all_(c: Context, file: str | None = None, env: bool = False, check: bool = False, only: list[str] | None = None,
+         skip_target: list[str] | None = None) -> None:
     """Push the validated session to every configured target, concurrently (exit 1 if any failed)."""
     run_push(c, None, file=file, env=env, check=check, only=only, skip=skip_target)
 
 
 @runbook_task(help=HELP, iterable=SELECT)
-def vercel(c, file=None, env=False, check=False, only=None, skip_target=None):
+def vercel(c: Context, file: str | None = None, env: bool = False, check: bool = False, only: list[str] | None = None,
+           skip_target: list[str] | None = None) -> None:
     """Upsert MTN_SESSION in the Vercel project's environments (in place, never delete-then-add)."""
     run_push(c, "vercel", file=file, env=env, check=check, only=only, skip=skip_target)
 
 
 @runbook_task(help=HELP, iterable=SELECT)
-def github(c, file=None, env=False, check=False, only=None, skip_target=None):
+def github(c: Context, file: str | None = None, env: bool = False, check: bool = False, only: list[str] | None = None,
+           skip_target: list[str] | None = None) -> None:
     """Set the MTN_SESSION Actions secret (repository, and environments when configured)."""
     run_push(c, "github", file=file, env=env, check=check, only=only, skip=skip_target)
 
 
 @runbook_task(help=HELP, iterable=SELECT)
-def coolify(c, file=None, env=False, check=False, only=None, skip_target=None):
+def coolify(c: Context, file: str | None = None, env: bool = False, check: bool = False, only: list[str] | None = None,
+            skip_target: list[str] | None = None) -> None:
     """Set MTN_SESSION of each Coolify application in place (PATCH, its flags kept; never deleted)."""
     run_push(c, "coolify", file=file, env=env, check=check, only=only, skip=skip_target)
 
 
 @runbook_task(help=HELP, iterable=SELECT)
-def ssh(c, file=None, env=False, check=False, only=None, skip_target=None):
+def ssh(c: Context, file: str | None = None, env: bool = False, check: bool = False, only: list[str] | None = None,
+        skip_target: list[str] | None = None) -> None:
     """Replace the MTN_SESSION line of the env file on each SSH host, then run its restart command."""
     run_push(c, "ssh", file=file, env=env, check=check, only=only, skip=skip_target)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from invoke import Context
+
 from .base import runbook_task
 
 __all__ = ["sandbox"]
@@ -19,8 +21,9 @@ __all__ = ["sandbox"]
     "check": "check the options and say what would start and be written; start nothing, write nothing",
     "production": "where the app runs: vercel (default) or coolify (prints COOLIFY_* instead of VERCEL_*)",
 })
-def sandbox(c, captcha_delay=3.0, deploy_seconds=3.0, env_file=None, session_hours=None, time_scale=1.0,
-            session_idle_hours=None, check=False, production="vercel", captcha="self"):
+def sandbox(c: Context, captcha_delay: float = 3.0, deploy_seconds: float = 3.0, env_file: str | None = None,
+            session_hours: float | None = None, time_scale: float = 1.0, session_idle_hours: float | None = None,
+            check: bool = False, production: str = "vercel", captcha: str = "self") -> None:
     """Run local stand-ins for MTN SSO, the MTN API, Vercel, GitHub, Coolify and the app until Ctrl-C."""
     from ..sandbox.__main__ import serve
 

@@ -5,6 +5,8 @@ Heavy imports (playwright, httpx, rich) happen inside the task bodies, so `inv -
 
 from __future__ import annotations
 
+from invoke import Context
+
 from .base import READ_ONLY_CHECK, runbook_task, settings
 
 __all__ = ["auth", "export", "validate", "extend", "status"]
@@ -32,7 +34,7 @@ def _left(moment) -> str:
     "link": "headless browser on this machine, driven from any browser (a phone) through a one-time "
             "link printed here and sent to ALERT_WEBHOOK_URL; see runbooks/session-refresh.md",
 })
-def auth(c, headless=False, timeout=300.0, check=False, link=False):
+def auth(c: Context, headless: bool = False, timeout: float = 300.0, check: bool = False, link: bool = False) -> None:
     """Log in to MTN in Chromium (you solve the reCAPTCHA) and save the captured session (0600)."""
     from urllib.parse import urlsplit
 
@@ -90,7 +92,8 @@ def auth(c, headless=False, timeout=300.0, check=False, link=False):
     "check": "say what would be written, write nothing",
     **SOURCE_HELP,
 })
-def export(c, stdout=False, output=None, file=None, env=False, check=False):
+def export(c: Context, stdout: bool = False, output: str | None = None, file: str | None = None, env: bool = False,
+           check: bool = False) -> None:
     """Encode MTN_SESSION as production gets it (API host cookies, the app's gate) into session.txt (0600) or --stdout."""
     from pathlib import Path
 
@@ -145,7 +148,7 @@ def export(c, stdout=False, output=None, file=None, env=False, check=False):
     "check": "ask the MTN API, but record nothing (no journal line, nothing in the lifespan ledger)",
     **SOURCE_HELP,
 })
-def validate(c, env=False, file=None, json=False, check=False):
+def validate(c: Context, env: bool = False, file: str | None = None, json: bool = False, check: bool = False) -> None:
     """Ask the MTN API whether it accepts the session. Exit 0 valid, 3 expired, 1 API error."""
     from invoke import Exit
 
@@ -190,7 +193,7 @@ def validate(c, env=False, file=None, json=False, check=False):
     "check": "validate and say what would change; save nothing",
     **SOURCE_HELP,
 })
-def extend(c, hours=24.0, check=False, file=None, env=False):
+def extend(c: Context, hours: float = 24.0, check: bool = False, file: str | None = None, env: bool = False) -> None:
     """Guide's Method 3: while the API still accepts the session, move its tracked expiry and the app's gate forward."""
     from pathlib import Path
 
@@ -236,7 +239,7 @@ def extend(c, hours=24.0, check=False, file=None, env=False):
 
 
 @runbook_task(read_only="status", help={"json": "print the status as JSON on stdout", "check": READ_ONLY_CHECK})
-def status(c, json=False, check=False):
+def status(c: Context, json: bool = False, check: bool = False) -> None:
     """Session age, tracked and predicted expiry, last validation, each target's last push (no service is called)."""
     from ..core.console import Console
     from ..core.times import relative

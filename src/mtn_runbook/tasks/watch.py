@@ -3,7 +3,7 @@ host the user owns, under user systemd timers (watch/watcher.py)."""
 
 from __future__ import annotations
 
-from invoke import Collection
+from invoke import Collection, Context
 
 from ..core.errors import ExitCode
 from .base import READ_ONLY_CHECK, runbook_task, settings
@@ -50,8 +50,9 @@ def _print(report, host: str, done: str, code_if_not_running: int):
     "check": "check the flags and files, say what would be installed where; open no SSH connection",
     **CONNECTION_HELP,
 })
-def install(c, host, every=None, env_file=None, pip_args="", key_filename=None, known_hosts=None, folder=None,
-            unit_dir=None, check=False):
+def install(c: Context, host: str, every: float | None = None, env_file: str | None = None, pip_args: str = "",
+            key_filename: str | None = None, known_hosts: str | None = None, folder: str | None = None,
+            unit_dir: str | None = None, check: bool = False) -> None:
     """Install mtn-runbook and two user systemd timers (keepalive every N min, monitor every 15 min) on HOST; no root."""
     from ..core.console import Console
     from ..watch.keepalive import check_minutes
@@ -75,7 +76,8 @@ def install(c, host, every=None, env_file=None, pip_args="", key_filename=None, 
 
 @runbook_task(read_only="watch.status", help={"host": "[user@]host[:port] of the watcher", "check": READ_ONLY_CHECK,
                                               **CONNECTION_HELP})
-def status(c, host, key_filename=None, known_hosts=None, folder=None, unit_dir=None, check=False):
+def status(c: Context, host: str, key_filename: str | None = None, known_hosts: str | None = None,
+           folder: str | None = None, unit_dir: str | None = None, check: bool = False) -> None:
     """What the watcher on HOST has: the runbook, its units, the timers, the last keepalive ping. Exit 1 when not running."""
     with _open(settings(c), host, key_filename, known_hosts, folder, unit_dir, installed=True) as watcher:
         report = watcher.status()
@@ -84,7 +86,8 @@ def status(c, host, key_filename=None, known_hosts=None, folder=None, unit_dir=N
 
 @runbook_task(help={"host": "[user@]host[:port] of the watcher",
                     "check": "say what would be stopped and removed; open no SSH connection", **CONNECTION_HELP})
-def remove(c, host, key_filename=None, known_hosts=None, folder=None, unit_dir=None, check=False):
+def remove(c: Context, host: str, key_filename: str | None = None, known_hosts: str | None = None,
+           folder: str | None = None, unit_dir: str | None = None, check: bool = False) -> None:
     """Stop and remove the watcher's timers, units and folder on HOST."""
     from ..core.console import Console
     from ..watch.watcher import journal_install
