@@ -13,6 +13,8 @@ import os
 import subprocess
 import time
 
+import pytest
+
 from mtn_runbook.core import session as sessions
 from mtn_runbook.core.session import Session
 
@@ -52,12 +54,13 @@ def ours(sandbox, session: Session) -> str:
     return fingerprint(pushed_value(sandbox, session))
 
 
-def test_a_target_changed_by_another_operator_is_not_overwritten(sandbox, workdir):
+@pytest.mark.parametrize("task", ["recover", "push"])   # `inv push` runs recover's validate-new and push steps
+def test_a_target_changed_by_another_operator_is_not_overwritten(sandbox, workdir, task):
     mine, theirs = live(sandbox), live(sandbox)
     sessions.save(workdir / ".cache" / "mtn-session.json", mine)
     github_before = sandbox.github.secret_value("MTN_SESSION")
     sandbox.faults.add(service="mtn_api", method="GET", path="/api/v1/feasibility/.*", delay=1.5, count=-1)
-    proc = start_recover(sandbox, workdir)
+    proc = start_inv(sandbox, workdir, task)
     try:
         # A has noted what the targets hold (its first look, alongside its validation) and is
         # validating: B's push lands now
@@ -69,33 +72,7 @@ def test_a_target_changed_by_another_operator_is_not_overwritten(sandbox, workdi
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 5, out + err                 # old: pushed over B, exit 0
-    last = err.strip().splitlines()[-1]
-    assert last.startswith("✘ not pushing: vercel prj_sandbox (production) was changed at ")
-    assert f"(now holds {theirs.fingerprint}) since this run started" in last
-    assert sandbox.vercel.env_value("MTN_SESSION") == theirs.encode()      # B's session stays
-    assert sandbox.github.secret_value("MTN_SESSION") == github_before     # A pushed nowhere
-    assert mine.encode() not in out + err and theirs.encode() not in out + err
-
-
-def test_a_standalone_push_applies_the_same_guard(sandbox, workdir):
-    """`inv push` runs recover's steps: its first look goes out while the value is validated, and
-    a target another operator changed since then is not overwritten (exit 5, one line)."""
-    mine, theirs = live(sandbox), live(sandbox)
-    sessions.save(workdir / ".cache" / "mtn-session.json", mine)
-    github_before = sandbox.github.secret_value("MTN_SESSION")
-    sandbox.faults.add(service="mtn_api", method="GET", path="/api/v1/feasibility/.*", delay=1.5, count=-1)
-    proc = start_inv(sandbox, workdir, "push")
-    try:
-        wait_for(lambda: sandbox.history.requests("mtn_api"), "A's validation")
-        wait_for(lambda: any("/env/" in r["path"] and r.get("seconds") is not None
-                             for r in sandbox.history.requests("vercel")), "A's first look at Vercel")
-        sandbox.vercel.set_env("MTN_SESSION", theirs.encode(), target=("production", "preview"))
-        out, err = proc.communicate(timeout=90)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 5, out + err                 # old: `inv push` pushed over B, exit 0
+    assert proc.returncode == 5, out + err                 # old: pushed over B, exit 0 (`inv push`: until issue 21)
     last = err.strip().splitlines()[-1]
     assert last.startswith("✘ not pushing: vercel prj_sandbox (production) was changed at ")
     assert f"(now holds {theirs.fingerprint}) since this run started" in last

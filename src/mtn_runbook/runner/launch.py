@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 from ..core.config import Settings
 from ..core.console import Console
+from ..core.session import Session
 from .engine import Run, Step, carry_over, execute, finished_run, last_run, left_undone, resume_point, start_index
 from .state import Facts
 
@@ -77,9 +78,8 @@ def start_point(run: Run, plan: Sequence[Step], *, resume: bool, from_: str | No
         return 0
     if last.get("run") and last["run"] != interrupted["run"]:
         run.skip_reason = f"done in the interrupted run {last['run']}"  # a resume that failed again
-    session = current_session(run)
-    if session is None or session.fingerprint != last.get("fingerprint"):
-        run.console.warn("the saved session is not the one the interrupted run was using: starting over")
+    session = _same_session(run, last.get("fingerprint"), "the interrupted run was using")
+    if session is None:
         return 0
     verdict = validate(run.settings, session, record=not run.check)
     if not verdict.valid:
@@ -92,17 +92,26 @@ def start_point(run: Run, plan: Sequence[Step], *, resume: bool, from_: str | No
     return index
 
 
+def _same_session(run: Run, fingerprint: str | None, what: str) -> Session | None:
+    """The saved session when it is the one the earlier run used (`what` it did), else None: start over."""
+    from .recovery import current_session
+
+    session = current_session(run)
+    if session is None or session.fingerprint != fingerprint:
+        run.console.warn(f"the saved session is not the one {what}: starting over")
+        return None
+    return session
+
+
 def _finish(run: Run, plan: Sequence[Step], partial: dict[str, Any]) -> int:
     """--resume of a run that brought production back but left targets stale: push to those
     (the same session, validated again), then deploy only if production needs it, then verify."""
     from ..core.errors import SessionExpired
     from ..mtn.api import validate
-    from .recovery import current_session
 
     left = tuple(partial.get("left") or ())
-    session = current_session(run)
-    if session is None or session.fingerprint != partial.get("fingerprint"):
-        run.console.warn("the saved session is not the one the partial run pushed: starting over")
+    session = _same_session(run, partial.get("fingerprint"), "the partial run pushed")
+    if session is None:
         return 0
     verdict = validate(run.settings, session, record=not run.check)
     if not verdict.valid:
