@@ -137,6 +137,9 @@ def test_another_operators_push_to_coolify_is_not_overwritten(sandbox, workdir):
     proc = start_recover(sandbox, workdir)
     try:   # A has noted what the targets hold and is validating: B's push lands now
         wait_for(lambda: sandbox.history.requests("mtn_api"), "A's first validation")
+        # the first look runs alongside the validation: B's push must come after it, as in the Vercel test
+        wait_for(lambda: any(r["path"].endswith("/envs") and r.get("seconds") is not None
+                             for r in sandbox.history.requests("coolify")), "A's first look at Coolify")
         sandbox.coolify.set_env("MTN_SESSION", theirs.encode())
         out, err = proc.communicate(timeout=90)
     finally:
