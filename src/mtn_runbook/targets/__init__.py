@@ -82,6 +82,16 @@ class PushResult:
         return out
 
 
+def read_found(api: Any, name: str, path: str, hint: str) -> Any:
+    """GET `path` on a platform's API; a 404 means a wrong project or application id (configuration)."""
+    from ..core.http import api_message
+
+    response = api.get(path, expect=(200, 404))
+    if response.status_code == 404:
+        raise ConfigError(f"{name}: GET {path} answered 404 {api_message(response)}".rstrip(), hint)
+    return response.json()
+
+
 def exit_code(results: list[PushResult]) -> int:
     """0 all fine; 2 when every failure is a configuration error; else 1."""
     failures = [r for r in results if r.failed]

@@ -20,7 +20,7 @@ from ..core import apis
 from ..core.config import Settings
 from ..core.errors import ConfigError, ServiceError
 from ..core.http import Api, api_message, json_body
-from . import Current, Entry
+from . import Current, Entry, read_found
 
 FLAGS = ("is_literal", "is_multiline", "is_shown_once")        # reset by a PATCH that leaves them out
 KEPT = ("is_runtime", "is_buildtime")                         # kept by a PATCH that leaves them out
@@ -84,10 +84,7 @@ class CoolifyTarget:
 
     def get(self, path: str) -> Any:
         """GET, with a 404 named as the application's (Coolify: "Application not found")."""
-        response = self.api.get(path, expect=(200, 404))
-        if response.status_code == 404:
-            raise ConfigError(f"{self.name}: GET {path} answered 404 {api_message(response)}".rstrip(), APP_HINT)
-        return response.json()
+        return read_found(self.api, self.name, path, APP_HINT)
 
     def variable(self) -> dict | None:
         """The production variable (not its preview copy), as GET .../envs lists it."""

@@ -19,8 +19,8 @@ from typing import Any
 from ..core import apis
 from ..core.config import Settings
 from ..core.errors import ConfigError, ServiceError
-from ..core.http import Api, api_message
-from . import Current, Entry
+from ..core.http import Api
+from . import Current, Entry, read_found
 
 TYPES = ("encrypted", "sensitive", "plain")
 STANDARD_ENVIRONMENTS = ("production", "preview", "development")   # any other is a custom environment
@@ -103,10 +103,7 @@ class VercelTarget:
         return f"/{version}/projects/{self.project}{suffix}"
 
     def _get(self, path: str) -> Any:
-        response = self.api.get(path, expect=(200, 404))
-        if response.status_code == 404:
-            raise ConfigError(f"{self.name}: GET {path} answered 404 {api_message(response)}".rstrip(), PROJECT_HINT)
-        return response.json()
+        return read_found(self.api, self.name, path, PROJECT_HINT)
 
     def _list(self) -> list[dict]:
         body = self._get(self._path("/env", "v10"))
