@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import httpx
-import pytest
+from test_push_coolify import sandbox  # noqa: F401  (the Coolify sandbox fixture: overrides conftest's)
 
 from mtn_runbook.core import session as sessions
 from mtn_runbook.core.pushed import app_value
-from mtn_runbook.sandbox import Sandbox
 
 NO_GITHUB = {"GITHUB_TOKEN": None, "GITHUB_REPOSITORY": None, "GITHUB_API_URL": None}
-
-
-@pytest.fixture
-def sandbox():
-    """Overrides conftest's: the app runs on Coolify; env() has COOLIFY_* and GITHUB_*, no VERCEL_*."""
-    sb = Sandbox(captcha_delay=0.3, deploy_seconds=0.4, production="coolify")
-    sb.start()
-    yield sb
-    sb.stop()
 
 
 def save_minted(sandbox, workdir) -> sessions.Session:
