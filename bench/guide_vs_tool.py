@@ -89,30 +89,16 @@ def new_way(sb, home: Path, tree: Path) -> None:
 
 def recover_way(sb, home: Path, tree: Path) -> tuple[float, bool]:
     """`inv recover` from a live session file; the peak RSS (MiB) of its process tree, whether Chromium ran."""
-    import threading
-
-    from recover_wall import tree_rss
+    from recover_wall import communicate_sampled
 
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_", "VERCEL_", "MTN_"))}
     proc = subprocess.Popen([str(BIN / "inv"), "--search-root", str(tree), "recover", "--headless"],
                             env={**clean, "HOME": str(home), **tool_env(sb, home, tree)}, cwd=home,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak, chromium, done = [0], [False], threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            rss, chrome = tree_rss(proc.pid)
-            peak[0], chromium[0] = max(peak[0], rss), chromium[0] or chrome
-            done.wait(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate(timeout=300)
-    done.set()
-    sampler.join()
+    _, err, _, peak, chromium = communicate_sampled(proc)
     if proc.returncode != 0:
         raise SystemExit(f"inv recover failed ({proc.returncode}): {err.strip().splitlines()[-1:]}")
-    return peak[0] / 2**20, chromium[0]
+    return peak / 2**20, chromium
 
 
 def live(sb, session):

@@ -50,6 +50,26 @@ def union(spans: list[tuple[float, float]]) -> float:
     return total
 
 
+def communicate_sampled(proc: subprocess.Popen) -> tuple[str, str, float, int, bool]:
+    """Wait for `proc`, sampling its process tree every 20 ms: its output, the time it ended, the
+    peak resident bytes of the tree, and whether Chromium ran in it."""
+    peak, chromium, done = [0], [False], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            rss, chrome = tree_rss(proc.pid)
+            peak[0], chromium[0] = max(peak[0], rss), chromium[0] or chrome
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate(timeout=300)
+    ended = time.time()
+    done.set()
+    sampler.join()
+    return out, err, ended, peak[0], chromium[0]
+
+
 def tree_rss(root: int) -> tuple[int, bool]:
     """Resident bytes of `root` and every descendant; whether one of them is Chromium."""
     children: dict[int, list[int]] = {}
@@ -110,24 +130,11 @@ def one(tree: Path, rtt: float, session: str, build: float) -> dict:
         if tree != ROOT:
             env["PYTHONPATH"] = str(tree / "src")
         sb.history.clear()
-        peak, chromium, done = [0], [False], threading.Event()
         began = time.time()
         proc = subprocess.Popen([str(BIN / "inv"), "--search-root", str(tree), "recover", "--headless",
                                  "--timeout", "60"], cwd=work, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-
-        def sample() -> None:
-            while not done.is_set():
-                rss, chrome = tree_rss(proc.pid)
-                peak[0], chromium[0] = max(peak[0], rss), chromium[0] or chrome
-                done.wait(0.02)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        out, err = proc.communicate(timeout=300)
-        ended = time.time()
-        done.set()
-        sampler.join()
+        out, err, ended, peak, chromium = communicate_sampled(proc)
         if proc.returncode != 0:
             raise SystemExit(f"recover exited {proc.returncode}: {err.strip().splitlines()[-1:]}")
         requests = [e for e in sb.history.requests() if e.get("seconds") is not None]
@@ -143,8 +150,8 @@ def one(tree: Path, rtt: float, session: str, build: float) -> dict:
             print(f"{e['t'] - began:7.2f} {e['seconds']:5.2f} {e['service']:8} {e['method']:6} {e['path'][:70]}")
     return {"wall": ended - began, "server": union(server), "page": page[1] - page[0] if page else 0.0,
             "build": union(builds), "own": ended - began - busy,
-            "rt": union(server) / rtt if rtt else float("nan"), "rss": peak[0] / 2**20,
-            "chromium": chromium[0]}
+            "rt": union(server) / rtt if rtt else float("nan"), "rss": peak / 2**20,
+            "chromium": chromium}
 
 
 def main() -> None:
