@@ -19,7 +19,8 @@ from ..core.config import Settings
 from ..core.console import Console
 from ..core.errors import ConfigError, RunbookError
 from ..core.journal import Journal
-from ..core.session import Session, iso, now, parse_time
+from ..core.session import Session
+from ..core.times import iso, now, parse_time
 from .state import Facts
 
 FINISHED = ("ok", "changed", "skipped", "would")
@@ -157,7 +158,7 @@ def _record(current: Run, kind: str, /, **fields: Any) -> None:
         current.journal.write(kind, **fields)
 
 
-def resume_point(journal: Journal, task: str, plan: Sequence[Step]) -> tuple[int, dict | None]:
+def resume_point(journal: Journal, task: str, plan: Sequence[Step]) -> tuple[int, dict[str, Any] | None]:
     """Where to continue the last run of `task`: (index of the first unfinished step, the last
     finished step's entry). A resumed run that finished no step (deploy failed again) continues
     where the run it resumed left off. (0, None) when the last run finished or there is none."""
@@ -175,19 +176,19 @@ def resume_point(journal: Journal, task: str, plan: Sequence[Step]) -> tuple[int
     return 0, None
 
 
-def last_run(journal: Journal, task: str) -> dict | None:
+def last_run(journal: Journal, task: str) -> dict[str, Any] | None:
     """The last journal entry (start or end) of a real run (not --check) of `task`."""
     runs = [e for e in journal.entries("run", task=task) if not e.get("check")]
     return runs[-1] if runs else None
 
 
-def finished_run(journal: Journal, task: str) -> dict | None:
+def finished_run(journal: Journal, task: str) -> dict[str, Any] | None:
     """The end entry of the last real run of `task` when that run finished: nothing to resume."""
     last = last_run(journal, task)
     return last if last and last.get("event") == "end" and last.get("outcome") == "done" else None
 
 
-def left_undone(journal: Journal, task: str) -> dict | None:
+def left_undone(journal: Journal, task: str) -> dict[str, Any] | None:
     """The end entry of the partial run (production back, `left` targets stale) that the last run
     of `task` is, or that the last run set out to finish and failed before its push was done."""
     last, seen = last_run(journal, task), set()

@@ -10,13 +10,18 @@ not what was sent). A target that cannot be read is not compared.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..core.errors import RunbookError
 from .engine import Run
 
+if TYPE_CHECKING:
+    from ..core.pushed import Pushed
+    from ..targets import Current, PushResult, Target
+    from ..targets.holding import Holding
 
-def run_targets(run: Run) -> list:
+
+def run_targets(run: Run) -> list[Target]:
     """Every configured target, built once per run (raises ConfigError on bad configuration)."""
     built = run.facts.configured
     if built is None:
@@ -26,14 +31,14 @@ def run_targets(run: Run) -> list:
     return built
 
 
-def chosen_targets(run: Run):
+def chosen_targets(run: Run) -> list[Target]:
     """The configured targets, less those --only/--skip-target leave out."""
     from ..targets.selection import select
 
     return select(run_targets(run), only=run.facts.only, skip=run.facts.skip)
 
 
-def preflight_targets(run: Run):
+def preflight_targets(run: Run) -> list[Target]:
     """The targets the login's preflight checks: the chosen ones, or every configured one."""
     return chosen_targets(run) if run.facts.only or run.facts.skip else run_targets(run)
 
@@ -52,25 +57,25 @@ def note_holdings(run: Run) -> None:
     run.facts.holdings = held
 
 
-def guard(run: Run, ours: str) -> Callable[[dict[str, Any]], None]:
+def guard(run: Run, ours: str) -> Callable[[dict[str, Holding | None]], None]:
     """The push's two-operator check: what each target held at its read before the write against
     the first look; a target whose read says nothing (`None`) is looked at once more."""
     from ..targets.holding import TargetChanged, changed, look
 
-    def check(now: dict[str, Any]) -> None:
+    def check(now: dict[str, Holding | None]) -> None:
         first = run.facts.holdings or {}
         # a target whose first look told nothing (it failed) has nothing to compare: not looked at again
         silent = [t for t in chosen_targets(run) if now.get(t.name) is None
                   and getattr(first.get(t.name), "stamp", None) is not None]
-        now = {**{k: v for k, v in now.items() if v is not None}, **look(silent)}
-        lines = changed(first, now, ours)
+        held = {**{k: v for k, v in now.items() if v is not None}, **look(silent)}
+        lines = changed(first, held, ours)
         if lines:
             raise TargetChanged(f"not pushing: {'; '.join(lines)} since this run started")
 
     return check
 
 
-def push_guarded(run: Run, value: Any) -> list:
+def push_guarded(run: Run, value: Pushed) -> list[PushResult]:
     """Push `value` (core/pushed.py's, validated) to the chosen targets with the two-operator
     guard: each target's read before its write is compared with the first look, and a target
     changed since then stops the push (TargetChanged, exit 5). `inv push` and recover's push
@@ -89,7 +94,7 @@ def push_guarded(run: Run, value: Any) -> list:
     return results
 
 
-def _read_unless_refused(run: Run, targets: list, value: str) -> list | None:
+def _read_unless_refused(run: Run, targets: list[Target], value: str) -> list[Current | PushResult] | None:
     """The push's reads, less the targets whose first look was refused for bad configuration (a
     wrong token, an unknown host key): they fail with that answer rather than ask again. None (the
     push reads them all) when the first look refused none."""
@@ -104,7 +109,7 @@ def _read_unless_refused(run: Run, targets: list, value: str) -> list | None:
     return [failed(t, refused[t.name]) if t.name in refused else next(read) for t in targets]
 
 
-def note_pushed(run: Run, results: list) -> None:
+def note_pushed(run: Run, results: list[PushResult]) -> None:
     """What each target held right after the push (its read-back), for the recap."""
     held = {r.name: r.held for r in results if getattr(r, "held", None) is not None}
     run.facts.held_after_push = run.facts.held_after = held
@@ -138,7 +143,7 @@ def read_ahead(run: Run, value: str) -> None:
 
     from ..targets import read_all
 
-    def read():
+    def read() -> list[Current | PushResult]:
         note_holdings(run)  # the guard compares against the first look: it comes first
         return read_all(chosen_targets(run), value)
 
@@ -147,7 +152,7 @@ def read_ahead(run: Run, value: str) -> None:
     pool.shutdown(wait=False)
 
 
-def taken_ahead(run: Run, value: str) -> list | None:
+def taken_ahead(run: Run, value: str) -> list[Current | PushResult] | None:
     """The reads `read_ahead` started for `value`, or None (read them now) when there are none
     for it or they failed as a whole (bad configuration: the push says so)."""
     ahead, run.facts.read_ahead = run.facts.read_ahead, None

@@ -10,16 +10,22 @@ configured; recover's deploy step only those its chosen targets (--only/--skip-t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..core.config import Settings
 from ..core.console import Console
+
+if TYPE_CHECKING:
+    from ..services.redeploy import Deployment
+    from ..targets import Target
+    from ..targets.coolify import CoolifyTarget
+    from ..targets.coolify_deploy import CoolifyDeployment
 
 
 @dataclass(frozen=True)
 class Platforms:
     vercel: bool
-    coolify: list = field(default_factory=list)   # CoolifyTarget, one per application
+    coolify: list[CoolifyTarget] = field(default_factory=list)   # one per application
 
     def names(self) -> list[str]:
         return (["Vercel"] if self.vercel else []) + [t.name for t in self.coolify]
@@ -40,12 +46,13 @@ def configured_platforms(settings: Settings) -> Platforms:
     return chosen_platforms(configured(settings))
 
 
-def chosen_platforms(targets: list) -> Platforms:
+def chosen_platforms(targets: list[Target]) -> Platforms:
     """The platforms these targets feed (recover's deploy step, after --only/--skip-target)."""
+    from ..targets.coolify import CoolifyTarget
     from ..targets.selection import production_reads
 
     return Platforms(vercel=any(t.kind == "vercel" and production_reads(t) for t in targets),
-                     coolify=[t for t in targets if t.kind == "coolify"])
+                     coolify=[t for t in targets if isinstance(t, CoolifyTarget)])
 
 
 def describe(settings: Settings, platforms: Platforms) -> str:
@@ -66,12 +73,12 @@ def describe(settings: Settings, platforms: Platforms) -> str:
 
 
 def redeploy(settings: Settings, platforms: Platforms, *, console: Console, wait: bool = True,
-             check: bool = False, timeout: float = 600) -> list[Any]:
+             check: bool = False, timeout: float = 600) -> list[Deployment | CoolifyDeployment]:
     """Redeploy production on every platform, one after the other; the first failure raises
     (ServiceError, exit 1). Returns the deployments (Vercel's Deployment, CoolifyDeployment)."""
     from ..targets.coolify_deploy import deploy as coolify_deploy
 
-    done: list[Any] = []
+    done: list[Deployment | CoolifyDeployment] = []
     if platforms.vercel:
         from ..services.redeploy import redeploy as vercel_redeploy
 

@@ -16,6 +16,8 @@ from ..core.config import Settings
 from ..core.errors import ConfigError, RunbookError, ServiceError
 
 if TYPE_CHECKING:
+    from ..targets import Target
+    from ..targets.holding import Holding
     from .engine import Run
 
 CHEAP_KINDS = ("vercel", "github", "coolify")
@@ -84,8 +86,8 @@ def deploy_project(settings: Settings, *, read: bool = True) -> str:
         f", production {current.id}" if current else "")
 
 
-def findings(settings: Settings, targets: list | None = None,
-             looked: Callable[[], dict] | None = None) -> list[Check]:
+def findings(settings: Settings, targets: list[Target] | None = None,
+             looked: Callable[[], dict[str, Holding]] | None = None) -> list[Check]:
     """`targets`: the ones this run pushes to (--only/--skip-target), else every configured one.
     `looked()`: the run's first look at what the targets hold (runner/holdings.py), which reads
     each target anyway: a target it read needs no read of its own here."""
@@ -119,7 +121,7 @@ def findings(settings: Settings, targets: list | None = None,
     return found
 
 
-def _looked(target, held) -> Check:
+def _looked(target: Target, held: Holding | None) -> Check:
     """A target's check from the first look's read of it."""
     if held is None:
         return Check.failed(target.name, ServiceError(f"{target.name}: not read", "run `inv doctor`"))
@@ -129,8 +131,8 @@ def _looked(target, held) -> Check:
     return Check(target.name, True, "readable; " + ("not set yet" if held.stamp == "absent" else "set"))
 
 
-def require_ready(settings: Settings, targets: list | None = None,
-                  looked: Callable[[], dict] | None = None) -> str:
+def require_ready(settings: Settings, targets: list[Target] | None = None,
+                  looked: Callable[[], dict[str, Holding]] | None = None) -> str:
     """Run the checks; raise the first failure (ConfigError, exit 2, when any failure is one:
     configuration is the likelier cause), else return a one-line summary."""
     found = findings(settings, targets, looked)
@@ -163,7 +165,7 @@ def note(run: "Run") -> None:
         return
     from .holdings import note_holdings, preflight_targets
 
-    def looked() -> dict:
+    def looked() -> dict[str, Holding]:
         note_holdings(run)  # the run's first look reads every target: the preflight reads none again
         return run.facts.holdings or {}
 

@@ -14,11 +14,15 @@ shutdown is not part of the time to recover.
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
-from ..core import session as sessions
+from ..core.session import Session
 from ..core.errors import RunbookError
+from ..core.times import now, parse_time
 from .engine import Run
+
+if TYPE_CHECKING:
+    from ..mtn.browser import Browser
 
 T = TypeVar("T")
 RECENTLY_VALID = 30 * 60  # seconds: a session the API accepted this recently will likely not need a login
@@ -26,7 +30,7 @@ GRACE = 1.0   # seconds the browser's start waits for the first validation's ans
 ASK_BY = 1.0  # seconds at most it waits for that question to go out (the validation's imports)
 
 
-def login_likely(run: Run, session: sessions.Session | None) -> bool:
+def login_likely(run: Run, session: Session | None) -> bool:
     """recover runs because something is wrong: a login is likely unless this very session was
     seen valid in the last half hour (the journal's last validation of its fingerprint)."""
     if session is None:
@@ -35,7 +39,7 @@ def login_likely(run: Run, session: sessions.Session | None) -> bool:
     if not last or not str(last.get("verdict", "")).startswith("valid"):
         return True
     try:
-        age = (sessions.now() - sessions.parse_time(last.get("ts"), "ts")).total_seconds()
+        age = (now() - parse_time(last.get("ts"), "ts")).total_seconds()
     except RunbookError:
         return True
     return not 0 <= age <= RECENTLY_VALID
@@ -54,7 +58,7 @@ def overlapped(run: Run, work: Callable[[], T], answer: "Verdict | None" = None)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="before-login") as pool:
         future = pool.submit(work)
         try:
-            wanted = (lambda: True) if answer is None else answer.maybe_needed
+            wanted: Callable[[], bool] = (lambda: True) if answer is None else answer.maybe_needed
             if answer is None or answer.maybe_needed(wait=GRACE):
                 _start(run, wanted)
             if not wanted():
@@ -109,7 +113,7 @@ class Verdict:
         return not self._known.wait(wait) or self._login
 
 
-def alongside(first, *others):
+def alongside(first: Callable[[], T], *others: Callable[[], object]) -> T:
     """Run `first` and `others` at once (threads); return what `first` returns. `others` note
     their results in the run's facts and raise nothing."""
     from concurrent.futures import ThreadPoolExecutor
@@ -122,7 +126,7 @@ def alongside(first, *others):
     return result
 
 
-def _open_ahead(browser: Any, link: bool) -> None:
+def _open_ahead(browser: Browser, link: bool) -> None:
     from playwright.sync_api import Error as PlaywrightError
 
     from ..mtn.link import Link
@@ -133,7 +137,7 @@ def _open_ahead(browser: Any, link: bool) -> None:
         pass  # the login opens its page itself, and reports what goes wrong then
 
 
-def lend(run: Run) -> Any:
+def lend(run: Run) -> Browser | None:
     """The started browser for the login, or None. It stays the run's: the login closes only its
     window, and the browser is closed when the run ends, after production is verified."""
     browser = run.facts.browser

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..core.console import Console
 from ..core.errors import ExitCode
-from ..core.session import iso
+from ..core.times import iso
 from .engine import Run
+
+if TYPE_CHECKING:
+    from ..targets import PushResult
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A target a resumed run did not push to itself: the interrupted run did."""
+    name: str
+    outcome: str
+    detail: str
 
 
 def _minutes(seconds: float) -> str:
     return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
-def _holds(run: Run, target: Any) -> str | None:
+def _holds(run: Run, target: PushResult | Earlier) -> str | None:
     """What the target holds after the run, read back (targets/holding.py); without a read-back,
     this run's fingerprint where its push succeeded."""
     value = run.facts.value         # core.pushed.Pushed: targets hold its fingerprint, not the file's
@@ -26,15 +38,13 @@ def _holds(run: Run, target: Any) -> str | None:
     return ours if target.outcome in ("changed", "ok") else None
 
 
-def _targets(run: Run) -> list[Any]:
+def _targets(run: Run) -> Sequence[PushResult | Earlier]:
     """This run's push results; for a resumed run that pushed nothing itself, every target as
     read back, its outcome the earlier run's."""
-    from types import SimpleNamespace
-
     if run.facts.results or not run.resumed_from:
         return run.facts.results or []
     earlier = f"pushed in {run.resumed_from}"
-    return [SimpleNamespace(name=name, outcome="pushed earlier", detail=earlier)
+    return [Earlier(name=name, outcome="pushed earlier", detail=earlier)
             for name in (run.facts.held_after or {})]
 
 

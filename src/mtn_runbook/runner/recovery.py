@@ -11,12 +11,21 @@ and the gate once it is under 24 h away (the app's own rule closes it 5 minutes 
 
 from __future__ import annotations
 
-from typing import Sequence
+from concurrent.futures import Future
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
 from ..core import session as sessions
-from ..core.errors import ConfigError, ServiceError, SessionExpired
+from ..core.errors import ConfigError, RunbookError, ServiceError, SessionExpired
+from ..core.times import iso, now
 from .engine import Run, Step, StepResult
 from .holdings import chosen_targets, note_holdings, push_guarded, read_ahead
+
+if TYPE_CHECKING:
+    from ..core.pushed import Pushed
+    from ..mtn.api import Verdict
+
+T = TypeVar("T")
 
 EXTEND_HOURS = 24.0
 
@@ -36,7 +45,7 @@ def _protect(session: sessions.Session) -> None:
     protect(*session.secrets())
 
 
-def _validate(run: Run, session: sessions.Session):
+def _validate(run: Run, session: sessions.Session) -> Verdict:
     from ..mtn.api import validate
 
     return validate(run.settings, session, record=not run.check)
@@ -49,14 +58,14 @@ def _adopt(run: Run, new: sessions.Session, *, keep_prev: bool = True) -> None:
     run.facts.value = None
 
 
-def _in(moment) -> str:
+def _in(moment: datetime) -> str:
     from ..core.times import duration
 
-    left = (moment - sessions.now()).total_seconds() / 60
+    left = (moment - now()).total_seconds() / 60
     return f"in {duration(left)}" if left >= 0 else f"passed {duration(-left)} ago"
 
 
-def prepared(run: Run):
+def prepared(run: Run) -> Pushed:
     """The value this run pushes, prepared once (not yet validated: `pushed`)."""
     from ..core.pushed import prepare
 
@@ -70,12 +79,12 @@ def prepared(run: Run):
     return cached
 
 
-def _refused(verdict) -> SessionExpired:
+def _refused(verdict: Verdict) -> SessionExpired:
     return SessionExpired(f"the session does not validate ({verdict.message}); nothing was pushed",
                           "run `inv recover` again (it will ask for a new login)")
 
 
-def pushed(run: Run, *, source: str = "", refused=_refused):
+def pushed(run: Run, *, source: str = "", refused: Callable[[Verdict], RunbookError] = _refused) -> Pushed:
     """The value this run pushes (core/pushed.py), its gate saved with the session so a resumed or
     repeated run pushes the same value; validated against the MTN API once per run (a value the
     API refuses raises `refused(verdict)`: nothing is pushed). `inv push` validates through here."""
@@ -99,7 +108,7 @@ def check_current(run: Run) -> StepResult:
     session = current_session(run)
     answer = prestart.Verdict()
 
-    def validated():
+    def validated() -> Verdict | None:
         login = True  # no verdict (an error, no session): the browser may well be needed
         try:
             from ..mtn import api  # noqa: F401  (imported before the question goes out: GRACE counts from there)
@@ -119,7 +128,7 @@ def check_current(run: Run) -> StepResult:
     else:  # the first look ("changed since this run started" compares against it) alongside
         verdict = prestart.alongside(validated, lambda: note_holdings(run))
     run.facts.verdict = verdict
-    if session is None:
+    if session is None or verdict is None:   # no verdict without a session
         return StepResult("ok", "no session saved and MTN_SESSION not set: a new login is needed")
     run.session = session
     return StepResult("ok", verdict.message)
@@ -139,7 +148,7 @@ def _renew(run: Run) -> StepResult:
 
     verdict, current = run.facts.verdict, run.session
     gate_near = verdict is not None and verdict.valid and current is not None \
-        and current.gate - sessions.now() < GATE_MINIMUM
+        and current.gate - now() < GATE_MINIMUM
     if verdict is not None and verdict.state == "valid" and not gate_near:
         return StepResult("skipped", "the session is still valid: no login needed")
     if verdict is not None and verdict.valid and current is not None:   # a valid verdict is of the session in hand
@@ -151,8 +160,8 @@ def _renew(run: Run) -> StepResult:
             return StepResult("would", f"would move {what} forward; the API still accepts the session: no login")
         new = extended(run.settings, current, hours=EXTEND_HOURS, tracked=tracked, gate=gate_near)
         _adopt(run, new, keep_prev=tracked)
-        return StepResult("changed", f"extended, no login (the API still accepts it): gate now {sessions.iso(new.gate)}"
-                                     + (f", tracked expiry {sessions.iso(new.expires_at)}" if tracked else ""))
+        return StepResult("changed", f"extended, no login (the API still accepts it): gate now {iso(new.gate)}"
+                                     + (f", tracked expiry {iso(new.expires_at)}" if tracked else ""))
     if verdict is not None and verdict.state == "error":
         raise ServiceError(f"cannot tell whether the session is alive: {verdict.message}",
                            "check that the MTN API is up (`inv validate`), then rerun `inv recover`")
@@ -190,7 +199,7 @@ def login(run: Run) -> StepResult:
     _protect(new)
     _adopt_alongside(run, new)
     return StepResult("changed", f"logged in: session {new.short_id} accepted by the MTN API, "
-                                 f"tracked expiry {sessions.iso(new.expires_at)}")
+                                 f"tracked expiry {iso(new.expires_at)}")
 
 
 def _adopt_alongside(run: Run, new: sessions.Session) -> None:
@@ -237,7 +246,7 @@ def export(run: Run) -> StepResult:
         raise ServiceError("the encoded session does not decode back to itself", "report this as a bug")
     return StepResult("ok", f"MTN_SESSION encoded: {len(encoded)} base64 chars, round-trip checked, "
                             f"value fingerprint {value.fingerprint}; {value.cookies_line()}; expiresAt (the app's "
-                            f"gate) {sessions.iso(value.app.expires_at)}, {_in(value.app.expires_at)}")
+                            f"gate) {iso(value.app.expires_at)}, {_in(value.app.expires_at)}")
 
 
 def push(run: Run) -> StepResult:
@@ -316,7 +325,7 @@ def deploy(run: Run) -> StepResult:
         value = pushed(run).app
         health = check_production(run.settings, value)
         auth = health.auth or {}
-        if health.ok and auth.get("expiresAt") == sessions.iso(value.expires_at) \
+        if health.ok and auth.get("expiresAt") == iso(value.expires_at) \
                 and auth.get("cookiesCount") == len(value.cookies):
             return StepResult("ok", "production already serves this session")
     from .platforms import chosen_platforms, redeploy as redeploy_all
@@ -335,7 +344,7 @@ def deploy(run: Run) -> StepResult:
     return StepResult("changed", f"deployment {deployment.id} is {deployment.state}")
 
 
-def _result_or_none(future):
+def _result_or_none(future: Future[T] | None) -> T | None:
     """What a read started alongside found; None (read it again) when it failed or never ran."""
     if future is None:
         return None
