@@ -123,3 +123,18 @@ def test_a_window_that_is_not_a_number_of_seconds_is_bad_input(value):
         Settings.load({}, environ={"VERIFY_WINDOW_SECONDS": value}, use_dotenv=False)
     assert bad.value.line().startswith(f"VERIFY_WINDOW_SECONDS {value!r} is not a number of seconds")
     assert bad.value.exit_code == 2
+
+
+def test_a_secret_comes_from_the_environment_only_and_is_listed_for_scrubbing():
+    from mtn_runbook.core.config import SECRET_VARIABLES, VARIABLES, Settings
+
+    assert {"MTN_PASSWORD", "MTN_SESSION", "VERCEL_TOKEN", "ALERT_WEBHOOK_URL"} <= SECRET_VARIABLES
+    assert "MTN_USERNAME" not in SECRET_VARIABLES and VARIABLES["MTN_USERNAME"].name == "mtn_username"
+    yaml = {"vercel_token": "from-yaml", "mtn_username": "yaml-user"}
+    loaded = Settings.load(yaml, environ={"MTN_PASSWORD": "pw-from-env"}, use_dotenv=False)
+    assert (loaded.vercel_token, loaded.mtn_username) == ("", "yaml-user")
+    assert loaded.secrets() == ["pw-from-env"]
+    bad = {"VERIFY_WINDOW_SECONDS": "x"}
+    with pytest.raises(ConfigError) as e:
+        Settings.load({}, environ=bad, use_dotenv=False)
+    assert "(default 30)" in e.value.hint

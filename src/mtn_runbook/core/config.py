@@ -9,7 +9,7 @@ flag or `invoke.yaml`, so they stay out of shell history and out of git.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
@@ -22,89 +22,64 @@ DEFAULT_SSO_LOGIN_URL = (
 )
 DEFAULT_API_BASE_URL = "https://asp-feasibility.mtnbusiness.co.za"
 
-# variable name -> (Settings attribute, default, secret?)
-VARIABLES: dict[str, tuple[str, str, bool]] = {
-    "MTN_USERNAME": ("mtn_username", "", False),
-    "MTN_PASSWORD": ("mtn_password", "", True),
-    "MTN_SSO_LOGIN_URL": ("mtn_sso_login_url", DEFAULT_SSO_LOGIN_URL, False),
-    "MTN_API_BASE_URL": ("mtn_api_base_url", DEFAULT_API_BASE_URL, False),
-    "MTN_API_KEY": ("mtn_api_key", "", True),
-    "MTN_SESSION": ("mtn_session", "", True),
-    "MTN_SESSION_FILE": ("session_file", ".cache/mtn-session.json", False),
-    "MTN_GATE_HOURS": ("gate_hours", "48", False),
-    "PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": ("chromium_path", "", False),
-    "VERCEL_API_URL": ("vercel_api_url", "https://api.vercel.com", False),
-    "VERCEL_TOKEN": ("vercel_token", "", True),
-    "VERCEL_PROJECT_ID": ("vercel_project_id", "", False),
-    "VERCEL_TEAM_ID": ("vercel_team_id", "", False),
-    "GITHUB_API_URL": ("github_api_url", "https://api.github.com", False),
-    "GITHUB_TOKEN": ("github_token", "", True),
-    "GITHUB_REPOSITORY": ("github_repository", "", False),
-    "COOLIFY_API_URL": ("coolify_api_url", "", False),
-    "COOLIFY_TOKEN": ("coolify_token", "", True),
-    "COOLIFY_APP_UUID": ("coolify_app_uuid", "", False),
-    "PRODUCTION_URL": ("production_url", "", False),
-    "ALERT_WEBHOOK_URL": ("alert_webhook_url", "", True),
-    "MONITOR_WORKING_HOURS": ("monitor_working_hours", "Mon-Fri 08:00-18:00", False),
-    "MONITOR_TIMEZONE": ("monitor_timezone", "Africa/Johannesburg", False),
-    "MONITOR_REFRESH_RISK": ("monitor_refresh_risk", "0.10", False),
-    "MONITOR_MIN_DEATHS": ("monitor_min_deaths", "5", False),
-    "MONITOR_EVERY_MINUTES": ("monitor_every_minutes", "60", False),
-    "MONITOR_LEDGER_WRITERS": ("monitor_ledger_writers", "", False),
-    "KEEPALIVE_MINUTES": ("keepalive_minutes", "10", False),
-    "MTN_LINK_BIND": ("link_bind", "127.0.0.1", False),
-    "MTN_LINK_PORT": ("link_port", "0", False),
-    "MTN_LINK_PUBLIC_HOST": ("link_public_host", "", False),
-    "VERIFY_WINDOW_SECONDS": ("verify_window", "30", False),
-    "CHECK_DEADLINE_SECONDS": ("check_deadline", "30", False),
-}
 ALIASES = {"VERCEL_ORG_ID": "VERCEL_TEAM_ID"}
-# Not a setting (so not in VARIABLES): a sandbox shell's marker. sandbox/shell.py writes it and
+# Not a setting (so not a Settings field): a sandbox shell's marker. sandbox/shell.py writes it and
 # runner/rehearsal.py reads it; kept here so reading it loads no part of the sandbox.
 SANDBOX_SHELL_MARKER = "MTN_RUNBOOK_SANDBOX"
 URL_VARIABLES = ("MTN_SSO_LOGIN_URL", "MTN_API_BASE_URL", "VERCEL_API_URL", "GITHUB_API_URL",
                  "COOLIFY_API_URL", "PRODUCTION_URL", "ALERT_WEBHOOK_URL")
-SECRET_VARIABLES = frozenset(name for name, (_, _, secret) in VARIABLES.items() if secret)
+
+
+def var(env: str, default: Any = "", *, secret: bool = False) -> Any:
+    """A Settings field read from the variable `env`. A secret is read only from the
+    environment or `.env`, never from `invoke.yaml` or a flag, and is scrubbed from output."""
+    return field(default=default, metadata={"env": env, "secret": secret})
 
 
 @dataclass(frozen=True)
 class Settings:
-    mtn_username: str = ""
-    mtn_password: str = ""
-    mtn_sso_login_url: str = DEFAULT_SSO_LOGIN_URL
-    mtn_api_base_url: str = DEFAULT_API_BASE_URL
-    mtn_api_key: str = ""
-    mtn_session: str = ""
-    session_file: Path = Path(".cache/mtn-session.json")
-    gate_hours: str = "48"        # checked where it is used (core/pushed.py): a bad value breaks only pushes
-    chromium_path: str = ""
-    vercel_api_url: str = "https://api.vercel.com"
-    vercel_token: str = ""
-    vercel_project_id: str = ""
-    vercel_team_id: str = ""
-    github_api_url: str = "https://api.github.com"
-    github_token: str = ""
-    github_repository: str = ""
-    coolify_api_url: str = ""     # the Coolify instance (https://coolify.example.com); the API is under /api/v1
-    coolify_token: str = ""
-    coolify_app_uuid: str = ""
-    production_url: str = ""
-    alert_webhook_url: str = ""
+    mtn_username: str = var("MTN_USERNAME")
+    mtn_password: str = var("MTN_PASSWORD", secret=True)
+    mtn_sso_login_url: str = var("MTN_SSO_LOGIN_URL", DEFAULT_SSO_LOGIN_URL)
+    mtn_api_base_url: str = var("MTN_API_BASE_URL", DEFAULT_API_BASE_URL)
+    mtn_api_key: str = var("MTN_API_KEY", secret=True)
+    mtn_session: str = var("MTN_SESSION", secret=True)
+    session_file: Path = var("MTN_SESSION_FILE", Path(".cache/mtn-session.json"))
+    # checked where it is used (core/pushed.py): a bad value breaks only pushes
+    gate_hours: str = var("MTN_GATE_HOURS", "48")
+    chromium_path: str = var("PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH")
+    vercel_api_url: str = var("VERCEL_API_URL", "https://api.vercel.com")
+    vercel_token: str = var("VERCEL_TOKEN", secret=True)
+    vercel_project_id: str = var("VERCEL_PROJECT_ID")
+    vercel_team_id: str = var("VERCEL_TEAM_ID")
+    github_api_url: str = var("GITHUB_API_URL", "https://api.github.com")
+    github_token: str = var("GITHUB_TOKEN", secret=True)
+    github_repository: str = var("GITHUB_REPOSITORY")
+    # the Coolify instance (https://coolify.example.com); the API is under /api/v1
+    coolify_api_url: str = var("COOLIFY_API_URL")
+    coolify_token: str = var("COOLIFY_TOKEN", secret=True)
+    coolify_app_uuid: str = var("COOLIFY_APP_UUID")
+    production_url: str = var("PRODUCTION_URL")
+    alert_webhook_url: str = var("ALERT_WEBHOOK_URL", secret=True)
     # refresh due: working hours and the survival estimate (read and checked in lifespan/ and monitor/)
-    monitor_working_hours: str = "Mon-Fri 08:00-18:00"
-    monitor_timezone: str = "Africa/Johannesburg"
-    monitor_refresh_risk: str = "0.10"
-    monitor_min_deaths: str = "5"
-    monitor_every_minutes: str = "60"
-    monitor_ledger_writers: str = ""  # GitHub logins whose ledger entries count (empty: the token's and the bot)
-    keepalive_minutes: str = "10"  # `inv keepalive`'s interval (checked in watch/keepalive.py)
-    link_bind: str = "127.0.0.1"  # where `--link` serves its login page
-    link_port: str = "0"          # 0: a free port chosen at random
-    link_public_host: str = ""    # the host name the person opens, when not the bind address
+    monitor_working_hours: str = var("MONITOR_WORKING_HOURS", "Mon-Fri 08:00-18:00")
+    monitor_timezone: str = var("MONITOR_TIMEZONE", "Africa/Johannesburg")
+    monitor_refresh_risk: str = var("MONITOR_REFRESH_RISK", "0.10")
+    monitor_min_deaths: str = var("MONITOR_MIN_DEATHS", "5")
+    monitor_every_minutes: str = var("MONITOR_EVERY_MINUTES", "60")
+    # GitHub logins whose ledger entries count (empty: the token's and the bot)
+    monitor_ledger_writers: str = var("MONITOR_LEDGER_WRITERS")
+    # `inv keepalive`'s interval (checked in watch/keepalive.py)
+    keepalive_minutes: str = var("KEEPALIVE_MINUTES", "10")
+    # where `--link` serves its login page (port 0: a free one chosen at random), and the host
+    # name the person opens when it is not the bind address
+    link_bind: str = var("MTN_LINK_BIND", "127.0.0.1")
+    link_port: str = var("MTN_LINK_PORT", "0")
+    link_public_host: str = var("MTN_LINK_PUBLIC_HOST")
     # seconds verify keeps retrying after a deployment (deploy, recover), and each production or
     # MTN API check may take in all: numbers, checked when settings load
-    verify_window: float = 30.0
-    check_deadline: float = 30.0
+    verify_window: float = var("VERIFY_WINDOW_SECONDS", 30.0)
+    check_deadline: float = var("CHECK_DEADLINE_SECONDS", 30.0)
     # `targets:` from invoke.yaml, as written there (see mtn_runbook.targets)
     targets: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
 
@@ -120,9 +95,9 @@ class Settings:
     def secrets(self) -> list[str]:
         """Every secret value set, so output can be scrubbed of them, including a password (or
         token) written into a URL variable (`https://user:pw@host`)."""
-        found = [getattr(self, VARIABLES[n][0]) for n in SECRET_VARIABLES if getattr(self, VARIABLES[n][0])]
+        found = [getattr(self, VARIABLES[n].name) for n in SECRET_VARIABLES if getattr(self, VARIABLES[n].name)]
         for name in URL_VARIABLES:
-            parts = urlsplit(str(getattr(self, VARIABLES[name][0]) or ""))
+            parts = urlsplit(str(getattr(self, VARIABLES[name].name) or ""))
             found += [p for p in (parts.password, parts.username if parts.password is None else None) if p]
         return found
 
@@ -147,7 +122,8 @@ class Settings:
         dotenv = _read_dotenv(dotenv_path) if use_dotenv else {}
         config = config or {}
         values: dict[str, Any] = {}
-        for name, (attr, default, secret) in VARIABLES.items():
+        for name, f in VARIABLES.items():
+            attr, default, secret = f.name, f.default, f.metadata["secret"]
             if name in env and env[name] != "":
                 values[attr] = env[name]
             elif dotenv.get(name):
@@ -164,7 +140,7 @@ class Settings:
         values["session_file"] = Path(values["session_file"]).expanduser()
         check_values(values)
         for name in SECONDS_VARIABLES:
-            values[VARIABLES[name][0]] = seconds(name, values[VARIABLES[name][0]])
+            values[VARIABLES[name].name] = seconds(name, values[VARIABLES[name].name])
         raw_targets = config.get("targets") or ()
         if not isinstance(raw_targets, (list, tuple)):
             raise ConfigError("invoke.yaml: `targets:` must be a list", "see .env.example and runbooks/")
@@ -177,6 +153,11 @@ class Settings:
         return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
 
+# variable name -> its Settings field (the field's metadata says whether it is a secret)
+VARIABLES: dict[str, Field[Any]] = {f.metadata["env"]: f for f in fields(Settings) if "env" in f.metadata}
+SECRET_VARIABLES = frozenset(name for name, f in VARIABLES.items() if f.metadata["secret"])
+
+
 # -- checked when settings load: one line naming the variable, never its secret value ---------
 TOKEN_VARIABLES = ("VERCEL_TOKEN", "GITHUB_TOKEN", "COOLIFY_TOKEN", "MTN_API_KEY")   # sent in HTTP headers
 
@@ -185,7 +166,7 @@ def check_values(values: Mapping[str, Any]) -> None:
     """Raise ConfigError (exit 2) for a URL variable that is not an http(s) URL with a host, or a
     token that could not go into an HTTP header (a line break, a space, a non-ASCII character)."""
     for name in URL_VARIABLES:
-        value = str(values.get(VARIABLES[name][0]) or "")
+        value = str(values.get(VARIABLES[name].name) or "")
         problem = url_problem(value) if value else None
         if problem:
             secret = name in SECRET_VARIABLES
@@ -194,7 +175,7 @@ def check_values(values: Mapping[str, Any]) -> None:
             raise ConfigError(f"{name}{shown} {problem}",
                               f"fix {name} in the environment or .env: a full URL such as https://host.example")
     for name in TOKEN_VARIABLES:
-        value = str(values.get(VARIABLES[name][0]) or "")
+        value = str(values.get(VARIABLES[name].name) or "")
         problem = token_problem(value) if value else None
         if problem:
             raise ConfigError(f"{name} {problem}", f"set {name} to the token alone, on one line (it is not printed)")
@@ -211,7 +192,7 @@ def seconds(name: str, value: Any) -> float:
         number = float("nan")
     if not 0 < number < 86400:
         raise ConfigError(f"{name} {str(value)!r} is not a number of seconds between 0 and 86400",
-                          f"fix {name} in the environment or .env (default {VARIABLES[name][1]})")
+                          f"fix {name} in the environment or .env (default {VARIABLES[name].default:g})")
     return number
 
 
@@ -277,7 +258,7 @@ def _read_dotenv(path: str | os.PathLike[str] | None) -> dict[str, str]:
 
 def require(settings: Settings, *names: str) -> None:
     """Raise one ConfigError naming every required variable that is not set."""
-    missing = [n for n in names if not getattr(settings, VARIABLES[n][0])]
+    missing = [n for n in names if not getattr(settings, VARIABLES[n].name)]
     if missing:
         raise ConfigError(
             f"{', '.join(missing)} not set",
