@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import secrets
 import stat
 import threading
 import time
@@ -27,10 +26,10 @@ from ..core.errors import ConfigError, ServiceError
 from . import Current, Entry
 from .env_file import EnvFile
 from .host_keys import HostKeys
+from .remote_file import replace_file
 
 __all__ = ["SshTarget", "EnvFile"]
 
-WRITING_MODE = 0o600   # the temporary file's mode until it holds the old file's mode
 DEADLINE = 180.0       # seconds for connect + edit + restart, unless the target sets `timeout:`
 BACKSTOP = 10.0        # seconds after the deadline at which Fabric's own command timeout may act
 
@@ -234,32 +233,22 @@ class SshTarget:
     @_within_deadline
     def put(self, value: str, current: Current) -> None:
         sftp, env, st, real = self._sftp, current.state["env"], current.state["stat"], current.state["real"]
-        directory, base = os.path.split(real)
-        tmp = os.path.join(directory, f".{base}.mtn-runbook-{secrets.token_hex(4)}")
         new = env.with_value(value)
         current.state["expected"] = new
-        try:
-            with sftp.open(tmp, "wx") as f:
-                sftp.chmod(tmp, WRITING_MODE)  # before it holds anything
-                f.write(new)
-                f.flush()
-            mine = sftp.stat(tmp)
+
+        def as_the_old_file(temp: str) -> None:
+            mine = sftp.stat(temp)
             if (st.st_uid, st.st_gid) != (mine.st_uid, mine.st_gid):
                 try:
-                    sftp.chown(tmp, st.st_uid, st.st_gid)  # the owner and group the app reads it as
+                    sftp.chown(temp, st.st_uid, st.st_gid)  # the owner and group the app reads it as
                 except OSError:
                     raise ConfigError(
                         f"{self.name}: cannot give the new {real} its owner and group (uid {st.st_uid}, "
                         f"gid {st.st_gid}) as {self.where}; the old file is untouched",
                         "connect as the file's owner (`user:`), or as a user that may chown it") from None
-            sftp.chmod(tmp, stat.S_IMODE(st.st_mode))
-            sftp.posix_rename(tmp, real)
-        except BaseException:
-            try:
-                sftp.remove(tmp)
-            except OSError:
-                pass
-            raise
+            sftp.chmod(temp, stat.S_IMODE(st.st_mode))
+
+        replace_file(sftp, real, new, finish=as_the_old_file)
 
     @_within_deadline
     def verify(self, value: str, current: Current) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import secrets
 import shlex
 import stat
 import tarfile
@@ -29,6 +28,7 @@ from typing import Any
 
 from ..core.config import Settings
 from ..core.errors import ConfigError, ServiceError
+from ..targets.remote_file import replace_file
 from .watcher_units import TIMERS, units
 
 DEFAULT_FOLDER = "~/.local/share/mtn-runbook"
@@ -231,19 +231,10 @@ class Watcher:
             raise ConfigError(f"{self.name}: {path} is not a regular file", f"remove it on {self.host}")
 
     def _upload_env(self, sftp: Any, local: Path, path: str) -> None:
-        """Written to a new file (O_EXCL, 0600 from the start) and renamed over `path`: a rename
-        replaces a link itself, never its target; checked again just before."""
+        """Written whole or not at all (targets/remote_file.py): a rename replaces a link itself,
+        never its target; checked again just before."""
         self._no_link(sftp, path)
-        temp = f"{path}.{secrets.token_hex(6)}.tmp"
-        try:
-            with sftp.open(temp, "wx") as f:   # O_CREAT|O_EXCL: never an existing file or link
-                f.chmod(0o600)
-                f.write(local.read_bytes())
-            sftp.posix_rename(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                sftp.remove(temp)
-            raise
+        replace_file(sftp, path, local.read_bytes())
 
     def verify(self, names: list[str]) -> str:
         q = shlex.quote
