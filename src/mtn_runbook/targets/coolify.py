@@ -21,6 +21,7 @@ from ..core.config import Settings
 from ..core.errors import ConfigError, ServiceError
 from ..core.http import Api, api_message, json_body
 from . import Current, Entry, read_found
+from .http_target import HttpTarget
 
 FLAGS = ("is_literal", "is_multiline", "is_shown_once")        # reset by a PATCH that leaves them out
 KEPT = ("is_runtime", "is_buildtime")                         # kept by a PATCH that leaves them out
@@ -45,14 +46,13 @@ def validation_error(name: str, what: str, response: Any) -> ConfigError:
                        "fix the variable's key in invoke.yaml (letters, digits, _ and .; not starting with a digit)")
 
 
-class CoolifyTarget:
+class CoolifyTarget(HttpTarget):
     kind = "coolify"
     look_in_check = True
 
     def __init__(self, settings: Settings, *, application: str, key: str = "MTN_SESSION", name: str = ""):
         self.settings, self.application, self.key = settings, application, key
         self.name = name or f"coolify {application}"
-        self._api: Api | None = None
 
     @classmethod
     def from_entry(cls, settings: Settings, entry: Entry) -> "CoolifyTarget":
@@ -67,16 +67,8 @@ class CoolifyTarget:
         return f"set {self.key} of Coolify application {self.application}"
 
     # -- the API ---------------------------------------------------------------------------
-    @property
-    def api(self) -> Api:
-        if self._api is None:
-            self._api = apis.coolify(self.settings, name=self.name)
-        return self._api
-
-    def close(self) -> None:
-        if self._api is not None:
-            self._api.close()
-            self._api = None
+    def open_api(self) -> Api:
+        return apis.coolify(self.settings, name=self.name)
 
     @property
     def path(self) -> str:

@@ -24,6 +24,7 @@ from ..core.config import Settings
 from ..core.errors import ConfigError, ServiceError
 from ..core.http import Api, api_message
 from . import Current, Entry
+from .http_target import HttpTarget
 
 NAME = re.compile(r"(?!GITHUB_)[A-Z_][A-Z0-9_]*")
 
@@ -62,7 +63,7 @@ def _server_time(response: httpx.Response) -> datetime | None:
         return None
 
 
-class GithubTarget:
+class GithubTarget(HttpTarget):
     kind = "github"
     look_in_check = True
 
@@ -73,7 +74,6 @@ class GithubTarget:
         self.name = name or f"github {repository} ({scope})"
         base = f"/repos/{repository}"
         self.base = f"{base}/environments/{environment}/secrets" if environment else f"{base}/actions/secrets"
-        self._api: Api | None = None
         self._key: dict | None = None   # the public key: fetched once a run (it changes only on rotation)
 
     def _what(self) -> str:
@@ -90,16 +90,8 @@ class GithubTarget:
             self.close()
         return f"secrets readable; {self.secret} {'exists' if current.holds is None else 'not set yet'}"
 
-    @property
-    def api(self) -> Api:
-        if self._api is None:
-            self._api = apis.github(self.settings, name=self.name)
-        return self._api
-
-    def close(self) -> None:
-        if self._api is not None:
-            self._api.close()
-            self._api = None
+    def open_api(self) -> Api:
+        return apis.github(self.settings, name=self.name)
 
     def _meta(self) -> tuple[dict | None, httpx.Response]:
         response = self.api.get(f"{self.base}/{self.secret}", expect=(200, 404))

@@ -21,6 +21,7 @@ from ..core.config import Settings
 from ..core.errors import ConfigError, ServiceError
 from ..core.http import Api
 from . import Current, Entry, read_found
+from .http_target import HttpTarget
 
 TYPES = ("encrypted", "sensitive", "plain")
 STANDARD_ENVIRONMENTS = ("production", "preview", "development")   # any other is a custom environment
@@ -44,7 +45,7 @@ def _targets(var: dict) -> list[str]:
     return [target] if isinstance(target, str) else list(target)
 
 
-class VercelTarget:
+class VercelTarget(HttpTarget):
     kind = "vercel"
     look_in_check = True
 
@@ -55,7 +56,6 @@ class VercelTarget:
         self.environments = tuple(dict.fromkeys(environments))
         self.type, self.key = type, key
         self.name = name or f"vercel {project} ({', '.join(self.environments)})"
-        self._api: Api | None = None
         self._fetched: dict[str, dict] = {}  # env id -> its GET body, kept while its updatedAt holds
         self._environments_checked = False
 
@@ -88,16 +88,8 @@ class VercelTarget:
         return f"project reachable; {self.key}: {where}"
 
     # -- the API ---------------------------------------------------------------------------
-    @property
-    def api(self) -> Api:
-        if self._api is None:
-            self._api = apis.vercel(self.settings, name=self.name, team=self.team)
-        return self._api
-
-    def close(self) -> None:
-        if self._api is not None:
-            self._api.close()
-            self._api = None
+    def open_api(self) -> Api:
+        return apis.vercel(self.settings, name=self.name, team=self.team)
 
     def _path(self, suffix: str, version: str) -> str:
         return f"/{version}/projects/{self.project}{suffix}"
