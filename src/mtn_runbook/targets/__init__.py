@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Protocol
 
-from ..core.config import Settings
+from ..core.config import VARIABLES, Settings
 from ..core.console import Console, protect
 from ..core.errors import ConfigError, ExitCode, RunbookError
 from ..core.journal import Journal
@@ -113,6 +113,14 @@ class Entry:
     def error(self, message: str) -> ConfigError:
         return ConfigError(f"{self.label()}: {message}",
                            "fix the entry in invoke.yaml (see runbooks/ for the fields of each kind)")
+
+    def field_or(self, name: str, settings: Settings, variable: str) -> str:
+        """The entry's field `name`, else the setting `variable` (the one-target set-up without
+        `targets:`); neither set is an error naming both."""
+        value = str(self.raw.get(name) or getattr(settings, VARIABLES[variable].name))
+        if not value:
+            raise self.error(f"missing field {name} (or set {variable})")
+        return value
 
 
 FIELDS = {

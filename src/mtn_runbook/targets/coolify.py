@@ -57,9 +57,7 @@ class CoolifyTarget(HttpTarget):
     @classmethod
     def from_entry(cls, settings: Settings, entry: Entry) -> "CoolifyTarget":
         raw = entry.raw
-        application = str(raw.get("application") or settings.coolify_app_uuid)
-        if not application:
-            raise entry.error("missing field application (or set COOLIFY_APP_UUID)")
+        application = entry.field_or("application", settings, "COOLIFY_APP_UUID")
         return cls(settings, application=application, key=str(raw.get("key") or "MTN_SESSION"),
                    name=str(raw.get("name") or ""))
 

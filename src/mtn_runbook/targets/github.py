@@ -32,9 +32,7 @@ NAME = re.compile(r"(?!GITHUB_)[A-Z_][A-Z0-9_]*")
 def github_targets(settings: Settings, entry: Entry) -> list["GithubTarget"]:
     """One target per secret location of a `kind: github` entry."""
     raw = entry.raw
-    repository = str(raw.get("repository") or settings.github_repository)
-    if not repository:
-        raise entry.error("missing field repository (or set GITHUB_REPOSITORY)")
+    repository = entry.field_or("repository", settings, "GITHUB_REPOSITORY")
     if repository.count("/") != 1 or not all(repository.split("/")):
         raise entry.error(f"repository {repository!r} is not owner/repo")
     secret = str(raw.get("secret") or "MTN_SESSION")

@@ -62,9 +62,7 @@ class VercelTarget(HttpTarget):
     @classmethod
     def from_entry(cls, settings: Settings, entry: Entry) -> "VercelTarget":
         raw = entry.raw
-        project = str(raw.get("project") or settings.vercel_project_id)
-        if not project:
-            raise entry.error("missing field project (or set VERCEL_PROJECT_ID)")
+        project = entry.field_or("project", settings, "VERCEL_PROJECT_ID")
         type_ = raw.get("type", "encrypted")
         if type_ not in TYPES:
             raise entry.error(f"type {type_!r} is not one of {', '.join(TYPES)}")
