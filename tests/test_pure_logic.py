@@ -138,3 +138,19 @@ def test_a_secret_comes_from_the_environment_only_and_is_listed_for_scrubbing():
     with pytest.raises(ConfigError) as e:
         Settings.load({}, environ=bad, use_dotenv=False)
     assert "(default 30)" in e.value.hint
+
+
+@pytest.mark.parametrize("kind, field, variable", [("vercel", "project", "VERCEL_PROJECT_ID"),
+                                                   ("github", "repository", "GITHUB_REPOSITORY"),
+                                                   ("coolify", "application", "COOLIFY_APP_UUID")])
+def test_a_target_entry_takes_its_field_else_its_variable_else_names_both(kind, field, variable):
+    from mtn_runbook.core.config import Settings
+    from mtn_runbook.targets import configured
+
+    bare = Settings.load({"targets": [{"kind": kind}]}, environ={}, use_dotenv=False)
+    with pytest.raises(ConfigError) as bad:
+        configured(bare)
+    assert str(bad.value) == f"invoke.yaml targets[0] ({kind}): missing field {field} (or set {variable})"
+    value = "acme/app" if kind == "github" else "from-env"
+    from_env = Settings.load({"targets": [{"kind": kind}]}, environ={variable: value}, use_dotenv=False)
+    assert value in configured(from_env)[0].describe()
