@@ -7,7 +7,7 @@ Heavy imports happen inside the task bodies, so `inv --list` stays fast.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 from invoke import Collection, Context
 
@@ -88,39 +88,29 @@ def run_push(c: Context, kind: str | None = None, file: str | None = None, env: 
                      r.kind in ("vercel", "coolify") and r.outcome == "changed" for r in results) else ""))
 
 
-@runbook_task(help=HELP, iterable=SELECT)
-def all_(c: Context, file: str | None = None, env: bool = False, check: bool = False, only: list[str] | None = None,
-         skip_target: list[str] | None = None) -> None:
-    """Push the validated session to every configured target, concurrently (exit 1 if any failed)."""
-    run_push(c, None, file=file, env=env, check=check, only=only, skip=skip_target)
+def push_task(name: str, kind: str | None, doc: str) -> Any:
+    """`inv push.<name>`: run_push for one kind of target (None: every kind), with the same flags
+    and flag help in every one; `doc` is its line in `inv --list`."""
+
+    def push(c: Context, file: str | None = None, env: bool = False, check: bool = False,
+             only: list[str] | None = None, skip_target: list[str] | None = None) -> None:
+        run_push(c, kind, file=file, env=env, check=check, only=only, skip=skip_target)
+
+    push.__name__ = push.__qualname__ = name
+    push.__doc__ = doc
+    return runbook_task(help=HELP, iterable=SELECT)(push)
 
 
-@runbook_task(help=HELP, iterable=SELECT)
-def vercel(c: Context, file: str | None = None, env: bool = False, check: bool = False, only: list[str] | None = None,
-           skip_target: list[str] | None = None) -> None:
-    """Upsert MTN_SESSION in the Vercel project's environments (in place, never delete-then-add)."""
-    run_push(c, "vercel", file=file, env=env, check=check, only=only, skip=skip_target)
-
-
-@runbook_task(help=HELP, iterable=SELECT)
-def github(c: Context, file: str | None = None, env: bool = False, check: bool = False, only: list[str] | None = None,
-           skip_target: list[str] | None = None) -> None:
-    """Set the MTN_SESSION Actions secret (repository, and environments when configured)."""
-    run_push(c, "github", file=file, env=env, check=check, only=only, skip=skip_target)
-
-
-@runbook_task(help=HELP, iterable=SELECT)
-def coolify(c: Context, file: str | None = None, env: bool = False, check: bool = False, only: list[str] | None = None,
-            skip_target: list[str] | None = None) -> None:
-    """Set MTN_SESSION of each Coolify application in place (PATCH, its flags kept; never deleted)."""
-    run_push(c, "coolify", file=file, env=env, check=check, only=only, skip=skip_target)
-
-
-@runbook_task(help=HELP, iterable=SELECT)
-def ssh(c: Context, file: str | None = None, env: bool = False, check: bool = False, only: list[str] | None = None,
-        skip_target: list[str] | None = None) -> None:
-    """Replace the MTN_SESSION line of the env file on each SSH host, then run its restart command."""
-    run_push(c, "ssh", file=file, env=env, check=check, only=only, skip=skip_target)
+all_ = push_task("all", None,
+                 "Push the validated session to every configured target, concurrently (exit 1 if any failed).")
+vercel = push_task("vercel", "vercel",
+                   "Upsert MTN_SESSION in the Vercel project's environments (in place, never delete-then-add).")
+github = push_task("github", "github",
+                   "Set the MTN_SESSION Actions secret (repository, and environments when configured).")
+coolify = push_task("coolify", "coolify",
+                    "Set MTN_SESSION of each Coolify application in place (PATCH, its flags kept; never deleted).")
+ssh = push_task("ssh", "ssh",
+                "Replace the MTN_SESSION line of the env file on each SSH host, then run its restart command.")
 
 
 ns = Collection("push")
