@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mtn_runbook"
 
 # layer -> rank; a module may import its own layer and any layer of a lower rank
 RANK = {"core": 0, "mtn": 1, "targets": 1, "services": 1, "sandbox": 1, "runner": 2, "lifespan": 3,
-        "monitor": 4, "watch": 4, "doctor": 5, "tasks": 6, "": 7}
+        "watch": 4, "monitor": 5, "tasks": 6, "": 7}
 # stricter than rank: the sandbox stands in for the outside world, so it leans on core alone
 ONLY = {"sandbox": {"core", "sandbox"}}
 
@@ -62,6 +62,12 @@ def test_every_module_is_in_a_known_layer():
         assert len(parts) == 1 and parts[0] in ("__init__.py", "cli.py") or parts[0] in RANK, path
 
 
+def test_the_package_tree_is_the_layers():
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert packages == {"core", "mtn", "targets", "services", "runner", "monitor", "watch", "lifespan", "tasks",
+                        "sandbox"} == {layer for layer in RANK if layer}
+
+
 def test_no_import_runs_up_or_sideways():
     assert violations() == []
 
@@ -73,15 +79,17 @@ def test_the_check_catches_an_upward_import(tmp_path, monkeypatch):
     (fake / "core" / "bad.py").write_text("def f():\n    from ..runner.engine import Run\n")
     (fake / "sandbox").mkdir()
     (fake / "sandbox" / "leak.py").write_text("from ..targets import push\n")
+    (fake / "mtn").mkdir()
+    (fake / "mtn" / "side.py").write_text("from ..targets import configured\n")
     (fake / "monitor").mkdir()
-    (fake / "monitor" / "side.py").write_text("from ..watch.keepalive import Keepalive\n")
+    (fake / "monitor" / "down.py").write_text("from ..watch.watcher import last_install\n")   # allowed
     (fake / "watch").mkdir()
-    (fake / "watch" / "up.py").write_text("from ..doctor.checks import run_checks\n")
+    (fake / "watch" / "up.py").write_text("from ..monitor.doctor import run_checks\n")
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     assert violations() == ["core/bad.py:2 (core) imports mtn_runbook.runner.engine (runner)",
-                            "monitor/side.py:1 (monitor) imports mtn_runbook.watch.keepalive (watch)",
+                            "mtn/side.py:1 (mtn) imports mtn_runbook.targets (targets)",
                             "sandbox/leak.py:1 (sandbox) imports mtn_runbook.targets (targets)",
-                            "watch/up.py:1 (watch) imports mtn_runbook.doctor.checks (doctor)"]
+                            "watch/up.py:1 (watch) imports mtn_runbook.monitor.doctor (monitor)"]
 
 
 def circles() -> list[list[str]]:

@@ -22,7 +22,7 @@ def doctor(c: Context, json: bool = False, no_browser: bool = False, check: bool
     from invoke import Exit
 
     from ..core.console import Console
-    from ..doctor.checks import run_checks
+    from ..monitor.doctor import run_checks
 
     out = Console(json_mode=json)
     checks = run_checks(settings(c), Path.cwd(), skip_browser=no_browser)
