@@ -12,6 +12,7 @@ ends in one line instead of a hang. `--check` opens no connection.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -71,6 +72,7 @@ class SshTarget:
         self._expired = threading.Event()
         self._timer: threading.Timer | None = None
         self._started = 0.0
+        self._held = contextlib.ExitStack()   # the deadline's timer and every connection opened
 
     @classmethod
     def from_entry(cls, settings: Settings, entry: Entry) -> "SshTarget":
@@ -151,6 +153,7 @@ class SshTarget:
             connect_kwargs.update(key_filename=self.key_filename, look_for_keys=False, allow_agent=False)
         conn = Connection(self.host, user=self.user, port=self.port, connect_timeout=min(15, self.timeout),
                           connect_kwargs=connect_kwargs)
+        self._held.callback(conn.close)       # a retry's second connection is closed too
         self.host_keys.install(conn.client)  # replaces Fabric's accept-any-key default
         if self._timer is None:
             self._started = time.monotonic()
@@ -158,6 +161,7 @@ class SshTarget:
             self._timer = threading.Timer(self.timeout, self._expire)
             self._timer.daemon = True
             self._timer.start()
+            self._held.callback(self._timer.cancel)
         try:
             conn.open()
         except paramiko.BadHostKeyException as e:
@@ -175,14 +179,9 @@ class SshTarget:
         return self._sftp
 
     def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._conn is not None:
-            self._conn.close()
-        elif self._conn_opening is not None:
-            self._conn_opening.close()
-        self._conn = self._sftp = self._conn_opening = None
+        """Cancels the deadline and closes every connection opened; the next use starts afresh."""
+        self._held.close()
+        self._conn = self._sftp = self._conn_opening = self._timer = None
 
     def _load(self) -> tuple[EnvFile, Any, str]:
         """The env file's content, its stat and its real path (symlinks resolved)."""
