@@ -2,7 +2,7 @@
 
 A month-by-month simulation (continuous time, 730.5-hour months) that drives the decision code
 `inv monitor` uses (mtn_runbook.lifespan.policy.decide, estimator.estimate, schedule.WorkingHours,
-ledger.Record for what the monitor learns): nothing here re-implements when to page, prompt or wait.
+ledger_records.Record for what the monitor learns): nothing here re-implements when to page, prompt or wait.
 
 Lifetimes   (a) Normal(24 h, 6 h), cut at 2 h   (b) lognormal, median 3 days, sigma 1
             (c) lognormal, median 60 days, sigma 1
@@ -50,14 +50,14 @@ from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 from mtn_runbook.lifespan.estimator import DEFAULT_RISK, estimate
-from mtn_runbook.lifespan.ledger import Record
+from mtn_runbook.lifespan.ledger_records import Record
 from mtn_runbook.lifespan.policy import SURE, decide
 from mtn_runbook.lifespan.schedule import CHECK_INTERVAL, WorkingHours
 
 MONTH = timedelta(hours=730.5)
 START = datetime(2026, 1, 5, tzinfo=timezone.utc)   # a Monday
 HOURS = WorkingHours.parse("Mon-Fri 08:00-18:00", "Africa/Johannesburg")
-LEDGER_SESSIONS = 100        # the ledger keeps the last 100 sessions (lifespan/ledger.py)
+LEDGER_SESSIONS = 100        # the ledger keeps the last 100 sessions (lifespan/ledger_records.py)
 LONGER = {"c": 4}            # (c) dies ~30 times less often: 4x the months for as many deaths as it can afford
 IDLE = timedelta(minutes=30)
 CAP = timedelta(days=90)
@@ -191,7 +191,7 @@ def simulate(scenario: str, setup: Setup, policy: Policy, months: int, seed: int
             done = act_at + recovery()
             if death < done:
                 res.outage[month_of(death)] += (done - max(death, start)).total_seconds() / 3600
-            if policy.prompts:                   # what the ledger learns, folded as ledger.Record does
+            if policy.prompts:                   # what the ledger learns, folded as ledger_records.Record does
                 seen = Record("s", start, last_alive=last_alive if last_alive > start else None,
                               first_dead=(dead_seen or act_at) if death < done else None)
                 lives.append(seen.lifetime() or (0.0, False))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from mtn_runbook.lifespan.experiment import verdict
-from mtn_runbook.lifespan.ledger import Record, fold
+from mtn_runbook.lifespan.ledger_records import Record, fold
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 

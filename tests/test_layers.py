@@ -82,7 +82,7 @@ def test_the_check_catches_an_upward_import(tmp_path, monkeypatch):
     (fake / "mtn").mkdir()
     (fake / "mtn" / "side.py").write_text("from ..targets import configured\n")
     (fake / "monitor").mkdir()
-    (fake / "monitor" / "down.py").write_text("from ..watch.watcher import last_install\n")   # allowed
+    (fake / "monitor" / "down.py").write_text("from ..watch.watcher_journal import last_install\n")   # allowed
     (fake / "watch").mkdir()
     (fake / "watch" / "up.py").write_text("from ..monitor.doctor import run_checks\n")
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)

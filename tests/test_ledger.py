@@ -11,7 +11,10 @@ from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import Session
 from mtn_runbook.core.times import iso
 from mtn_runbook.lifespan import ledger_view
-from mtn_runbook.lifespan.ledger import MAX_SESSIONS, FileStore, IssueStore, Record, entry, fold
+from mtn_runbook.lifespan.ledger_file import FileStore
+from mtn_runbook.lifespan.ledger_issue import IssueStore
+from mtn_runbook.lifespan.ledger_lines import entry
+from mtn_runbook.lifespan.ledger_records import MAX_SESSIONS, Record, fold
 from mtn_runbook.lifespan.ledger_view import issue_body
 from mtn_runbook.lifespan.experiment import estimate_for
 

@@ -16,7 +16,7 @@ from mtn_runbook.core import apis
 from mtn_runbook.core.config import Settings
 from mtn_runbook.core.times import iso, now
 from mtn_runbook.lifespan import ledger_view
-from mtn_runbook.lifespan.ledger import ENTRY, IssueStore
+from mtn_runbook.lifespan.ledger_issue import ENTRY, IssueStore
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

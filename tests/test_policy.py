@@ -11,7 +11,7 @@ from mtn_runbook.core.session import Session
 from mtn_runbook.core.times import iso
 from mtn_runbook.lifespan.estimator import estimate
 from mtn_runbook.lifespan.experiment import estimate_for, group
-from mtn_runbook.lifespan.ledger import Record, fold
+from mtn_runbook.lifespan.ledger_records import Record, fold
 from mtn_runbook.lifespan.policy import decide, next_prompt
 from mtn_runbook.lifespan.refresh_due import RefreshSettings, outlook
 from mtn_runbook.lifespan.schedule import WorkingHours

@@ -20,7 +20,7 @@ from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import Session, save
 from mtn_runbook.core.times import iso
 from mtn_runbook.lifespan import ledger_view
-from mtn_runbook.lifespan.ledger import IssueStore
+from mtn_runbook.lifespan.ledger_issue import IssueStore
 
 
 def noon_zone() -> str:

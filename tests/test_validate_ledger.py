@@ -19,7 +19,8 @@ from mtn_runbook.core.config import Settings
 from mtn_runbook.core.session import Session
 from mtn_runbook.core.times import now, parse_time
 from mtn_runbook.lifespan import ledger_view
-from mtn_runbook.lifespan.ledger import IssueStore, entry
+from mtn_runbook.lifespan.ledger_issue import IssueStore
+from mtn_runbook.lifespan.ledger_lines import entry
 
 
 @pytest.fixture

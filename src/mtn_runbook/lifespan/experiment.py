@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Iterable
 
 from .estimator import Estimate, estimate, kaplan_meier
-from .ledger import Record
+from .ledger_records import Record
 
 MIN_DEATHS = 5
 HELPS = 2.0

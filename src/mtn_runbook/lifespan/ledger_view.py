@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 
 from ..core.times import span
-from .ledger import ENTRY, MAX_SESSIONS, Record, data_lines, json_line
+from .ledger_issue import ENTRY
+from .ledger_lines import json_line
+from .ledger_records import MAX_SESSIONS, Record, data_lines
 
 CHART_SESSIONS = 30
 TABLE_SESSIONS = 15

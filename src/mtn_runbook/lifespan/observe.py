@@ -2,7 +2,7 @@
 `inv validate`'s bookkeeping.
 
 Kept apart from refresh_due.py (survival, policy, working hours), which `inv validate` does not
-need: validate loads only this and ledger.py, and makes as few calls to the ledger as it can:
+need: validate loads only this and the ledger's own modules, and makes as few calls to the ledger as it can:
 
     API error                       nothing to record: the ledger is not read
     tracked expiry passed, and this
@@ -10,7 +10,7 @@ need: validate loads only this and ledger.py, and makes as few calls to the ledg
     session alive < 1 h ago         nothing: the journal says so ("ledger" entries), no call
     a session seen alive < 1 h ago  read only (3 GETs); the routine "alive" adds nothing
     a session seen alive earlier    read, then fold that read (PATCH), as keepalive does hourly
-    new session, or expired         read, comment, then fold (reading again: ledger.py's protocol)
+    new session, or expired         read, comment, then fold (reading again: ledger_issue.py's protocol)
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ from ..core.config import Settings
 from ..core.errors import RunbookError
 from ..core.session import Session
 from ..core.times import iso, now
-from .ledger import FileStore, IssueStore, Record, entry, observer, session_key
+from .ledger_file import FileStore
+from .ledger_issue import IssueStore
+from .ledger_lines import entry, observer, session_key
+from .ledger_records import Record
 from .schedule import CHECK_INTERVAL
 
 ROUTINE_ALIVE_EVERY = timedelta(hours=1)   # a routine "alive" an hour is enough (keepalive writes one an hour)

@@ -28,7 +28,8 @@ from ..core.session import Session
 from ..core.times import iso, now
 from .estimator import Estimate
 from .experiment import estimate_for
-from .ledger import Record, session_key
+from .ledger_lines import session_key
+from .ledger_records import Record
 from .observe import close, observation, open_store
 from .policy import Decision, decide, next_prompt
 from .schedule import WorkingHours

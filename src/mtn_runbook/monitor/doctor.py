@@ -176,7 +176,7 @@ def workflow(settings: Settings) -> list[Check]:
 
 def watcher(settings: Settings) -> Check:
     """The watcher this machine installed (`inv watch.install`, journaled); the workflow is the backstop."""
-    from ..watch.watcher import last_install
+    from ..watch.watcher_journal import last_install
 
     last = last_install(settings)
     if not last:

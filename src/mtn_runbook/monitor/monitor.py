@@ -4,7 +4,7 @@ the Actions annotations and job summary: actions_output.py.
 
 States: healthy, warning, refresh-due (a new login is due soon: `inv refresh`, raised once per
 session, inside working hours; refresh_due.py), unhealthy. Each run appends what it saw of the
-secret's session to the lifespan ledger (ledger.py), and probes the retired `.prev` session.
+secret's session to the lifespan ledger (lifespan/ledger_*.py), and probes the retired `.prev` session.
 
 Exit codes: 0 healthy, warning or refresh-due, 3 unhealthy, 2 bad configuration (including a secret that does
 not decode), 1 when an alert could not be delivered. Alerts: see alerts.py. Whether the state
@@ -28,7 +28,8 @@ from ..core.apis import github_api
 from ..services.alerts import REFRESH_TITLE, TITLE, Issue, IssueSink, post_webhook
 from .alert_plan import Op, plan
 from .alert_texts import IssueTexts, actions_run_url, webhook_text
-from ..lifespan.ledger import Record, entry, observer
+from ..lifespan.ledger_lines import entry, observer
+from ..lifespan.ledger_records import Record
 from ..lifespan.observe import append, lifespans_known, observation, open_store
 from ..lifespan.refresh_due import Outlook, RefreshSettings, lifespan, outlook, shadow_probe
 from .verdict import Health, assess, is_change, require_inputs

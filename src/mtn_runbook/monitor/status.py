@@ -105,7 +105,7 @@ def from_ledger(settings: Settings, current) -> tuple[dict[str, Any], dict[str, 
             store.api.close()
     view = None
     if current is not None:
-        from ..lifespan.ledger import session_key
+        from ..lifespan.ledger_lines import session_key
 
         record = next((r for r in records if r.session == session_key(current)), None)
         view = outlook(current, records, rs, alive=not (record and record.first_dead), where=store.where)

@@ -21,7 +21,9 @@ CONNECTION_HELP = {
 def _open(s, host, key_filename, known_hosts, folder, unit_dir, *, installed=False):
     """The Watcher for HOST. `installed`: without --folder/--unit-dir, look where this machine's
     watch.install put them (the journal, as `inv doctor` reports it), not only at the defaults."""
-    from ..watch.watcher import DEFAULT_FOLDER, DEFAULT_UNIT_DIR, Watcher, last_install
+    from ..watch.watcher import Watcher
+    from ..watch.watcher_host import DEFAULT_FOLDER, DEFAULT_UNIT_DIR
+    from ..watch.watcher_journal import last_install
 
     known = (last_install(s, host) or {}) if installed else {}
     return Watcher(s, host, key_filename=key_filename, known_hosts=known_hosts,
@@ -56,7 +58,8 @@ def install(c: Context, host: str, every: float | None = None, env_file: str | N
     """Install mtn-runbook and two user systemd timers (keepalive every N min, monitor every 15 min) on HOST; no root."""
     from ..core.console import Console
     from ..watch.keepalive import check_minutes
-    from ..watch.watcher import check_env_file, journal_install
+    from ..watch.watcher_journal import journal_install
+    from ..watch.watcher_upload import check_env_file
 
     s = settings(c)
     minutes = check_minutes(every if every is not None else s.keepalive_minutes)
@@ -90,7 +93,7 @@ def remove(c: Context, host: str, key_filename: str | None = None, known_hosts: 
            folder: str | None = None, unit_dir: str | None = None, check: bool = False) -> None:
     """Stop and remove the watcher's timers, units and folder on HOST."""
     from ..core.console import Console
-    from ..watch.watcher import journal_install
+    from ..watch.watcher_journal import journal_install
 
     s = settings(c)
     watcher = _open(s, host, key_filename, known_hosts, folder, unit_dir, installed=True)

@@ -191,7 +191,7 @@ class Keepalive:
         return time.monotonic() - self._ledger_at >= LEDGER_EVERY
 
     def _to_ledger(self, session: Session, state: str, extra: tuple[str, ...] = ()) -> bool:
-        from ..lifespan.ledger import entry, observer
+        from ..lifespan.ledger_lines import entry, observer
         from ..lifespan.observe import append, observation, open_store
 
         every = max(1, round(self.run.minutes))
