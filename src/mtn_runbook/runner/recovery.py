@@ -250,7 +250,7 @@ def export(run: Run) -> StepResult:
 
 
 def push(run: Run) -> StepResult:
-    from ..targets import exit_code
+    from ..targets.target import exit_code
     from ..targets.selection import finish_command, production_reads
 
     targets = chosen_targets(run)
