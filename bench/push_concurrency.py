@@ -23,7 +23,8 @@ from mtn_runbook.core.console import Console
 from mtn_runbook.sandbox import Sandbox
 from mtn_runbook.sandbox.github_state import KeyBox
 from mtn_runbook.core.session import Session
-from mtn_runbook.targets import push, push_one
+from mtn_runbook.targets import push
+from mtn_runbook.targets.pushing import push_one
 from mtn_runbook.targets.github import GithubTarget
 
 

@@ -12,7 +12,8 @@ from mtn_runbook.core.console import Console
 from mtn_runbook.core.errors import ConfigError
 from mtn_runbook.core.pushed import for_push
 from mtn_runbook.core.session import Session, save
-from mtn_runbook.targets import Current, push, push_one
+from mtn_runbook.targets import Current, push
+from mtn_runbook.targets.pushing import push_one
 from mtn_runbook.targets.vercel import VercelTarget
 
 ENV_PATH = r"/v9/projects/[^/]+/env/[^/]+"

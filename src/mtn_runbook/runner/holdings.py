@@ -99,7 +99,7 @@ def _read_unless_refused(run: Run, targets: list[Target], value: str) -> list[Cu
     wrong token, an unknown host key): they fail with that answer rather than ask again. None (the
     push reads them all) when the first look refused none."""
     from ..core.errors import ConfigError
-    from ..targets import failed, read_all
+    from ..targets.pushing import failed, read_all
 
     first = run.facts.holdings or {}
     refused = {t.name: e for t in targets if isinstance(e := getattr(first.get(t.name), "error", None), ConfigError)}
@@ -141,7 +141,7 @@ def read_ahead(run: Run, value: str) -> None:
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    from ..targets import read_all
+    from ..targets.pushing import read_all
 
     def read() -> list[Current | PushResult]:
         note_holdings(run)  # the guard compares against the first look: it comes first

@@ -39,7 +39,7 @@ def start_point(run: Run, plan: Sequence[Step], *, resume: bool, from_: str | No
     """Index of the first step to run, for --from and --resume; None when there is nothing to resume."""
     from ..core.errors import ConfigError, SessionExpired
     from ..mtn.api import validate
-    from .recovery import current_session
+    from .value import current_session
 
     if from_:
         index = start_index(plan, from_)
@@ -94,7 +94,7 @@ def start_point(run: Run, plan: Sequence[Step], *, resume: bool, from_: str | No
 
 def _same_session(run: Run, fingerprint: str | None, what: str) -> Session | None:
     """The saved session when it is the one the earlier run used (`what` it did), else None: start over."""
-    from .recovery import current_session
+    from .value import current_session
 
     session = current_session(run)
     if session is None or session.fingerprint != fingerprint:

@@ -20,8 +20,9 @@ from ..core import apis
 from ..core.config import Settings
 from ..core.errors import ConfigError, ServiceError
 from ..core.http import Api, api_message, json_body
-from . import Current, Entry, read_found
-from .http_target import HttpTarget
+from .entry import Entry
+from .http_target import HttpTarget, read_found
+from .target import Current
 
 FLAGS = ("is_literal", "is_multiline", "is_shown_once")        # reset by a PATCH that leaves them out
 KEPT = ("is_runtime", "is_buildtime")                         # kept by a PATCH that leaves them out

@@ -23,8 +23,9 @@ from ..core import apis
 from ..core.config import Settings
 from ..core.errors import ConfigError, ServiceError
 from ..core.http import Api, api_message
-from . import Current, Entry
+from .entry import Entry
 from .http_target import HttpTarget
+from .target import Current
 
 NAME = re.compile(r"(?!GITHUB_)[A-Z_][A-Z0-9_]*")
 

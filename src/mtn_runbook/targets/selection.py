@@ -14,7 +14,7 @@ import shlex
 from typing import Iterable, Sequence
 
 from ..core.errors import ConfigError
-from . import Target
+from .target import Target
 
 
 def _matches(target: Target, name: str) -> bool:

@@ -24,10 +24,11 @@ from typing import Any, Callable
 
 from ..core.config import Settings
 from ..core.errors import ConfigError, ServiceError
-from . import Current, Entry
+from .entry import Entry
 from .env_file import EnvFile
 from .host_keys import HostKeys
 from .remote_file import replace_file
+from .target import Current
 
 __all__ = ["SshTarget", "EnvFile"]
 

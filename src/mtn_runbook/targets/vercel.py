@@ -20,8 +20,9 @@ from ..core import apis
 from ..core.config import Settings
 from ..core.errors import ConfigError, ServiceError
 from ..core.http import Api
-from . import Current, Entry, read_found
-from .http_target import HttpTarget
+from .entry import Entry
+from .http_target import HttpTarget, read_found
+from .target import Current
 
 TYPES = ("encrypted", "sensitive", "plain")
 STANDARD_ENVIRONMENTS = ("production", "preview", "development")   # any other is a custom environment

@@ -41,8 +41,9 @@ def run_push(c: Context, kind: str | None = None, file: str | None = None, env: 
     from ..runner.state import Facts
     from ..runner.holdings import chosen_targets, note_holdings, push_guarded
     from ..runner.prestart import alongside
-    from ..runner.recovery import pushed
-    from ..targets import configured, exit_code
+    from ..runner.value import pushed
+    from ..targets import configured
+    from ..targets.target import exit_code
     from ..targets.selection import finish_command
 
     s = settings(c)
