@@ -1,5 +1,5 @@
-"""The Vercel stand-in's state: env vars and deployments of one team project, and the checks
-the real API applies to an env var body (vercel.py serves them over HTTP).
+"""The Vercel stand-in's state: env vars and deployments of one team project (vercel.py serves
+them over HTTP; vercel_checks.py holds the checks the real API applies to an env var body).
 
 Deployment states are computed from the time elapsed since creation (options.deploy_seconds,
 read when the deployment is created); the final state is options.next_deploy_state at creation
@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import secrets
 import string
 import threading
@@ -23,9 +22,6 @@ from typing import Any
 from ..core.session import fingerprint
 from ..core.times import iso
 
-TARGETS = ("production", "preview", "development")
-TYPES = ("encrypted", "sensitive", "plain")
-KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 WATCHED = "MTN_SESSION"
 
 
@@ -256,46 +252,3 @@ class VercelState:
             self._record_change(action, rec)
             created.append(self.env_json(rec))
         return {"created": created, "failed": failed}
-
-
-# -- validation ----------------------------------------------------------------------------
-FIELDS = {"key", "value", "type", "target", "gitBranch", "comment", "customEnvironmentIds", "visibility"}
-VISIBILITIES = ("config", "secret")   # the vercel CLI 60 sends it along with `type`
-
-
-def check_item(item: Any) -> str | None:
-    """The reason the real API would reject this env var body, or None."""
-    if not isinstance(item, dict):
-        return "Invalid request: body should be object or array of objects."
-    for name in ("key", "value", "type", "target"):
-        if name not in item:
-            return f"Invalid request: missing required property `{name}`."
-    return check_fields(item)
-
-
-def check_fields(item: dict) -> str | None:
-    """Body fields of a create or an edit: no unknown field, `target` an array (never a string)."""
-    extra = sorted(set(item) - FIELDS)
-    if extra:
-        return f"Invalid request: should NOT have additional property `{extra[0]}`."
-    if "key" in item and (not isinstance(item["key"], str) or not KEY_RE.match(item["key"])):
-        return ("The name of your Environment Variable contains invalid characters. Only letters, digits, "
-                "and underscores are allowed. Furthermore, the name should not start with a digit.")
-    if "value" in item and not isinstance(item["value"], str):
-        return "Invalid request: `value` should be string."   # "" is stored, as Vercel does
-    if "type" in item and item["type"] not in TYPES:
-        return f"Invalid request: `type` should be equal to one of the allowed values \"{', '.join(TYPES)}\"."
-    if "target" in item:
-        target = item["target"]
-        if not isinstance(target, list) or not target or any(t not in TARGETS for t in target):
-            return "Invalid request: `target` should be array of \"production\", \"preview\", \"development\"."
-        if item.get("type") == "sensitive" and "development" in target:
-            return "Sensitive Environment Variables cannot be created in the Development environment."
-    for name in ("gitBranch", "comment"):
-        if item.get(name) is not None and not isinstance(item[name], str):
-            return f"Invalid request: `{name}` should be string."
-    if "visibility" in item and item["visibility"] not in VISIBILITIES:
-        return "Invalid request: `visibility` should be equal to one of the allowed values \"config, secret\"."
-    if "customEnvironmentIds" in item and not isinstance(item["customEnvironmentIds"], list):
-        return "Invalid request: `customEnvironmentIds` should be array."
-    return None
