@@ -57,6 +57,11 @@ class Options:
     coolify_deploy_state: str = "finished"   # "failed" makes the next Coolify deployment(s) fail
 
 
+def _state_of(service: str) -> Any:
+    """A Sandbox property: that service's state object (Service.state)."""
+    return property(lambda sandbox: sandbox.services[service].state)
+
+
 class Sandbox:
     SERVICES = ("mtn", "vercel", "github", "coolify", "app")  # modules, each with build(sandbox) -> [Service]
 
@@ -72,21 +77,11 @@ class Sandbox:
         self._sockets: dict[str, Any] = {}
 
     # the stand-ins' state, for tests in-process
-    @property
-    def mtn(self) -> Any:
-        return self.services["mtn_api"].state
-
-    @property
-    def vercel(self) -> Any:
-        return self.services["vercel"].state
-
-    @property
-    def github(self) -> Any:
-        return self.services["github"].state
-
-    @property
-    def coolify(self) -> Any:
-        return self.services["coolify"].state
+    mtn = _state_of("mtn_api")
+    vercel = _state_of("vercel")
+    github = _state_of("github")
+    coolify = _state_of("coolify")
+    app = _state_of("app")
 
     def production_env(self) -> dict:
         """The environment production's app runs with: the current Vercel production deployment's,
@@ -94,10 +89,6 @@ class Sandbox:
         if self.options.production == "coolify":
             return self.coolify.running_env()
         return self.vercel.production_env()
-
-    @property
-    def app(self) -> Any:
-        return self.services["app"].state
 
     def url(self, name: str) -> str:
         return self.urls[name]

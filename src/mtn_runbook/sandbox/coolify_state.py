@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..core.session import fingerprint
+from .deployment_phase import phase
 from .vercel_state import encode_session, old_session
 
 KEY_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_.]*\Z")
@@ -159,10 +160,7 @@ class CoolifyState:
 
     @staticmethod
     def _status(dep: dict, now: float) -> str:
-        elapsed = now - dep["created"]
-        if elapsed >= dep["duration"]:
-            return dep["final"]
-        return "queued" if elapsed < dep["duration"] / 3 else "in_progress"
+        return phase(dep, now, "queued", "in_progress")
 
     def advance(self, now: float | None = None) -> None:
         """Every deployment past its start gets the environment of that moment (caller holds

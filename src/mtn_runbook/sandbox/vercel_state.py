@@ -21,6 +21,7 @@ from typing import Any
 
 from ..core.session import fingerprint
 from ..core.times import iso
+from .deployment_phase import building_at, phase
 
 WATCHED = "MTN_SESSION"
 
@@ -98,10 +99,7 @@ class VercelState:
 
     @staticmethod
     def _state_at(dep: dict, now: float) -> str:
-        elapsed = now - dep["created"]
-        if elapsed >= dep["duration"]:
-            return dep["final"]
-        return "QUEUED" if elapsed < dep["duration"] / 3 else "BUILDING"
+        return phase(dep, now, "QUEUED", "BUILDING")
 
     def _production(self, now: float) -> dict | None:
         ready = [d for d in self._deployments
@@ -154,7 +152,7 @@ class VercelState:
                "ownerId": o.vercel_team_id, "team": {"id": o.vercel_team_id, "slug": o.vercel_team_slug,
                                                      "name": "Sandbox Team"}}
         if state != "QUEUED":  # as Vercel: when the build started, once it has
-            out["buildingAt"] = _ms(dep["created"] + dep["duration"] / 3)
+            out["buildingAt"] = _ms(building_at(dep))
         if state in ("READY", "ERROR", "CANCELED"):
             out["ready"] = _ms(dep["created"] + dep["duration"])
         if state == "ERROR":
