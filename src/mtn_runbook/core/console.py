@@ -19,6 +19,8 @@ import sys
 import time
 from typing import IO, TYPE_CHECKING, Any, Iterator, Mapping, Sequence, cast
 
+from .reader_gone import ReaderGone
+
 if TYPE_CHECKING:
     from rich.console import Console as RichConsole
 
@@ -170,42 +172,6 @@ def notice(text: str) -> None:
     """A progress line from code that has no console of its own (e.g. an HTTP retry), printed
     through the task's console (stderr with --json), terminal or not."""
     (_current or Console(stderr=True)).line(f"… {text}")
-
-
-class ReaderGone:
-    """stdout or stderr, surviving a reader that left (`inv status | head -1`): the rest of the
-    output goes to /dev/null and the task goes on. It used to end in "internal error:
-    BrokenPipeError" with exit 1, and would have cut a recover halfway through its steps."""
-
-    def __init__(self, file: Any):
-        self._file = file
-
-    def write(self, text: str) -> int:
-        try:
-            written: int = self._file.write(text)
-            return written
-        except BrokenPipeError:
-            self._to_devnull()
-            return len(text)
-
-    def flush(self) -> None:
-        try:
-            self._file.flush()
-        except BrokenPipeError:
-            self._to_devnull()
-
-    def _to_devnull(self) -> None:
-        import os
-
-        try:  # the descriptor itself, so the interpreter's last flush finds nothing broken either
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, self._file.fileno())
-            os.close(null)
-        except (OSError, ValueError):
-            pass
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._file, name)
 
 
 class Console:
