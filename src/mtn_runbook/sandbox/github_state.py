@@ -1,5 +1,5 @@
 """The GitHub stand-in's state: one private repository's secrets (under real Curve25519 keys),
-issues, comments, one workflow and its runs (github.py serves them over HTTP).
+issues, comments, one workflow and its runs (github.py and its route modules serve them over HTTP).
 
 Seeds: repo secret MTN_SESSION holding the same old, dead session as the Vercel stand-in;
 environment "production" (no secrets); workflow validate-mtn-session.yml, active, with a

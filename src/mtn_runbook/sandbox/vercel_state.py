@@ -1,10 +1,11 @@
-"""The Vercel stand-in's state: env vars and deployments of one team project (vercel.py serves
-them over HTTP; vercel_checks.py holds the checks the real API applies to an env var body).
+"""The Vercel stand-in's state: env vars and deployments of one team project (vercel.py and
+vercel_env.py serve them over HTTP; vercel_checks.py holds the checks the real API applies to
+an env var body).
 
-Deployment states are computed from the time elapsed since creation (options.deploy_seconds,
-read when the deployment is created); the final state is options.next_deploy_state at creation
-("READY", "ERROR" or "CANCELED"; it stays until changed). The newest READY production deployment
-is `targets.production`.
+Deployment states are computed from the time elapsed since creation (deployment_phase.py;
+options.deploy_seconds, read when the deployment is created); the final state is
+options.next_deploy_state at creation ("READY", "ERROR" or "CANCELED"; it stays until changed).
+The newest READY production deployment is `targets.production`.
 """
 
 from __future__ import annotations
