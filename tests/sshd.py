@@ -106,9 +106,11 @@ def sshd(tmp_path: Path):
                 proc.kill()
                 raise RuntimeError(f"sshd did not start: {log.read_text(errors='replace') if log.exists() else ''}")
             time.sleep(0.05)
-    # the probe above was a connection too: wait until it is logged, so counts start from here
-    time.sleep(0.2)
     server = Sshd("127.0.0.1", port, getpass.getuser(), root / "client_key", root / "known_hosts", log, root)
+    # the probe above was a connection too: wait until it is logged, so counts start from here (a
+    # fixed pause was too short on a loaded machine, and a late line then counted as the test's)
+    while server.connections() < 1 and time.monotonic() < deadline + 10:
+        time.sleep(0.02)
     try:
         yield server
     finally:
