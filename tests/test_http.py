@@ -165,3 +165,26 @@ def test_sandbox_timeout_is_reported(sandbox):
     with Api("vercel", sandbox.urls["vercel"], token=o.vercel_token, timeout=0.3, retries=0) as api, \
             pytest.raises(ServiceError, match="timed out"):
         api.get("/v2/user")
+
+
+# -- the TLS context is built at the first https request, not for plain http ---------------------
+@pytest.mark.tls
+def test_the_tls_context_is_built_only_when_an_https_request_is_sent(sandbox):
+    import ssl
+
+    from mtn_runbook.core.transport import DeadlineTransport
+
+    built = []
+
+    def context() -> ssl.SSLContext:
+        built.append(1)
+        return ssl.create_default_context(cafile=str(sandbox.certificates.ca_file))
+
+    headers = {"Authorization": f"token {sandbox.options.github_token}"}
+    with httpx.Client(transport=DeadlineTransport(context), headers=headers) as client:
+        plain = client.get(f"{sandbox.urls['github']}/repos/{sandbox.options.github_repository}")
+        assert plain.status_code == 200 and built == []   # ~60 ms of CPU a plain-http run never pays
+        for _ in range(2):
+            tls = client.get(f"{sandbox.urls['github_tls']}/api/v3/repos/{sandbox.options.github_repository}")
+            assert tls.status_code == 200 and tls.json()["default_branch"] == "main"
+        assert built == [1]   # once, then the pool keeps it

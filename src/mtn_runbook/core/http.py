@@ -168,8 +168,9 @@ def tls_context() -> ssl.SSLContext:
 
 
 def network_transport() -> DeadlineTransport:
-    """The network transport, with every network wait bounded by the call's deadline (deadline.py)."""
-    return DeadlineTransport(tls_context())
+    """The network transport, with every network wait bounded by the call's deadline (deadline.py);
+    it builds the TLS context at its first https request."""
+    return DeadlineTransport(tls_context)
 
 
 def make_client(base_url: str = "", *, headers: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
