@@ -24,7 +24,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+# headless shell first: every test's browser is headless (scripts/test sets the same default)
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium-headless-shell", "/usr/lib/chromium/chromium", "/usr/bin/chromium")
 
 
 def chromium_path() -> str:
@@ -63,6 +64,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def no_console_from_an_earlier_test():
+    """`warning()` and `notice()` print through the last Console made (one task, one process). In a
+    test process that is an earlier test's, holding the output pytest captured for it and has closed
+    since: forget it after each test, whichever worker ran which test before."""
+    yield
+    from mtn_runbook.core import console
+
+    console._current = None
 
 
 @pytest.fixture
