@@ -59,3 +59,24 @@ def test_the_async_session_sends_and_hears_on_playwrights_own_loop():
         assert sent.result(timeout=1)["result"]["value"] == 42
         assert heard and heard[0]["args"][0]["value"] == "relay"
         browser.close()
+
+
+def test_the_driver_starts_in_a_session_of_its_own_on_the_pinned_version(monkeypatch):
+    from playwright._impl import transport   # the private module the wrapper replaces an attribute of
+
+    monkeypatch.setattr(transport, "asyncio", asyncio)   # undone after the test
+    playwright_private.driver_in_own_process_group()
+    wrapped = transport.asyncio
+    assert wrapped is not asyncio and wrapped.create_subprocess_exec is not asyncio.create_subprocess_exec
+    assert wrapped.get_running_loop is asyncio.get_running_loop   # everything else is asyncio's own
+    playwright_private.driver_in_own_process_group()
+    assert transport.asyncio is wrapped   # once, not a wrapper around a wrapper
+
+
+def test_another_version_keeps_the_drivers_default(monkeypatch):
+    from playwright._impl import transport
+
+    monkeypatch.setattr(transport, "asyncio", asyncio)
+    monkeypatch.setattr(playwright_private, "installed_version", lambda: "9.9.9")
+    playwright_private.driver_in_own_process_group()
+    assert transport.asyncio is asyncio

@@ -184,7 +184,9 @@ def start(settings: Settings, *, headless: bool = False, timeout: float = 60.0,
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
-    _driver_in_own_process_group()
+    from .playwright_private import driver_in_own_process_group
+
+    driver_in_own_process_group()
     _node_compile_cache()
     playwright = sync_playwright().start()
     if wanted is not None and not wanted():
@@ -219,35 +221,3 @@ def _node_compile_cache() -> None:
     except OSError:
         return  # a read-only home: start without the cache
     os.environ["NODE_COMPILE_CACHE"] = str(folder)
-
-
-def _driver_in_own_process_group() -> None:
-    """Start Playwright's Node.js driver in a session of its own.
-
-    A terminal sends Ctrl-C to its whole foreground process group. The driver, in that group,
-    died of it, and Playwright then printed "Future exception was never retrieved ... Connection
-    closed while reading from the driver" after our own line. Playwright has no option for this,
-    so its transport module gets an asyncio whose create_subprocess_exec adds start_new_session.
-    The driver still exits when our end of its pipe closes, so it cannot outlive us."""
-    try:
-        from playwright._impl import transport
-    except ImportError:  # a Playwright that moved its transport: keep its default
-        return
-    if isinstance(getattr(transport, "asyncio", None), _OwnSessionAsyncio):
-        return
-    transport.asyncio = _OwnSessionAsyncio(transport.asyncio)
-
-
-class _OwnSessionAsyncio:
-    """The asyncio module, except that subprocesses start in a new session (POSIX)."""
-
-    def __init__(self, module: Any):
-        self._module = module
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._module, name)
-
-    async def create_subprocess_exec(self, *args: Any, **kwargs: Any) -> Any:
-        if os.name == "posix":
-            kwargs.setdefault("start_new_session", True)
-        return await self._module.create_subprocess_exec(*args, **kwargs)
