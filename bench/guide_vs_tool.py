@@ -250,7 +250,7 @@ def main() -> None:
     if not shutil.which("gh") or not shutil.which("curl") or not VERCEL_CLI.exists():
         raise SystemExit("needs gh, curl and the vercel CLI: run NEED_CLIENTS=1 scripts/setup")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from recover_wall import earlier_tree
+    from earlier_tree import earlier_tree
 
     from mtn_runbook.core.session import Session, save
     from mtn_runbook.sandbox import Sandbox

@@ -17,21 +17,14 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
+from earlier_tree import earlier_tree
+
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = "f8d354b"  # main before the journal cache and the uncapped round
-
-
-def tree_at(rev: str, into: Path) -> Path:
-    """`src/` of commit `rev`, unpacked into `into`."""
-    archive = subprocess.run(["git", "archive", rev, "src"], cwd=ROOT, check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into)
-    return into / "src"
 
 
 def fill_journal(path: Path, lines: int, targets: list[str]) -> None:
@@ -108,7 +101,7 @@ def main() -> int:
         print(json.dumps(measure(args)))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        before = run_tree(tree_at(args.before, Path(tmp)), args)
+        before = run_tree(earlier_tree(args.before, Path(tmp)) / "src", args)
     after = run_tree(ROOT / "src", args)
     print(f"push to {args.targets} GitHub environment secrets, {args.delay * 1000:.0f} ms per request "
           f"(4 requests per push), journal of {args.lines} lines")

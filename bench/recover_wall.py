@@ -24,16 +24,16 @@ column (median, min and max), with the load average when the measurement began.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from earlier_tree import earlier_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -100,14 +100,6 @@ def from_page(request: dict) -> bool:
     """A request of the login page: to the SSO stand-in, or its landing on the API host (not /api/)."""
     return request["service"] == "mtn_sso" or (request["service"] == "mtn_api"
                                                 and not request["path"].startswith("/api/"))
-
-
-def earlier_tree(rev: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "archive", rev, "src", "tasks.py"], cwd=ROOT, check=True,
-                             capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into)
-    return into
 
 
 def one(tree: Path, rtt: float, session: str, build: float) -> dict:

@@ -13,29 +13,21 @@ imports its command line's click, pygments and rich when they are installed).
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
+from earlier_tree import earlier_tree
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 BEFORE = "f8d354b"  # main before issue 11 item 17
-
-
-def tree_at(rev: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "archive", rev, "src", "tasks.py"], cwd=ROOT, check=True,
-                             capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into)
-    return into
 
 
 def timed(commands: dict[str, tuple[list[str], dict]], cwd: Path, runs: int) -> dict[str, float]:
@@ -85,7 +77,7 @@ def main() -> None:
         env.update(sb.env())
         env["MTN_SESSION_FILE"] = str(work / ".cache" / "mtn-session.json")
         median = timed({"bare": ([str(BIN / "invoke"), "--version"], env),
-                        **commands_of("before", tree_at(args.before, Path(tmp) / "before"), env),
+                        **commands_of("before", earlier_tree(args.before, Path(tmp) / "before"), env),
                         **commands_of("after", ROOT, env)}, work, args.runs)
     print(f"median of {args.runs} runs each, interleaved, in one run of this script: wall clock, then CPU (user+system)")
     for kind, suffix in (("wall", ""), ("cpu ", " cpu")):
