@@ -108,6 +108,43 @@ def test_issue_store_concurrent_writers_lose_no_entry(sandbox):
     assert len(body_sessions) == 9 and sandbox.github.comments(ledger["number"]) == []
 
 
+class FoldsInBetween:
+    """An API client that, right after the first read of the issue body, lets another writer
+    append and fold in full: the other fold lands between this folder's read and its write."""
+
+    def __init__(self, api, other):
+        self.api, self.other, self.done = api, other, False
+
+    def __getattr__(self, name):
+        return getattr(self.api, name)
+
+    def get(self, path, **kw):
+        answer = self.api.get(path, **kw)
+        if not self.done and path.rsplit("/", 1)[-1].isdigit():   # the issue itself (its body)
+            self.done = True
+            self.other()
+        return answer
+
+
+def test_a_fold_that_lands_between_another_folders_read_and_write_is_kept(sandbox):
+    settings = Settings.load(environ=sandbox.env(), use_dotenv=False)
+    repo = sandbox.options.github_repository
+    with apis.github(settings) as api:
+        IssueStore(api, repo, ledger_view).append([e("alive", session(99, 200), 201)])
+
+        def other_writer():   # appends session 2, folds it into the body, deletes its comment
+            with apis.github(settings) as other:
+                IssueStore(other, repo, ledger_view).append([e("dead", session(2, 2), 60)])
+
+        IssueStore(FoldsInBetween(api, other_writer), repo, ledger_view).append([e("dead", session(1, 1), 50)])
+        records = IssueStore(api, repo, ledger_view).records()
+    (ledger,) = [i for i in sandbox.github.issues() if [x["name"] for x in i["labels"]] == ["mtn-ledger"]]
+    # both comments were folded and deleted, so the other writer's death survives only in the body,
+    # and only if the later write merged that body instead of writing its older copy over it
+    assert sandbox.github.comments(ledger["number"]) == []
+    assert len(records) == 3 and len([r for r in records if r.first_dead]) == 2, records
+
+
 def test_the_body_stays_bounded():
     entries = [e("alive", session(i, i), i + 30) for i in range(MAX_SESSIONS + 50)]
     records = fold([], entries)

@@ -6,7 +6,10 @@ so that the survival estimate learns from all of them
 New observations are *comments* (each POST creates its own, so two writers at once lose nothing);
 every writer then folds the comments into the issue *body* (one line per session) and deletes the
 comments it folded. A folder reads the comments first and the body second, so whatever it deletes
-is already in the body it writes, or in the body a later folder reads. Routine "still alive"
+is already in the body it writes, or in the body a later folder reads. Just before it writes, it
+reads the body once more and merges it in: a folder that wrote (and deleted its comments) after our
+first read is not overwritten by our older copy. What remains is the moment between that read and
+the write (milliseconds, against the seconds a whole fold takes). Routine "still alive"
 updates skip the comment (no notification to watchers every hour) and go straight into the fold:
 a concurrent fold may drop one, which costs only that hour's precision; a new session, a death or
 a prompt is always a comment. Without GitHub settings, ledger_file.py's `.cache/ledger.jsonl`
@@ -99,13 +102,14 @@ class IssueStore:
         self.warn.skipped(bad, "entry comments")
         return found
 
-    def _body_records(self, body: Any) -> list[Record]:
+    def _body_records(self, body: Any, *, warn: bool = True) -> list[Record]:
         found = DATA.findall(body if isinstance(body, str) else "")
         values, bad = parse_lines(found[-1]) if found else ([], 0)
         out = [Record.from_json(v) for v in values]
-        if not found and body:
+        if warn and not found and body:
             self.warn("the issue body holds no data block: it is rebuilt from the entries")
-        self.warn.skipped(bad + out.count(None), "the issue body")
+        if warn:
+            self.warn.skipped(bad + out.count(None), "the issue body")
         return [r for r in out if r]
 
     def _read_all(self) -> dict[int, tuple[list[dict], str | None]]:
@@ -148,6 +152,11 @@ class IssueStore:
         others are closed, and every writer's comment read is deleted."""
         read = read if read is not None else self._read_all()
         records = self._fold(read, list(quiet))
+        # The body as it is now, read again just before the write: a concurrent folder may have
+        # written it since our read, and deleted the comments it folded in. Writing our older copy
+        # over it would lose them; merged in (the fold is a union), they stay.
+        latest = self.api.get(f"{self.repo}/issues/{number}").json().get("body")
+        records = fold([*records, *self._body_records(latest, warn=False)], [])
         self.api.patch(f"{self.repo}/issues/{number}", json={"body": self.view.issue_body(records, self.where)})
         for other in [n for n in read if n != number]:   # two first writers made two: the oldest wins
             self.api.patch(f"{self.repo}/issues/{other}", json={
